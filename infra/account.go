@@ -1,0 +1,124 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// kmsDeletionWindowDays is the longest wait AWS allows before a scheduled key
+// deletion: a month to notice and cancel a mistake that would make every
+// encrypted byte unreadable.
+const kmsDeletionWindowDays = 30
+
+// Account is where the stack deploys: looked up once from the AWS provider.
+type Account struct {
+	AccountID string
+	Region    string
+	Partition string
+	// DNSSuffix is the partition's service domain, "amazonaws.com" in aws.
+	DNSSuffix string
+}
+
+// LookupAccount asks AWS (through the stack's provider) who we are.
+func LookupAccount(ctx *pulumi.Context, region string, provider pulumi.ProviderResource) (Account, error) {
+	id, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return Account{}, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	part, err := aws.GetPartition(ctx, &aws.GetPartitionArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return Account{}, fmt.Errorf("looking up the AWS partition: %w", err)
+	}
+	return Account{AccountID: id.AccountId, Region: region, Partition: part.Partition, DNSSuffix: part.DnsSuffix}, nil
+}
+
+// RootArn is the account's root principal, which key policies must name so
+// that IAM policies can grant use of the key.
+func (a Account) RootArn() string {
+	return fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.AccountID)
+}
+
+// KeyArgs configure a customer-managed KMS key.
+type KeyArgs struct {
+	// Description says what the key protects.
+	Description string
+	// ServicePrincipals are AWS services (by principal, e.g.
+	// "logs.us-east-1.amazonaws.com") allowed to use the key on the
+	// account's behalf, each limited by its encryption-context condition.
+	ServicePrincipals []ServiceKeyUse
+}
+
+// ServiceKeyUse lets one AWS service use a key under a condition.
+type ServiceKeyUse struct {
+	Principal string
+	// Condition limits the use, e.g. ArnLike on kms:EncryptionContext:aws:logs:arn.
+	ConditionTest, ConditionVariable string
+	ConditionValues                  []string
+}
+
+// NewKey creates a KMS key with rotation on, a 30-day deletion window and a
+// key policy that delegates to IAM (the account root statement AWS itself
+// uses by default) plus the listed services.
+func NewKey(ctx *pulumi.Context, name string, account Account, args KeyArgs, opts ...pulumi.ResourceOption) (*kms.Key, error) {
+	statements := iam.GetPolicyDocumentStatementArray{
+		iam.GetPolicyDocumentStatementArgs{
+			Sid:     pulumi.String("EnableIAMPolicies"),
+			Actions: pulumi.StringArray{pulumi.String("kms:*")},
+			Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+				iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("AWS"), Identifiers: pulumi.StringArray{pulumi.String(account.RootArn())}},
+			},
+			// In a key policy "*" means this key only.
+			Resources: pulumi.StringArray{pulumi.String("*")},
+		},
+	}
+	for _, s := range args.ServicePrincipals {
+		statements = append(statements, iam.GetPolicyDocumentStatementArgs{
+			Actions: pulumi.ToStringArray([]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}),
+			Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+				iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String(s.Principal)}},
+			},
+			Resources: pulumi.StringArray{pulumi.String("*")},
+			Conditions: iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String(s.ConditionTest), Variable: pulumi.String(s.ConditionVariable), Values: pulumi.ToStringArray(s.ConditionValues)},
+			},
+		})
+	}
+	invokeOpts := []pulumi.InvokeOption{}
+	for _, o := range opts {
+		if io, ok := o.(pulumi.InvokeOption); ok {
+			invokeOpts = append(invokeOpts, io)
+		}
+	}
+	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, invokeOpts...)
+	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
+		Description:          pulumi.String(args.Description),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(kmsDeletionWindowDays),
+		Policy:               policy.Json(),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating KMS key %s: %w", name, err)
+	}
+	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + name),
+		TargetKeyId: key.KeyId,
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("creating KMS alias %s: %w", name, err)
+	}
+	return key, nil
+}
+
+// LogsKeyUse lets CloudWatch Logs in this account and region use a key for
+// its log groups, and nothing else.
+func LogsKeyUse(a Account) ServiceKeyUse {
+	return ServiceKeyUse{
+		Principal:         fmt.Sprintf("logs.%s.%s", a.Region, a.DNSSuffix),
+		ConditionTest:     "ArnLike",
+		ConditionVariable: "kms:EncryptionContext:aws:logs:arn",
+		ConditionValues:   []string{fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", a.Partition, a.Region, a.AccountID)},
+	}
+}

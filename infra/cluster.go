@@ -1,0 +1,623 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ManagedAddons are the EKS managed add-ons every cluster gets, in the order
+// they are installed.
+var ManagedAddons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"}
+
+// ControlPlaneLogTypes are all the control-plane logs EKS can ship; audit and
+// authenticator are the ones an incident needs, the rest are cheap.
+var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+const (
+	// imdsHopLimit 1 keeps IMDS answers on the node: a pod (one network hop
+	// further) cannot reach the node role's credentials. Pods use IRSA.
+	imdsHopLimit = 1
+	// nodeMaxUnavailablePercent is how much of a node group a rolling AMI or
+	// version update may take down at once.
+	nodeMaxUnavailablePercent = 33
+	// clusterAdminPolicy is EKS's access policy equal to cluster-admin.
+	clusterAdminPolicy = "arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+	// stsAudience is the audience IRSA tokens are issued for.
+	stsAudience = "sts.amazonaws.com"
+)
+
+// ClusterArgs configure the EKS cluster.
+type ClusterArgs struct {
+	// Config is the cluster section of the stack config.
+	Config ClusterConfig
+	// Namer names every resource.
+	Namer Namer
+	// Account is where the cluster lives.
+	Account Account
+	// PrivateSubnetIds hold the control-plane ENIs and the nodes.
+	PrivateSubnetIds pulumi.StringArrayInput
+	// LogsKeyArn encrypts the control-plane log group.
+	LogsKeyArn pulumi.StringInput
+}
+
+// Cluster is an EKS cluster with its node groups, add-ons, OIDC provider and
+// a Kubernetes provider for everything that runs on it.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name is the EKS cluster name.
+	Name pulumi.StringOutput
+	// Endpoint is the API server URL.
+	Endpoint pulumi.StringOutput
+	// SecurityGroupId is the cluster security group EKS attaches to the
+	// control plane and every managed node (and so every pod): the source
+	// that database security groups admit.
+	SecurityGroupId pulumi.StringOutput
+	// OidcProviderArn is the IAM OIDC provider that IRSA roles trust.
+	OidcProviderArn pulumi.StringOutput
+	// OidcIssuer is the issuer URL without "https://", the prefix of IRSA
+	// condition keys.
+	OidcIssuer pulumi.StringOutput
+	// Kubeconfig is a kubeconfig that authenticates with `aws eks get-token`
+	// (secret).
+	Kubeconfig pulumi.StringOutput
+	// Provider is the Kubernetes provider for this cluster; every Kubernetes
+	// resource uses it.
+	Provider *kubernetes.Provider
+
+	account Account
+}
+
+// NewCluster builds the EKS control plane, node groups, add-ons, OIDC
+// provider, default StorageClass and the Kubernetes provider.
+func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{account: args.Account}
+	if err := ctx.RegisterComponentResource("scrolluniversity:infra:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	n := args.Namer
+	cfg := args.Config
+	a := args.Account
+
+	role, err := serviceRole(ctx, c, n.Name("cluster"), "eks.amazonaws.com", []string{"sts:AssumeRole", "sts:TagSession"},
+		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSClusterPolicy", a.Partition))
+	if err != nil {
+		return nil, err
+	}
+	secretsKey, err := NewKey(ctx, n.Name("eks-secrets"), a, KeyArgs{Description: "Envelope encryption of Kubernetes Secrets in " + cfg.Name}, parent)
+	if err != nil {
+		return nil, err
+	}
+	kmsUse := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"}),
+				Resources: pulumi.StringArray{secretsKey.Arn},
+			},
+		},
+	}, parent)
+	rolePolicy, err := iam.NewRolePolicy(ctx, n.Name("cluster-secrets-key"), &iam.RolePolicyArgs{
+		Role:   role.role.ID(),
+		Policy: kmsUse.Json(),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("granting the cluster role its secrets key: %w", err)
+	}
+	// EKS creates this group on first log write with no retention and no
+	// encryption; creating it first, under the exact name EKS uses, sets both.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, n.Name("control-plane"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/aws/eks/%s/cluster", cfg.Name),
+		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+		KmsKeyId:        args.LogsKeyArn,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating control-plane log group: %w", err)
+	}
+
+	cluster, err := eks.NewCluster(ctx, cfg.Name, &eks.ClusterArgs{
+		Name:    pulumi.String(cfg.Name),
+		Version: pulumi.String(cfg.KubernetesVersion),
+		RoleArn: role.role.Arn,
+		VpcConfig: &eks.ClusterVpcConfigArgs{
+			SubnetIds:             args.PrivateSubnetIds,
+			EndpointPrivateAccess: pulumi.Bool(true),
+			EndpointPublicAccess:  pulumi.Bool(len(cfg.PublicAccessCidrs) > 0),
+			PublicAccessCidrs:     pulumi.ToStringArray(cfg.PublicAccessCidrs),
+		},
+		KubernetesNetworkConfig: &eks.ClusterKubernetesNetworkConfigArgs{
+			IpFamily:        pulumi.String("ipv4"),
+			ServiceIpv4Cidr: pulumi.String(cfg.ServiceCidr),
+		},
+		AccessConfig: &eks.ClusterAccessConfigArgs{
+			// Access entries only: no aws-auth ConfigMap to drift.
+			AuthenticationMode: pulumi.String("API"),
+			// The identity running `pulumi up` must reach the API to create
+			// the Kubernetes resources of this very program.
+			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
+		},
+		EncryptionConfig: &eks.ClusterEncryptionConfigArgs{
+			Provider:  &eks.ClusterEncryptionConfigProviderArgs{KeyArn: secretsKey.Arn},
+			Resources: pulumi.StringArray{pulumi.String("secrets")},
+		},
+		EnabledClusterLogTypes: pulumi.ToStringArray(ControlPlaneLogTypes),
+		// The managed add-ons below replace the self-managed defaults.
+		BootstrapSelfManagedAddons: pulumi.Bool(false),
+	}, parent,
+		// The role needs its KMS grant, and the log group must exist before
+		// EKS writes its first line; neither passes a value to the cluster.
+		pulumi.DependsOn([]pulumi.Resource{rolePolicy, role.attachments[0], logGroup}))
+	if err != nil {
+		return nil, fmt.Errorf("creating EKS cluster: %w", err)
+	}
+	c.Name = cluster.Name
+	c.Endpoint = cluster.Endpoint
+	c.SecurityGroupId = cluster.VpcConfig.ClusterSecurityGroupId().Elem()
+	issuerURL := cluster.Identities.Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
+	c.OidcIssuer = issuerURL.ApplyT(func(u string) string { return strings.TrimPrefix(u, "https://") }).(pulumi.StringOutput)
+
+	for _, arn := range cfg.AdminRoleArns {
+		if err := clusterAdmin(ctx, c, n, a, cluster.Name, arn); err != nil {
+			return nil, err
+		}
+	}
+
+	oidc, err := iam.NewOpenIdConnectProvider(ctx, n.Name("oidc"), &iam.OpenIdConnectProviderArgs{
+		Url:           issuerURL,
+		ClientIdLists: pulumi.StringArray{pulumi.String(stsAudience)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating OIDC provider: %w", err)
+	}
+	c.OidcProviderArn = oidc.Arn
+
+	addons, err := c.addons(ctx, args, cluster)
+	if err != nil {
+		return nil, err
+	}
+	nodeGroups, err := c.nodeGroups(ctx, args, cluster, addons.beforeNodes)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.addonsAfterNodes(ctx, args, cluster, addons, nodeGroups); err != nil {
+		return nil, err
+	}
+
+	c.Kubeconfig = pulumi.ToSecret(pulumi.All(cluster.Name, cluster.Endpoint, cluster.CertificateAuthority.Data().Elem()).ApplyT(
+		func(v []any) (string, error) {
+			return Kubeconfig(v[0].(string), v[1].(string), v[2].(string), a.Region)
+		})).(pulumi.StringOutput)
+	provider, err := kubernetes.NewProvider(ctx, n.Name("k8s"), &kubernetes.ProviderArgs{
+		Kubeconfig:            c.Kubeconfig,
+		EnableServerSideApply: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating Kubernetes provider: %w", err)
+	}
+	c.Provider = provider
+
+	if err := c.defaultStorageClass(ctx); err != nil {
+		return nil, err
+	}
+
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name":            c.Name,
+		"endpoint":        c.Endpoint,
+		"securityGroupId": c.SecurityGroupId,
+		"oidcProviderArn": c.OidcProviderArn,
+		"kubeconfig":      c.Kubeconfig,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// roleWithAttachments is an IAM role and its managed-policy attachments.
+type roleWithAttachments struct {
+	role        *iam.Role
+	attachments []*iam.RolePolicyAttachment
+}
+
+// serviceRole makes a role that one AWS service may assume, with AWS
+// managed policies attached.
+func serviceRole(ctx *pulumi.Context, parent pulumi.Resource, name, service string, actions []string, policyArns ...string) (*roleWithAttachments, error) {
+	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions: pulumi.ToStringArray(actions),
+				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String(service)}},
+				},
+			},
+		},
+	}, pulumi.Parent(parent))
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{AssumeRolePolicy: trust.Json()}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, fmt.Errorf("creating role %s: %w", name, err)
+	}
+	out := &roleWithAttachments{role: role}
+	for _, arn := range policyArns {
+		att, err := iam.NewRolePolicyAttachment(ctx, name+"-"+policyShortName(arn), &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(arn),
+		}, pulumi.Parent(parent))
+		if err != nil {
+			return nil, fmt.Errorf("attaching %s to %s: %w", arn, name, err)
+		}
+		out.attachments = append(out.attachments, att)
+	}
+	return out, nil
+}
+
+// policyShortName is the last path element of a policy ARN, for names.
+func policyShortName(arn string) string {
+	return strings.ToLower(arn[strings.LastIndex(arn, "/")+1:])
+}
+
+// clusterAdmin gives an IAM role cluster-admin through an access entry. It is
+// keyed by the role's name, not its position in the list.
+func clusterAdmin(ctx *pulumi.Context, c *Cluster, n Namer, a Account, clusterName pulumi.StringInput, roleArn string) error {
+	key := n.Name("admin", policyShortName(roleArn))
+	entry, err := eks.NewAccessEntry(ctx, key, &eks.AccessEntryArgs{
+		ClusterName:  clusterName,
+		PrincipalArn: pulumi.String(roleArn),
+		Type:         pulumi.String("STANDARD"),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return fmt.Errorf("creating access entry for %s: %w", roleArn, err)
+	}
+	if _, err := eks.NewAccessPolicyAssociation(ctx, key, &eks.AccessPolicyAssociationArgs{
+		ClusterName:  clusterName,
+		PrincipalArn: entry.PrincipalArn,
+		PolicyArn:    pulumi.Sprintf(clusterAdminPolicy, a.Partition),
+		AccessScope:  &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+	}, pulumi.Parent(c)); err != nil {
+		return fmt.Errorf("granting cluster-admin to %s: %w", roleArn, err)
+	}
+	return nil
+}
+
+// IRSAArgs describe the IAM role one Kubernetes service account assumes.
+type IRSAArgs struct {
+	// Namespace and ServiceAccount name the only subject allowed to assume the role.
+	Namespace      string
+	ServiceAccount string
+	// PolicyArns are managed policies to attach.
+	PolicyArns []string
+	// Policy is an inline policy document (JSON), or nil.
+	Policy pulumi.StringInput
+}
+
+// IRSARole makes an IAM role that exactly one service account of this
+// cluster may assume through its OIDC provider: the token's audience must be
+// STS and its subject the service account.
+func (c *Cluster) IRSARole(ctx *pulumi.Context, name string, args IRSAArgs, opts ...pulumi.ResourceOption) (*iam.Role, error) {
+	subject := fmt.Sprintf("system:serviceaccount:%s:%s", args.Namespace, args.ServiceAccount)
+	invokeOpts := []pulumi.InvokeOption{}
+	for _, o := range opts {
+		if io, ok := o.(pulumi.InvokeOption); ok {
+			invokeOpts = append(invokeOpts, io)
+		}
+	}
+	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions: pulumi.StringArray{pulumi.String("sts:AssumeRoleWithWebIdentity")},
+				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Federated"), Identifiers: pulumi.StringArray{c.OidcProviderArn}},
+				},
+				Conditions: iam.GetPolicyDocumentStatementConditionArray{
+					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.Sprintf("%s:aud", c.OidcIssuer), Values: pulumi.StringArray{pulumi.String(stsAudience)}},
+					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.Sprintf("%s:sub", c.OidcIssuer), Values: pulumi.StringArray{pulumi.String(subject)}},
+				},
+			},
+		},
+	}, invokeOpts...)
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: trust.Json(),
+		Description:      pulumi.String("IRSA role of " + subject),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating IRSA role %s: %w", name, err)
+	}
+	for _, arn := range args.PolicyArns {
+		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+policyShortName(arn), &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(arn),
+		}, opts...); err != nil {
+			return nil, fmt.Errorf("attaching %s to %s: %w", arn, name, err)
+		}
+	}
+	if args.Policy != nil {
+		if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: args.Policy}, opts...); err != nil {
+			return nil, fmt.Errorf("granting %s: %w", name, err)
+		}
+	}
+	return role, nil
+}
+
+// installedAddons are the add-ons installed so far, by name.
+type installedAddons struct {
+	beforeNodes []pulumi.Resource
+	versions    map[string]string
+}
+
+// addons installs the add-ons nodes need to join and get pod networking
+// (vpc-cni with its IRSA role, kube-proxy); the rest wait for nodes.
+func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster) (*installedAddons, error) {
+	out := &installedAddons{versions: map[string]string{}}
+	for _, name := range ManagedAddons {
+		v, ok := args.Config.AddonVersions[name]
+		if !ok {
+			found, err := eks.GetAddonVersion(ctx, &eks.GetAddonVersionArgs{
+				AddonName: name, KubernetesVersion: args.Config.KubernetesVersion,
+			}, pulumi.Parent(c))
+			if err != nil {
+				return nil, fmt.Errorf("looking up the default %s version for Kubernetes %s: %w", name, args.Config.KubernetesVersion, err)
+			}
+			v = found.Version
+		}
+		out.versions[name] = v
+	}
+	cniRole, err := c.IRSARole(ctx, args.Namer.Name("vpc-cni"), IRSAArgs{
+		Namespace: "kube-system", ServiceAccount: "aws-node",
+		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKS_CNI_Policy", args.Account.Partition)},
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, err
+	}
+	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Arn)
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := c.addon(ctx, args, cluster, "kube-proxy", out.versions["kube-proxy"], nil)
+	if err != nil {
+		return nil, err
+	}
+	out.beforeNodes = []pulumi.Resource{cni, proxy}
+	return out, nil
+}
+
+// addonsAfterNodes installs the add-ons that run as Deployments: created
+// before any node exists they stay DEGRADED and time out the update.
+func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, installed *installedAddons, nodes []pulumi.Resource) error {
+	ebsRole, err := c.IRSARole(ctx, args.Namer.Name("ebs-csi"), IRSAArgs{
+		Namespace: "kube-system", ServiceAccount: "ebs-csi-controller-sa",
+		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", args.Account.Partition)},
+	}, pulumi.Parent(c))
+	if err != nil {
+		return err
+	}
+	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Arn}
+	for _, name := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
+		if _, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], pulumi.DependsOn(nodes)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, name, version string, role pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
+	addon, err := eks.NewAddon(ctx, args.Namer.Name(name), &eks.AddonArgs{
+		ClusterName:  cluster.Name,
+		AddonName:    pulumi.String(name),
+		AddonVersion: pulumi.String(version),
+		// Take over whatever EKS left behind on create; never overwrite
+		// changes made on the cluster on update.
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
+		ServiceAccountRoleArn:    role,
+	}, append([]pulumi.ResourceOption{pulumi.Parent(c)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("installing add-on %s: %w", name, err)
+	}
+	return addon, nil
+}
+
+// nodeGroups creates one managed node group per configured group, each with
+// a launch template that enforces IMDSv2 and encrypted gp3 root volumes.
+func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, after []pulumi.Resource) ([]pulumi.Resource, error) {
+	n := args.Namer
+	a := args.Account
+	role, err := serviceRole(ctx, c, n.Name("node"), "ec2.amazonaws.com", []string{"sts:AssumeRole"},
+		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSWorkerNodePolicy", a.Partition),
+		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly", a.Partition),
+	)
+	if err != nil {
+		return nil, err
+	}
+	var groups []pulumi.Resource
+	for _, name := range sortedKeys(args.Config.NodeGroups) {
+		ng := args.Config.NodeGroups[name]
+		lt, err := ec2.NewLaunchTemplate(ctx, n.Name("nodes", name), &ec2.LaunchTemplateArgs{
+			Description: pulumi.Sprintf("EKS node group %s", name),
+			MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+				HttpEndpoint:            pulumi.String("enabled"),
+				HttpTokens:              pulumi.String("required"),
+				HttpPutResponseHopLimit: pulumi.Int(imdsHopLimit),
+			},
+			BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{
+				&ec2.LaunchTemplateBlockDeviceMappingArgs{
+					DeviceName: pulumi.String(NodeVolumeDevice(args.Config.AmiType)),
+					Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+						VolumeSize:          pulumi.Int(ng.DiskSizeGiB),
+						VolumeType:          pulumi.String("gp3"),
+						Encrypted:           pulumi.String("true"),
+						DeleteOnTermination: pulumi.String("true"),
+					},
+				},
+			},
+			// Instances and volumes launched by the node group's Auto Scaling
+			// group do not inherit the provider's default tags.
+			TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+				&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.StringMap{"Name": pulumi.String(n.Name(name))}},
+				&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.StringMap{"Name": pulumi.String(n.Name(name))}},
+			},
+		}, pulumi.Parent(c))
+		if err != nil {
+			return nil, fmt.Errorf("creating launch template for node group %s: %w", name, err)
+		}
+		taints := eks.NodeGroupTaintArray{}
+		for _, t := range ng.Taints {
+			taints = append(taints, &eks.NodeGroupTaintArgs{Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(EKSTaintEffect(t.Effect))})
+		}
+		group, err := eks.NewNodeGroup(ctx, n.Name(name), &eks.NodeGroupArgs{
+			ClusterName:   cluster.Name,
+			NodeGroupName: pulumi.String(n.Name(name)),
+			NodeRoleArn:   role.role.Arn,
+			SubnetIds:     args.PrivateSubnetIds,
+			Version:       cluster.Version,
+			AmiType:       pulumi.String(args.Config.AmiType),
+			CapacityType:  pulumi.String(ng.CapacityType),
+			InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
+			ScalingConfig: &eks.NodeGroupScalingConfigArgs{
+				MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
+			},
+			UpdateConfig:   &eks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(nodeMaxUnavailablePercent)},
+			Labels:         pulumi.ToStringMap(ng.Labels),
+			Taints:         taints,
+			LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
+		}, pulumi.Parent(c),
+			// The autoscaler owns the current size; config owns the bounds.
+			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
+			// Nodes need pod networking (vpc-cni and its IRSA role) and the
+			// node role's policies the moment they boot.
+			pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), attachmentsOf(role)...)))
+		if err != nil {
+			return nil, fmt.Errorf("creating node group %s: %w", name, err)
+		}
+		groups = append(groups, group)
+	}
+	return groups, nil
+}
+
+func attachmentsOf(r *roleWithAttachments) []pulumi.Resource {
+	out := make([]pulumi.Resource, 0, len(r.attachments))
+	for _, a := range r.attachments {
+		out = append(out, a)
+	}
+	return out
+}
+
+// NodeVolumeDevice is the device of the volume that holds images and pods:
+// the root volume on AL2023, the data volume on Bottlerocket.
+func NodeVolumeDevice(amiType string) string {
+	if strings.HasPrefix(amiType, "BOTTLEROCKET") {
+		return "/dev/xvdb"
+	}
+	return "/dev/xvda"
+}
+
+// EKSTaintEffect maps a Kubernetes taint effect to the EKS API's spelling.
+func EKSTaintEffect(effect string) string {
+	switch effect {
+	case "NoSchedule":
+		return "NO_SCHEDULE"
+	case "NoExecute":
+		return "NO_EXECUTE"
+	case "PreferNoSchedule":
+		return "PREFER_NO_SCHEDULE"
+	}
+	return effect
+}
+
+// defaultStorageClass makes encrypted gp3 the cluster's default: EKS's own
+// gp2 class is neither encrypted nor default on current versions.
+func (c *Cluster) defaultStorageClass(ctx *pulumi.Context) error {
+	_, err := storagev1.NewStorageClass(ctx, "gp3", &storagev1.StorageClassArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String("gp3"),
+			Annotations: pulumi.StringMap{"storageclass.kubernetes.io/is-default-class": pulumi.String("true")},
+		},
+		Provisioner: pulumi.String("ebs.csi.aws.com"),
+		Parameters: pulumi.StringMap{
+			"type":      pulumi.String("gp3"),
+			"encrypted": pulumi.String("true"),
+		},
+		// Bind in the zone the pod is scheduled to, not a random one.
+		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+		AllowVolumeExpansion: pulumi.Bool(true),
+		ReclaimPolicy:        pulumi.String("Delete"),
+	}, pulumi.Parent(c), pulumi.Provider(c.Provider))
+	if err != nil {
+		return fmt.Errorf("creating gp3 StorageClass: %w", err)
+	}
+	return nil
+}
+
+// kubeconfig is the subset of the kubeconfig format the provider reads,
+// marshalled rather than templated so that values are always escaped.
+type kubeconfig struct {
+	APIVersion     string              `json:"apiVersion"`
+	Kind           string              `json:"kind"`
+	Clusters       []namedCluster      `json:"clusters"`
+	Contexts       []namedContext      `json:"contexts"`
+	CurrentContext string              `json:"current-context"`
+	Users          []namedUser         `json:"users"`
+	Preferences    map[string]struct{} `json:"preferences"`
+}
+
+type namedCluster struct {
+	Name    string `json:"name"`
+	Cluster struct {
+		Server                   string `json:"server"`
+		CertificateAuthorityData string `json:"certificate-authority-data"`
+	} `json:"cluster"`
+}
+
+type namedContext struct {
+	Name    string `json:"name"`
+	Context struct {
+		Cluster string `json:"cluster"`
+		User    string `json:"user"`
+	} `json:"context"`
+}
+
+type namedUser struct {
+	Name string `json:"name"`
+	User struct {
+		Exec execConfig `json:"exec"`
+	} `json:"user"`
+}
+
+type execConfig struct {
+	APIVersion      string   `json:"apiVersion"`
+	Command         string   `json:"command"`
+	Args            []string `json:"args"`
+	InteractiveMode string   `json:"interactiveMode"`
+}
+
+// Kubeconfig renders a kubeconfig (JSON, which every kubeconfig reader
+// accepts) that gets short-lived tokens from `aws eks get-token`.
+func Kubeconfig(clusterName, endpoint, caData, region string) (string, error) {
+	kc := kubeconfig{APIVersion: "v1", Kind: "Config", CurrentContext: clusterName, Preferences: map[string]struct{}{}}
+	cl := namedCluster{Name: clusterName}
+	cl.Cluster.Server = endpoint
+	cl.Cluster.CertificateAuthorityData = caData
+	kc.Clusters = []namedCluster{cl}
+	cx := namedContext{Name: clusterName}
+	cx.Context.Cluster = clusterName
+	cx.Context.User = clusterName
+	kc.Contexts = []namedContext{cx}
+	u := namedUser{Name: clusterName}
+	u.User.Exec = execConfig{
+		APIVersion:      "client.authentication.k8s.io/v1beta1",
+		Command:         "aws",
+		Args:            []string{"eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"},
+		InteractiveMode: "Never",
+	}
+	kc.Users = []namedUser{u}
+	b, err := json.MarshalIndent(kc, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("marshalling kubeconfig: %w", err)
+	}
+	return string(b), nil
+}

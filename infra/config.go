@@ -1,0 +1,213 @@
+package infra
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Config is the whole stack's configuration, read once from the stack file
+// (one structured object per section under the `scrolluniversity:` namespace,
+// plus `aws:region`), defaults applied first, then validated as a whole.
+//
+// Every difference between stacks is a value here; the program never branches
+// on the stack name.
+type Config struct {
+	// Project is the Pulumi project name ("scrolluniversity").
+	Project string `json:"-"`
+	// Stack is the Pulumi stack name; it only ever appears in names and tags.
+	Stack string `json:"-"`
+	// Region is the AWS region, from `aws:region`. Required.
+	Region string `json:"-"`
+
+	// Tags are extra AWS tags applied to every resource through the AWS
+	// provider's defaultTags. Project, Environment and ManagedBy are always set.
+	Tags map[string]string `json:"tags"`
+	// Guards protects stateful resources (RDS, ElastiCache, S3).
+	Guards GuardsConfig `json:"guards"`
+	// Network is the VPC layout.
+	Network NetworkConfig `json:"network"`
+	// Cluster is the EKS control plane, its node groups and add-ons.
+	Cluster ClusterConfig `json:"cluster"`
+	// Database is RDS PostgreSQL.
+	Database DatabaseConfig `json:"database"`
+	// Cache is ElastiCache Redis.
+	Cache CacheConfig `json:"cache"`
+	// Uploads is the S3 bucket for user uploads.
+	Uploads UploadsConfig `json:"uploads"`
+	// App is the web app (backend API and frontend).
+	App AppConfig `json:"app"`
+	// Observability is Prometheus, Grafana and Alertmanager.
+	Observability ObservabilityConfig `json:"observability"`
+	// Logging is Elasticsearch, Logstash, Kibana and Filebeat.
+	Logging LoggingConfig `json:"logging"`
+	// Backups are scheduled database dumps to S3.
+	Backups BackupsConfig `json:"backups"`
+}
+
+// GuardsConfig says how hard stateful resources are guarded against loss.
+type GuardsConfig struct {
+	// Protect sets Pulumi's `protect` on stateful resources so that
+	// `pulumi destroy` and replacements refuse to delete them. Default false.
+	Protect bool `json:"protect"`
+	// DeletionProtection turns on the AWS-side deletion protection of RDS.
+	// Default false.
+	DeletionProtection bool `json:"deletionProtection"`
+	// FinalSnapshot takes a final RDS snapshot on delete. Default true.
+	FinalSnapshot bool `json:"finalSnapshot"`
+}
+
+// NetworkConfig is the VPC layout. Subnets are carved from VpcCidr by
+// SubnetPlan, one public, one private and one isolated subnet per zone.
+type NetworkConfig struct {
+	// VpcCidr is the VPC's IPv4 block, /16 to /20. Default "10.0.0.0/16".
+	VpcCidr string `json:"vpcCidr"`
+	// AvailabilityZones are the zone names to spread across, 2 to 6, all in
+	// the stack's region. Required.
+	AvailabilityZones []string `json:"availabilityZones"`
+	// NatGateways is "perZone" (one NAT gateway per zone, survives a zone
+	// outage) or "single" (one shared, cheaper). Default "perZone".
+	NatGateways string `json:"natGateways"`
+	// FlowLogRetentionDays is how long VPC flow logs are kept, in days.
+	// Default 90.
+	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
+}
+
+// ClusterConfig is the EKS cluster.
+type ClusterConfig struct {
+	// Name is the EKS cluster name. Default "<project>-<stack>".
+	Name string `json:"name"`
+	// KubernetesVersion is the control plane version, "1.NN", inside
+	// [MinKubernetesVersion, MaxKubernetesVersion]. Default DefaultKubernetesVersion.
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// ServiceCidr is the Kubernetes Service IP range; it must not overlap the
+	// VPC. Default "172.20.0.0/16".
+	ServiceCidr string `json:"serviceCidr"`
+	// PublicAccessCidrs are the CIDRs that may reach the public API endpoint.
+	// Empty turns the public endpoint off (private endpoint only). 0.0.0.0/0
+	// is refused. Default empty.
+	PublicAccessCidrs []string `json:"publicAccessCidrs"`
+	// AdminRoleArns are IAM role ARNs given cluster-admin through EKS access
+	// entries. Default empty (only the identity that creates the cluster).
+	AdminRoleArns []string `json:"adminRoleArns"`
+	// AmiType is the EKS-optimized AMI family of every node group. One of
+	// AllowedAmiTypes. Default "AL2023_x86_64_STANDARD".
+	AmiType string `json:"amiType"`
+	// LogRetentionDays is how long control-plane logs are kept, in days.
+	// Default 90.
+	LogRetentionDays int `json:"logRetentionDays"`
+	// NodeGroups are the managed node groups, keyed by a stable name
+	// ("system", "workload", "spot"). Required.
+	NodeGroups map[string]NodeGroupConfig `json:"nodeGroups"`
+	// AddonVersions pins EKS add-on versions by add-on name. An add-on not
+	// listed gets the default version AWS publishes for KubernetesVersion,
+	// looked up at preview time. Default empty.
+	AddonVersions map[string]string `json:"addonVersions"`
+}
+
+// NodeGroupConfig is one managed node group.
+type NodeGroupConfig struct {
+	// InstanceTypes are EC2 instance types ("m6i.large"); several only make
+	// sense for SPOT. Required.
+	InstanceTypes []string `json:"instanceTypes"`
+	// CapacityType is "ON_DEMAND" or "SPOT". Default "ON_DEMAND".
+	CapacityType string `json:"capacityType"`
+	// MinSize, DesiredSize and MaxSize bound the group, in nodes:
+	// 0 <= min <= desired <= max, max >= 1.
+	MinSize     int `json:"minSize"`
+	DesiredSize int `json:"desiredSize"`
+	MaxSize     int `json:"maxSize"`
+	// DiskSizeGiB is the root volume (encrypted gp3), in GiB. Default 50.
+	DiskSizeGiB int `json:"diskSizeGiB"`
+	// Labels are Kubernetes node labels saying what may run there.
+	Labels map[string]string `json:"labels"`
+	// Taints keep workloads without a matching toleration off the group.
+	Taints []TaintConfig `json:"taints"`
+}
+
+// TaintConfig is one Kubernetes node taint.
+type TaintConfig struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	// Effect is NoSchedule, PreferNoSchedule or NoExecute.
+	Effect string `json:"effect"`
+}
+
+// sections maps each stack config key (under the project's namespace) to the
+// part of Config it is decoded into.
+func (c *Config) sections() map[string]any {
+	return map[string]any{
+		"tags": &c.Tags, "guards": &c.Guards, "network": &c.Network,
+		"cluster": &c.Cluster, "database": &c.Database, "cache": &c.Cache,
+		"uploads": &c.Uploads, "app": &c.App, "observability": &c.Observability,
+		"logging": &c.Logging, "backups": &c.Backups,
+	}
+}
+
+// ConfigKeys lists the config keys the program reads under the project's
+// namespace, sorted. The synthesizer uses it to refuse unknown keys.
+func ConfigKeys() []string {
+	keys := make([]string, 0, len((&Config{}).sections()))
+	for k := range (&Config{}).sections() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// LoadConfig reads the stack's configuration from the Pulumi context, applies
+// defaults and validates it. Nothing is registered before it returns.
+func LoadConfig(ctx *pulumi.Context) (*Config, error) {
+	raw := map[string]string{}
+	project := config.New(ctx, "")
+	for _, key := range ConfigKeys() {
+		if v, err := project.Try(key); err == nil {
+			raw[key] = v
+		}
+	}
+	region, _ := config.New(ctx, "aws").Try("region")
+	return ParseConfig(ctx.Project(), ctx.Stack(), region, raw)
+}
+
+// ParseConfig builds the Config from raw section values (JSON objects, as
+// Pulumi hands structured config to the program): defaults, then the stack's
+// values, then validation of the whole. The error lists every problem.
+func ParseConfig(project, stack, region string, raw map[string]string) (*Config, error) {
+	cfg := DefaultConfig(project, stack)
+	cfg.Region = region
+
+	var errs []error
+	cfgValue := cfg.sections()
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		target, ok := cfgValue[key]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s:%s: unknown config key", project, key))
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader([]byte(raw[key])))
+		// A misspelt field would otherwise be ignored silently and its default
+		// used in production.
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(target); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%s: cannot read %s: %v", project, key, raw[key], err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cfg.resolveDerivedDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

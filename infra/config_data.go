@@ -1,0 +1,145 @@
+package infra
+
+// DatabaseConfig is RDS PostgreSQL.
+type DatabaseConfig struct {
+	// EngineVersion is the PostgreSQL 15 minor version, "15.N". Default "15.13".
+	EngineVersion string `json:"engineVersion"`
+	// InstanceClass is the RDS class ("db.r6g.large"). Default "db.t4g.medium".
+	InstanceClass string `json:"instanceClass"`
+	// AllocatedStorageGiB is the initial gp3 storage, in GiB (20-65536).
+	// Default 50.
+	AllocatedStorageGiB int `json:"allocatedStorageGiB"`
+	// MaxAllocatedStorageGiB is the storage-autoscaling ceiling, in GiB; it
+	// must exceed AllocatedStorageGiB. Default 200.
+	MaxAllocatedStorageGiB int `json:"maxAllocatedStorageGiB"`
+	// MultiAz runs a synchronous standby in another zone. Default false.
+	MultiAz bool `json:"multiAz"`
+	// ReadReplicas is the number of asynchronous read replicas (0-5).
+	// Default 0.
+	ReadReplicas int `json:"readReplicas"`
+	// BackupRetentionDays bounds point-in-time recovery, in days (1-35).
+	// Default 14.
+	BackupRetentionDays int `json:"backupRetentionDays"`
+	// BackupWindow is the daily backup window, UTC, "hh:mm-hh:mm", at least
+	// 30 minutes. Default "02:00-02:30".
+	BackupWindow string `json:"backupWindow"`
+	// MaintenanceWindow is the weekly maintenance window, UTC,
+	// "ddd:hh:mm-ddd:hh:mm"; it must not overlap BackupWindow.
+	// Default "sun:05:00-sun:06:00".
+	MaintenanceWindow string `json:"maintenanceWindow"`
+	// PerformanceInsights turns on Performance Insights (7 days, free tier).
+	// Default false.
+	PerformanceInsights bool `json:"performanceInsights"`
+	// MonitoringIntervalSeconds is the Enhanced Monitoring interval: 0 (off),
+	// 1, 5, 10, 15, 30 or 60. Default 0.
+	MonitoringIntervalSeconds int `json:"monitoringIntervalSeconds"`
+	// Name is the application database's name. Default "scrolluniversity".
+	Name string `json:"name"`
+	// Username is the master user's name. Default "scrolladmin".
+	Username string `json:"username"`
+	// Pool is the per-pod connection pool the backend opens.
+	Pool PoolConfig `json:"pool"`
+	// ConnectionHeadroom is the number of connections kept free beyond the
+	// backend pools (migrations, backups, operators). Default 50.
+	ConnectionHeadroom int `json:"connectionHeadroom"`
+	// SlowQueryMs logs statements slower than this, in milliseconds.
+	// Default 500.
+	SlowQueryMs int `json:"slowQueryMs"`
+}
+
+// PoolConfig is a per-pod database connection pool.
+type PoolConfig struct {
+	// Min is the number of connections kept open, per pod. Default 10.
+	Min int `json:"min"`
+	// Max is the most connections one pod opens. Default 50.
+	Max int `json:"max"`
+}
+
+// CacheConfig is ElastiCache Redis.
+type CacheConfig struct {
+	// EngineVersion is the Redis 7 version, "7.0" or "7.1". Default "7.1".
+	EngineVersion string `json:"engineVersion"`
+	// NodeType is the ElastiCache node type ("cache.r7g.large").
+	// Default "cache.t4g.small".
+	NodeType string `json:"nodeType"`
+	// Replicas is the number of replicas besides the primary (0-5).
+	// Replicas > 0 requires AutomaticFailover. Default 0.
+	Replicas int `json:"replicas"`
+	// AutomaticFailover promotes a replica when the primary fails; it needs
+	// at least one replica and turns on Multi-AZ. Default false.
+	AutomaticFailover bool `json:"automaticFailover"`
+	// SnapshotRetentionDays keeps daily snapshots, in days (1-35). Default 7.
+	SnapshotRetentionDays int `json:"snapshotRetentionDays"`
+	// SnapshotWindow is the daily snapshot window, UTC, "hh:mm-hh:mm".
+	// Default "04:00-05:00".
+	SnapshotWindow string `json:"snapshotWindow"`
+	// MaintenanceWindow is the weekly maintenance window, UTC,
+	// "ddd:hh:mm-ddd:hh:mm". Default "sun:06:00-sun:07:00".
+	MaintenanceWindow string `json:"maintenanceWindow"`
+	// MaxmemoryPolicy is Redis's eviction policy. Default "volatile-lru":
+	// sessions and cache entries carry TTLs and may be evicted under
+	// pressure; keys without a TTL (locks, pub/sub bookkeeping) never are.
+	MaxmemoryPolicy string `json:"maxmemoryPolicy"`
+}
+
+// UploadsConfig is the S3 bucket for uploaded files.
+type UploadsConfig struct {
+	// NoncurrentVersionDays expires overwritten or deleted object versions
+	// after this many days. Default 90.
+	NoncurrentVersionDays int `json:"noncurrentVersionDays"`
+	// AbortIncompleteMultipartDays aborts unfinished multipart uploads after
+	// this many days. Default 7.
+	AbortIncompleteMultipartDays int `json:"abortIncompleteMultipartDays"`
+}
+
+// AppConfig is the web app. Later issues extend it; what the data tier needs
+// (the backend's most replicas, for sizing connections) is here already.
+type AppConfig struct {
+	// Namespace is the Kubernetes namespace of the app. Default "scrolluniversity".
+	Namespace string `json:"namespace"`
+	// BackendServiceAccount is the backend's Kubernetes service account, the
+	// subject of its IRSA role. Default "backend".
+	BackendServiceAccount string `json:"backendServiceAccount"`
+	// Hostnames are the public hostnames the app answers on. Required.
+	Hostnames []string `json:"hostnames"`
+	// Backend and Frontend are the two workloads' scaling bounds.
+	Backend  WorkloadConfig `json:"backend"`
+	Frontend WorkloadConfig `json:"frontend"`
+}
+
+// WorkloadConfig is one Deployment's image and autoscaling bounds.
+type WorkloadConfig struct {
+	// ImageTag is the image tag or digest ("1.4.2" or "sha256:..."); never
+	// "latest". Required.
+	ImageTag string `json:"imageTag"`
+	// MinReplicas and MaxReplicas bound the HPA: 1 <= min <= max.
+	MinReplicas int `json:"minReplicas"`
+	MaxReplicas int `json:"maxReplicas"`
+}
+
+// ObservabilityConfig is Prometheus, Grafana and Alertmanager.
+type ObservabilityConfig struct {
+	// RetentionDays is how long Prometheus keeps metrics, in days. Default 15.
+	RetentionDays int `json:"retentionDays"`
+	// StorageGiB is Prometheus's volume, in GiB. Default 50.
+	StorageGiB int `json:"storageGiB"`
+}
+
+// LoggingConfig is Elasticsearch, Logstash, Kibana and Filebeat.
+type LoggingConfig struct {
+	// ElasticsearchNodes is the number of Elasticsearch nodes (1, or 3+ for
+	// a quorum). Default 1.
+	ElasticsearchNodes int `json:"elasticsearchNodes"`
+	// StorageGiB is each Elasticsearch node's volume, in GiB. Default 30.
+	StorageGiB int `json:"storageGiB"`
+	// RetentionDays is how long log indices are kept, in days. Default 14.
+	RetentionDays int `json:"retentionDays"`
+}
+
+// BackupsConfig is the scheduled database dump.
+type BackupsConfig struct {
+	// Schedule is a standard 5-field cron expression, UTC. Default "0 3 * * *".
+	Schedule string `json:"schedule"`
+	// RetentionDays is how long dumps are kept in S3, in days. Default 30.
+	RetentionDays int `json:"retentionDays"`
+}

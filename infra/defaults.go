@@ -1,0 +1,109 @@
+package infra
+
+// The Kubernetes versions this program supports: EKS standard or extended
+// support as of 2026-11. Widen the window when a version has been tested.
+const (
+	MinKubernetesVersion     = "1.33"
+	MaxKubernetesVersion     = "1.36"
+	DefaultKubernetesVersion = "1.34"
+)
+
+// AllowedAmiTypes are the current EKS-optimized AMI families (AL2 is end of
+// life; AL2023 and Bottlerocket enforce IMDSv2-friendly defaults).
+var AllowedAmiTypes = []string{
+	"AL2023_x86_64_STANDARD",
+	"AL2023_ARM_64_STANDARD",
+	"BOTTLEROCKET_x86_64",
+	"BOTTLEROCKET_ARM_64",
+}
+
+// DefaultConfig is every default in one place. Per-stack values are decoded
+// on top of it, then resolveDerivedDefaults fills what depends on them.
+func DefaultConfig(project, stack string) *Config {
+	return &Config{
+		Project: project,
+		Stack:   stack,
+		Tags:    map[string]string{},
+		Guards: GuardsConfig{
+			Protect:            false,
+			DeletionProtection: false,
+			FinalSnapshot:      true,
+		},
+		Network: NetworkConfig{
+			VpcCidr:              "10.0.0.0/16",
+			NatGateways:          NatPerZone,
+			FlowLogRetentionDays: 90,
+		},
+		Cluster: ClusterConfig{
+			KubernetesVersion: DefaultKubernetesVersion,
+			ServiceCidr:       "172.20.0.0/16",
+			AmiType:           "AL2023_x86_64_STANDARD",
+			LogRetentionDays:  90,
+			AddonVersions:     map[string]string{},
+		},
+		Database: DatabaseConfig{
+			EngineVersion:             "15.13",
+			InstanceClass:             "db.t4g.medium",
+			AllocatedStorageGiB:       50,
+			MaxAllocatedStorageGiB:    200,
+			BackupRetentionDays:       14,
+			BackupWindow:              "02:00-02:30",
+			MaintenanceWindow:         "sun:05:00-sun:06:00",
+			MonitoringIntervalSeconds: 0,
+			Name:                      "scrolluniversity",
+			Username:                  "scrolladmin",
+			Pool:                      PoolConfig{Min: 10, Max: 50},
+			ConnectionHeadroom:        50,
+			SlowQueryMs:               500,
+		},
+		Cache: CacheConfig{
+			EngineVersion:         "7.1",
+			NodeType:              "cache.t4g.small",
+			SnapshotRetentionDays: 7,
+			SnapshotWindow:        "04:00-05:00",
+			MaintenanceWindow:     "sun:06:00-sun:07:00",
+			MaxmemoryPolicy:       "volatile-lru",
+		},
+		Uploads: UploadsConfig{
+			NoncurrentVersionDays:        90,
+			AbortIncompleteMultipartDays: 7,
+		},
+		App: AppConfig{
+			Namespace:             "scrolluniversity",
+			BackendServiceAccount: "backend",
+		},
+		Observability: ObservabilityConfig{RetentionDays: 15, StorageGiB: 50},
+		Logging:       LoggingConfig{ElasticsearchNodes: 1, StorageGiB: 30, RetentionDays: 14},
+		Backups:       BackupsConfig{Schedule: "0 3 * * *", RetentionDays: 30},
+	}
+}
+
+// Default values inside list and map entries, which JSON decoding cannot
+// pre-fill.
+const (
+	defaultCapacityType = "ON_DEMAND"
+	defaultNodeDiskGiB  = 50
+)
+
+// resolveDerivedDefaults fills the defaults that depend on other values or
+// live inside map entries.
+func (c *Config) resolveDerivedDefaults() {
+	if c.Cluster.Name == "" {
+		c.Cluster.Name = c.Project + "-" + c.Stack
+	}
+	for name, ng := range c.Cluster.NodeGroups {
+		if ng.CapacityType == "" {
+			ng.CapacityType = defaultCapacityType
+		}
+		if ng.DiskSizeGiB == 0 {
+			ng.DiskSizeGiB = defaultNodeDiskGiB
+		}
+		c.Cluster.NodeGroups[name] = ng
+	}
+}
+
+// NAT gateway layouts.
+const (
+	NatPerZone = "perZone"
+	NatSingle  = "single"
+)

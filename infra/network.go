@@ -1,0 +1,293 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// flowLogAggregationSeconds is the shortest aggregation interval AWS offers;
+// a minute is what an incident responder wants.
+const flowLogAggregationSeconds = 60
+
+// NetworkArgs configure the VPC.
+type NetworkArgs struct {
+	// Config is the network section of the stack config.
+	Config NetworkConfig
+	// Namer names every resource.
+	Namer Namer
+	// ClusterName tags the subnets for the EKS cluster's load balancers.
+	ClusterName string
+	// Account is the AWS account, region and partition the VPC lives in.
+	Account Account
+	// LogsKeyArn is the KMS key that encrypts the flow-log group.
+	LogsKeyArn pulumi.StringInput
+}
+
+// Network is a VPC with public, private and isolated subnets in every zone.
+type Network struct {
+	pulumi.ResourceState
+
+	// VpcId is the VPC's ID.
+	VpcId pulumi.StringOutput
+	// VpcCidr is the VPC's IPv4 block.
+	VpcCidr string
+	// PublicSubnetIds hold load balancers and NAT gateways, one per zone.
+	PublicSubnetIds pulumi.StringArrayOutput
+	// PrivateSubnetIds hold nodes and pods, one per zone, egress through NAT.
+	PrivateSubnetIds pulumi.StringArrayOutput
+	// IsolatedSubnetIds hold databases, one per zone, no route to the internet.
+	IsolatedSubnetIds pulumi.StringArrayOutput
+}
+
+// NewNetwork builds the VPC: subnets per zone, an internet gateway, NAT
+// gateways (per zone or one shared), route tables, an S3 gateway endpoint
+// and flow logs to an encrypted CloudWatch log group.
+func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	plan, err := PlanSubnets(args.Config.VpcCidr, args.Config.AvailabilityZones)
+	if err != nil {
+		return nil, fmt.Errorf("planning subnets: %w", err)
+	}
+	net := &Network{VpcCidr: args.Config.VpcCidr}
+	if err := ctx.RegisterComponentResource("scrolluniversity:infra:Network", name, net, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(net)
+	n := args.Namer
+	tagged := func(name string, extra ...map[string]string) pulumi.StringMap {
+		tags := pulumi.StringMap{"Name": pulumi.String(name)}
+		for _, e := range extra {
+			for k, v := range e {
+				tags[k] = pulumi.String(v)
+			}
+		}
+		return tags
+	}
+	clusterTag := "kubernetes.io/cluster/" + args.ClusterName
+
+	vpc, err := ec2.NewVpc(ctx, n.Name("vpc"), &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(args.Config.VpcCidr),
+		EnableDnsHostnames: pulumi.Bool(true),
+		EnableDnsSupport:   pulumi.Bool(true),
+		Tags:               tagged(n.Name("vpc")),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating VPC: %w", err)
+	}
+	// Adopting the default security group with no rules means nothing can
+	// fall back to it and be reachable by accident (CIS AWS 5.4).
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, n.Name("default-sg"), &ec2.DefaultSecurityGroupArgs{
+		VpcId: vpc.ID(),
+		Tags:  tagged(n.Name("default-deny")),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("locking down the default security group: %w", err)
+	}
+	igw, err := ec2.NewInternetGateway(ctx, n.Name("igw"), &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  tagged(n.Name("igw")),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating internet gateway: %w", err)
+	}
+
+	publicRT, err := ec2.NewRouteTable(ctx, n.Name("public"), &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{
+			&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()},
+		},
+		Tags: tagged(n.Name("public")),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating public route table: %w", err)
+	}
+	isolatedRT, err := ec2.NewRouteTable(ctx, n.Name("isolated"), &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Tags:  tagged(n.Name("isolated")),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating isolated route table: %w", err)
+	}
+
+	var public, private, isolated pulumi.StringArray
+	var privateRTs pulumi.StringArray
+	var sharedNat *ec2.NatGateway
+	for _, z := range plan {
+		pub, err := ec2.NewSubnet(ctx, n.Name("public", z.Zone), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(z.Public.String()),
+			AvailabilityZone: pulumi.String(z.Zone),
+			// Nothing in a public subnet gets a public IP unless asked: only
+			// NAT gateways (Elastic IPs) and load balancers live here.
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                tagged(n.Name("public", z.Zone), map[string]string{"kubernetes.io/role/elb": "1", clusterTag: "shared", "Tier": "public"}),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating public subnet in %s: %w", z.Zone, err)
+		}
+		priv, err := ec2.NewSubnet(ctx, n.Name("private", z.Zone), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(z.Private.String()),
+			AvailabilityZone: pulumi.String(z.Zone),
+			Tags:             tagged(n.Name("private", z.Zone), map[string]string{"kubernetes.io/role/internal-elb": "1", clusterTag: "shared", "Tier": "private"}),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating private subnet in %s: %w", z.Zone, err)
+		}
+		iso, err := ec2.NewSubnet(ctx, n.Name("isolated", z.Zone), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(z.Isolated.String()),
+			AvailabilityZone: pulumi.String(z.Zone),
+			Tags:             tagged(n.Name("isolated", z.Zone), map[string]string{"Tier": "isolated"}),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating isolated subnet in %s: %w", z.Zone, err)
+		}
+		public, private, isolated = append(public, pub.ID()), append(private, priv.ID()), append(isolated, iso.ID())
+
+		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("public", z.Zone), &ec2.RouteTableAssociationArgs{
+			SubnetId: pub.ID(), RouteTableId: publicRT.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("associating public subnet in %s: %w", z.Zone, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("isolated", z.Zone), &ec2.RouteTableAssociationArgs{
+			SubnetId: iso.ID(), RouteTableId: isolatedRT.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("associating isolated subnet in %s: %w", z.Zone, err)
+		}
+
+		nat := sharedNat
+		if args.Config.NatGateways == NatPerZone || sharedNat == nil {
+			eip, err := ec2.NewEip(ctx, n.Name("nat", z.Zone), &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   tagged(n.Name("nat", z.Zone)),
+			}, parent)
+			if err != nil {
+				return nil, fmt.Errorf("allocating NAT address in %s: %w", z.Zone, err)
+			}
+			nat, err = ec2.NewNatGateway(ctx, n.Name("nat", z.Zone), &ec2.NatGatewayArgs{
+				AllocationId: eip.ID(),
+				SubnetId:     pub.ID(),
+				Tags:         tagged(n.Name("nat", z.Zone)),
+				// A NAT gateway needs the VPC's internet gateway to be attached
+				// before it can route; no value flows between them.
+			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return nil, fmt.Errorf("creating NAT gateway in %s: %w", z.Zone, err)
+			}
+			if args.Config.NatGateways == NatSingle {
+				sharedNat = nat
+			}
+		}
+		privRT, err := ec2.NewRouteTable(ctx, n.Name("private", z.Zone), &ec2.RouteTableArgs{
+			VpcId: vpc.ID(),
+			Routes: ec2.RouteTableRouteArray{
+				&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()},
+			},
+			Tags: tagged(n.Name("private", z.Zone)),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating private route table in %s: %w", z.Zone, err)
+		}
+		privateRTs = append(privateRTs, privRT.ID())
+		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("private", z.Zone), &ec2.RouteTableAssociationArgs{
+			SubnetId: priv.ID(), RouteTableId: privRT.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("associating private subnet in %s: %w", z.Zone, err)
+		}
+	}
+
+	// S3 traffic (image layers, uploads, backups) stays on AWS's network and
+	// costs no NAT processing.
+	if _, err := ec2.NewVpcEndpoint(ctx, n.Name("s3"), &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Account.Region),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   append(privateRTs, isolatedRT.ID()),
+		Tags:            tagged(n.Name("s3")),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("creating S3 gateway endpoint: %w", err)
+	}
+
+	if err := net.flowLogs(ctx, args, vpc, parent); err != nil {
+		return nil, err
+	}
+
+	net.VpcId = vpc.ID().ToStringOutput()
+	net.PublicSubnetIds = public.ToStringArrayOutput()
+	net.PrivateSubnetIds = private.ToStringArrayOutput()
+	net.IsolatedSubnetIds = isolated.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(net, pulumi.Map{
+		"vpcId":             net.VpcId,
+		"publicSubnetIds":   net.PublicSubnetIds,
+		"privateSubnetIds":  net.PrivateSubnetIds,
+		"isolatedSubnetIds": net.IsolatedSubnetIds,
+	}); err != nil {
+		return nil, err
+	}
+	return net, nil
+}
+
+// flowLogs records every accepted and rejected flow in the VPC to a
+// KMS-encrypted log group, written by a role only the flow-logs service of
+// this account can assume.
+func (net *Network) flowLogs(ctx *pulumi.Context, args NetworkArgs, vpc *ec2.Vpc, parent pulumi.ResourceOption) error {
+	n := args.Namer
+	group, err := cloudwatch.NewLogGroup(ctx, n.Name("flow-logs"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/aws/vpc/%s/flow-logs", n.Prefix),
+		RetentionInDays: pulumi.Int(args.Config.FlowLogRetentionDays),
+		KmsKeyId:        args.LogsKeyArn,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating flow-log group: %w", err)
+	}
+	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions: pulumi.StringArray{pulumi.String("sts:AssumeRole")},
+				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String("vpc-flow-logs.amazonaws.com")}},
+				},
+				// Confused-deputy guard: only flow logs of this account.
+				Conditions: iam.GetPolicyDocumentStatementConditionArray{
+					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("aws:SourceAccount"), Values: pulumi.StringArray{pulumi.String(args.Account.AccountID)}},
+				},
+			},
+		},
+	}, pulumi.Parent(net))
+	role, err := iam.NewRole(ctx, n.Name("flow-logs"), &iam.RoleArgs{
+		AssumeRolePolicy: trust.Json(),
+		Description:      pulumi.String("VPC flow logs writer"),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating flow-log role: %w", err)
+	}
+	write := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}),
+				Resources: pulumi.StringArray{group.Arn, pulumi.Sprintf("%s:*", group.Arn)},
+			},
+		},
+	}, pulumi.Parent(net))
+	if _, err := iam.NewRolePolicy(ctx, n.Name("flow-logs"), &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: write.Json(),
+	}, parent); err != nil {
+		return fmt.Errorf("granting the flow-log role: %w", err)
+	}
+	if _, err := ec2.NewFlowLog(ctx, n.Name("vpc"), &ec2.FlowLogArgs{
+		VpcId:                  vpc.ID(),
+		TrafficType:            pulumi.String("ALL"),
+		LogDestinationType:     pulumi.String("cloud-watch-logs"),
+		LogDestination:         group.Arn,
+		IamRoleArn:             role.Arn,
+		MaxAggregationInterval: pulumi.Int(flowLogAggregationSeconds),
+		Tags:                   pulumi.StringMap{"Name": pulumi.String(n.Name("vpc"))},
+	}, parent); err != nil {
+		return fmt.Errorf("creating VPC flow log: %w", err)
+	}
+	return nil
+}

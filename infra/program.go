@@ -1,0 +1,105 @@
+package infra
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Platform is everything the program built, for the stack outputs and for
+// callers (the synthesizer, tests) that want typed access.
+type Platform struct {
+	Config  *Config
+	Account Account
+	Network *Network
+	Cluster *Cluster
+}
+
+// Program is the Pulumi program: main.go runs it with pulumi.Run.
+func Program(ctx *pulumi.Context) error {
+	outputs, err := Deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Deploy builds the platform and returns its stack outputs; the offline
+// synthesizer runs it under the mock engine.
+func Deploy(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
+	p, err := Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Outputs(), nil
+}
+
+// Build reads and validates the config, then builds the platform. On a
+// config error nothing is registered.
+func Build(ctx *pulumi.Context) (*Platform, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := Namer{Prefix: cfg.Cluster.Name}
+
+	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+		Region:      pulumi.String(cfg.Region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(BaseTags(cfg))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating AWS provider: %w", err)
+	}
+	account, err := LookupAccount(ctx, cfg.Region, awsProvider)
+	if err != nil {
+		return nil, err
+	}
+	withAWS := pulumi.Provider(awsProvider)
+
+	logsKey, err := NewKey(ctx, n.Name("logs"), account, KeyArgs{
+		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane)",
+		ServicePrincipals: []ServiceKeyUse{LogsKeyUse(account)},
+	}, withAWS)
+	if err != nil {
+		return nil, err
+	}
+
+	network, err := NewNetwork(ctx, "network", NetworkArgs{
+		Config:      cfg.Network,
+		Namer:       n,
+		ClusterName: cfg.Cluster.Name,
+		Account:     account,
+		LogsKeyArn:  logsKey.Arn,
+	}, withAWS)
+	if err != nil {
+		return nil, fmt.Errorf("building the network: %w", err)
+	}
+
+	cluster, err := NewCluster(ctx, "cluster", ClusterArgs{
+		Config:           cfg.Cluster,
+		Namer:            n,
+		Account:          account,
+		PrivateSubnetIds: network.PrivateSubnetIds,
+		LogsKeyArn:       logsKey.Arn,
+	}, withAWS)
+	if err != nil {
+		return nil, fmt.Errorf("building the cluster: %w", err)
+	}
+
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster}, nil
+}
+
+// Outputs are the stack outputs; secrets stay secret.
+func (p *Platform) Outputs() map[string]pulumi.Input {
+	return map[string]pulumi.Input{
+		"vpcId":           p.Network.VpcId,
+		"clusterName":     p.Cluster.Name,
+		"clusterEndpoint": p.Cluster.Endpoint,
+		"kubeconfig":      p.Cluster.Kubeconfig,
+		"oidcProviderArn": p.Cluster.OidcProviderArn,
+	}
+}

@@ -1,0 +1,393 @@
+package infra
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// problems collects every configuration problem so that one run reports all
+// of them; each names the full config key, the bad value and what is allowed.
+type problems struct {
+	project string
+	errs    []error
+}
+
+func (p *problems) add(key string, value any, allowed string, args ...any) {
+	shown := fmt.Sprintf("%v", value)
+	if s, ok := value.(string); ok {
+		shown = strconv.Quote(s)
+	}
+	// Keys of other namespaces (aws:region) are given whole; the project's own
+	// are given relative to its namespace.
+	if !strings.Contains(key, ":") {
+		key = p.project + ":" + key
+	}
+	p.errs = append(p.errs, fmt.Errorf("config %s = %s: %s", key, shown, fmt.Sprintf(allowed, args...)))
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+var (
+	regionRE        = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
+	clusterNameRE   = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$`)
+	roleArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	addonVersionRE  = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
+	pgVersionRE     = regexp.MustCompile(`^15\.\d+$`)
+	redisVersionRE  = regexp.MustCompile(`^7\.[01]$`)
+	sqlIdentifierRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`)
+	imageTagRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	imageDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	k8sMinorRE      = regexp.MustCompile(`^1\.(\d+)$`)
+)
+
+// cloudWatchRetentionDays are the only retention periods CloudWatch Logs accepts.
+var cloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// rdsMonitoringIntervals are the Enhanced Monitoring intervals RDS accepts, in seconds.
+var rdsMonitoringIntervals = []int{0, 1, 5, 10, 15, 30, 60}
+
+// redisEvictionPolicies are Redis 7's maxmemory-policy values.
+var redisEvictionPolicies = []string{"volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction"}
+
+// rdsReservedUsernames cannot be the RDS master user.
+var rdsReservedUsernames = []string{"postgres", "rdsadmin", "rdsrepladmin", "rds_superuser", "admin", "root"}
+
+// eksServiceRanges are where EKS accepts the Service CIDR.
+var eksServiceRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// Validate checks the whole configuration and returns every problem found.
+func (c *Config) Validate() error {
+	p := &problems{project: c.Project}
+	if !regionRE.MatchString(c.Region) {
+		p.add("aws:region", c.Region, "want an AWS region such as us-east-1 (set aws:region)")
+	}
+	for k, v := range c.Tags {
+		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			p.add("tags", k, "tag keys are 1-128 characters and may not start with aws:")
+		}
+		if len(v) > 256 {
+			p.add("tags."+k, v, "tag values are at most 256 characters")
+		}
+	}
+	c.validateNetwork(p)
+	c.validateCluster(p)
+	c.validateDatabase(p)
+	c.validateCache(p)
+	c.validateApp(p)
+	c.validateAddOns(p)
+	return p.err()
+}
+
+func (c *Config) validateNetwork(p *problems) {
+	n := c.Network
+	if vpc, err := netip.ParsePrefix(n.VpcCidr); err != nil || vpc.Masked() != vpc || !vpc.Addr().Is4() {
+		p.add("network.vpcCidr", n.VpcCidr, "want an IPv4 network CIDR such as 10.0.0.0/16")
+	} else if vpc.Bits() < minVpcPrefix || vpc.Bits() > maxVpcPrefix {
+		p.add("network.vpcCidr", n.VpcCidr, "prefix must be /%d to /%d so that every zone gets public, private and isolated subnets", minVpcPrefix, maxVpcPrefix)
+	}
+	if len(n.AvailabilityZones) < 2 || len(n.AvailabilityZones) > maxZones {
+		p.add("network.availabilityZones", n.AvailabilityZones, "want 2 to %d zones", maxZones)
+	}
+	seen := map[string]bool{}
+	for i, az := range n.AvailabilityZones {
+		key := fmt.Sprintf("network.availabilityZones[%d]", i)
+		if !strings.HasPrefix(az, c.Region) || len(az) != len(c.Region)+1 || az[len(az)-1] < 'a' || az[len(az)-1] > 'z' {
+			p.add(key, az, "want a zone of region %s, such as %sa", c.Region, c.Region)
+		}
+		if seen[az] {
+			p.add(key, az, "zone listed twice")
+		}
+		seen[az] = true
+	}
+	if n.NatGateways != NatPerZone && n.NatGateways != NatSingle {
+		p.add("network.natGateways", n.NatGateways, "want %q or %q", NatPerZone, NatSingle)
+	}
+	if !slices.Contains(cloudWatchRetentionDays, n.FlowLogRetentionDays) {
+		p.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "want one of CloudWatch's periods %v", cloudWatchRetentionDays)
+	}
+}
+
+func (c *Config) validateCluster(p *problems) {
+	k := c.Cluster
+	if !clusterNameRE.MatchString(k.Name) {
+		p.add("cluster.name", k.Name, "want 1-100 letters, digits, - or _, starting with a letter or digit")
+	}
+	if !kubernetesVersionSupported(k.KubernetesVersion) {
+		p.add("cluster.kubernetesVersion", k.KubernetesVersion, "want a version from %s to %s", MinKubernetesVersion, MaxKubernetesVersion)
+	}
+	svc, err := netip.ParsePrefix(k.ServiceCidr)
+	switch {
+	case err != nil || svc.Masked() != svc || !svc.Addr().Is4():
+		p.add("cluster.serviceCidr", k.ServiceCidr, "want an IPv4 network CIDR such as 172.20.0.0/16")
+	case svc.Bits() < 12 || svc.Bits() > 24 || !slices.ContainsFunc(eksServiceRanges, func(r netip.Prefix) bool { return r.Contains(svc.Addr()) && r.Bits() <= svc.Bits() }):
+		p.add("cluster.serviceCidr", k.ServiceCidr, "EKS wants /12 to /24 inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+	default:
+		if vpc, err := netip.ParsePrefix(c.Network.VpcCidr); err == nil && vpc.Overlaps(svc) {
+			p.add("cluster.serviceCidr", k.ServiceCidr, "overlaps network.vpcCidr %s; pick a range outside the VPC", c.Network.VpcCidr)
+		}
+	}
+	for i, cidr := range k.PublicAccessCidrs {
+		key := fmt.Sprintf("cluster.publicAccessCidrs[%d]", i)
+		pfx, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil || pfx.Masked() != pfx:
+			p.add(key, cidr, "want a network CIDR such as 203.0.113.0/24")
+		case pfx.Bits() == 0:
+			p.add(key, cidr, "the API endpoint may not be open to the whole internet; list your office, VPN and CI ranges, or none for a private-only endpoint")
+		}
+	}
+	for i, arn := range k.AdminRoleArns {
+		if !roleArnRE.MatchString(arn) {
+			p.add(fmt.Sprintf("cluster.adminRoleArns[%d]", i), arn, "want an IAM role ARN, arn:aws:iam::<account>:role/<name>")
+		}
+	}
+	if !slices.Contains(AllowedAmiTypes, k.AmiType) {
+		p.add("cluster.amiType", k.AmiType, "want one of %v", AllowedAmiTypes)
+	}
+	if !slices.Contains(cloudWatchRetentionDays, k.LogRetentionDays) {
+		p.add("cluster.logRetentionDays", k.LogRetentionDays, "want one of CloudWatch's periods %v", cloudWatchRetentionDays)
+	}
+	if len(k.NodeGroups) == 0 {
+		p.add("cluster.nodeGroups", "{}", "want at least one node group")
+	}
+	for _, name := range sortedKeys(k.NodeGroups) {
+		validateNodeGroup(p, "cluster.nodeGroups."+name, name, k.NodeGroups[name])
+	}
+	for _, name := range sortedKeys(k.AddonVersions) {
+		if !addonVersionRE.MatchString(k.AddonVersions[name]) {
+			p.add("cluster.addonVersions."+name, k.AddonVersions[name], "want an EKS add-on version such as v1.19.0-eksbuild.1")
+		}
+		if !slices.Contains(ManagedAddons, name) {
+			p.add("cluster.addonVersions."+name, name, "not an add-on this program installs; want one of %v", ManagedAddons)
+		}
+	}
+}
+
+func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig) {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		p.add(key, name, "node group names are DNS labels: %s", strings.Join(errs, "; "))
+	}
+	if len(ng.InstanceTypes) == 0 {
+		p.add(key+".instanceTypes", "[]", "want at least one EC2 instance type such as m6i.large")
+	}
+	for i, t := range ng.InstanceTypes {
+		if !instanceTypeRE.MatchString(t) {
+			p.add(fmt.Sprintf("%s.instanceTypes[%d]", key, i), t, "want an EC2 instance type such as m6i.large")
+		}
+	}
+	if ng.CapacityType != "ON_DEMAND" && ng.CapacityType != "SPOT" {
+		p.add(key+".capacityType", ng.CapacityType, `want "ON_DEMAND" or "SPOT"`)
+	}
+	if ng.MinSize < 0 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize || ng.MaxSize < 1 {
+		p.add(key, fmt.Sprintf("minSize=%d desiredSize=%d maxSize=%d", ng.MinSize, ng.DesiredSize, ng.MaxSize), "want 0 <= minSize <= desiredSize <= maxSize and maxSize >= 1")
+	}
+	if ng.DiskSizeGiB < 20 || ng.DiskSizeGiB > 16384 {
+		p.add(key+".diskSizeGiB", ng.DiskSizeGiB, "want 20 to 16384 GiB")
+	}
+	for _, lk := range sortedKeys(ng.Labels) {
+		if errs := validation.IsQualifiedName(lk); len(errs) > 0 {
+			p.add(key+".labels", lk, "not a Kubernetes label key: %s", strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(ng.Labels[lk]); len(errs) > 0 {
+			p.add(key+".labels."+lk, ng.Labels[lk], "not a Kubernetes label value: %s", strings.Join(errs, "; "))
+		}
+	}
+	for i, t := range ng.Taints {
+		tk := fmt.Sprintf("%s.taints[%d]", key, i)
+		if errs := validation.IsQualifiedName(t.Key); len(errs) > 0 {
+			p.add(tk+".key", t.Key, "not a Kubernetes taint key: %s", strings.Join(errs, "; "))
+		}
+		if !slices.Contains([]string{"NoSchedule", "PreferNoSchedule", "NoExecute"}, t.Effect) {
+			p.add(tk+".effect", t.Effect, "want NoSchedule, PreferNoSchedule or NoExecute")
+		}
+	}
+}
+
+func (c *Config) validateDatabase(p *problems) {
+	d := c.Database
+	if !pgVersionRE.MatchString(d.EngineVersion) {
+		p.add("database.engineVersion", d.EngineVersion, "want a PostgreSQL 15 version such as 15.13")
+	}
+	if !strings.HasPrefix(d.InstanceClass, "db.") || !instanceTypeRE.MatchString(strings.TrimPrefix(d.InstanceClass, "db.")) {
+		p.add("database.instanceClass", d.InstanceClass, "want an RDS instance class such as db.r6g.large")
+	}
+	if d.AllocatedStorageGiB < 20 || d.AllocatedStorageGiB > 65536 {
+		p.add("database.allocatedStorageGiB", d.AllocatedStorageGiB, "want 20 to 65536 GiB")
+	}
+	if d.MaxAllocatedStorageGiB <= d.AllocatedStorageGiB || d.MaxAllocatedStorageGiB > 65536 {
+		p.add("database.maxAllocatedStorageGiB", d.MaxAllocatedStorageGiB, "want more than allocatedStorageGiB (%d) and at most 65536 GiB, so that storage can autoscale", d.AllocatedStorageGiB)
+	}
+	if d.ReadReplicas < 0 || d.ReadReplicas > 5 {
+		p.add("database.readReplicas", d.ReadReplicas, "want 0 to 5")
+	}
+	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
+		p.add("database.backupRetentionDays", d.BackupRetentionDays, "want 1 to 35 days; 0 would turn off backups and point-in-time recovery")
+	}
+	backup, backupLen, berr := ParseDailyWindow(d.BackupWindow)
+	if berr != nil {
+		p.add("database.backupWindow", d.BackupWindow, "%v", berr)
+	} else if backupLen < 30 {
+		p.add("database.backupWindow", d.BackupWindow, "RDS wants at least 30 minutes")
+	}
+	maint, maintLen, merr := ParseWeeklyWindow(d.MaintenanceWindow)
+	if merr != nil {
+		p.add("database.maintenanceWindow", d.MaintenanceWindow, "%v", merr)
+	} else if maintLen < 30 {
+		p.add("database.maintenanceWindow", d.MaintenanceWindow, "RDS wants at least 30 minutes")
+	}
+	if berr == nil && merr == nil && WindowsOverlap(backup, maint) {
+		p.add("database.maintenanceWindow", d.MaintenanceWindow, "overlaps database.backupWindow %q; RDS refuses overlapping windows", d.BackupWindow)
+	}
+	if !slices.Contains(rdsMonitoringIntervals, d.MonitoringIntervalSeconds) {
+		p.add("database.monitoringIntervalSeconds", d.MonitoringIntervalSeconds, "want one of %v", rdsMonitoringIntervals)
+	}
+	if !sqlIdentifierRE.MatchString(d.Name) {
+		p.add("database.name", d.Name, "want a letter then up to 62 letters, digits or _")
+	}
+	if !sqlIdentifierRE.MatchString(d.Username) || slices.Contains(rdsReservedUsernames, strings.ToLower(d.Username)) {
+		p.add("database.username", d.Username, "want a letter then up to 62 letters, digits or _, not one of %v", rdsReservedUsernames)
+	}
+	if d.Pool.Min < 1 || d.Pool.Min > d.Pool.Max {
+		p.add("database.pool", fmt.Sprintf("min=%d max=%d", d.Pool.Min, d.Pool.Max), "want 1 <= min <= max")
+	}
+	if d.ConnectionHeadroom < 0 {
+		p.add("database.connectionHeadroom", d.ConnectionHeadroom, "want 0 or more connections")
+	}
+	if d.SlowQueryMs < 1 {
+		p.add("database.slowQueryMs", d.SlowQueryMs, "want a threshold of 1 ms or more")
+	}
+}
+
+func (c *Config) validateCache(p *problems) {
+	r := c.Cache
+	if !redisVersionRE.MatchString(r.EngineVersion) {
+		p.add("cache.engineVersion", r.EngineVersion, `want a Redis 7 version, "7.0" or "7.1"`)
+	}
+	if !strings.HasPrefix(r.NodeType, "cache.") || !instanceTypeRE.MatchString(strings.TrimPrefix(r.NodeType, "cache.")) {
+		p.add("cache.nodeType", r.NodeType, "want an ElastiCache node type such as cache.r7g.large")
+	}
+	if r.Replicas < 0 || r.Replicas > 5 {
+		p.add("cache.replicas", r.Replicas, "want 0 to 5 replicas")
+	}
+	if r.Replicas > 0 && !r.AutomaticFailover {
+		p.add("cache.automaticFailover", r.AutomaticFailover, "cache.replicas is %d: replicas without automatic failover leave a dead primary in place; set it to true", r.Replicas)
+	}
+	if r.AutomaticFailover && r.Replicas < 1 {
+		p.add("cache.automaticFailover", r.AutomaticFailover, "needs cache.replicas >= 1 to fail over to")
+	}
+	if r.SnapshotRetentionDays < 1 || r.SnapshotRetentionDays > 35 {
+		p.add("cache.snapshotRetentionDays", r.SnapshotRetentionDays, "want 1 to 35 days; 0 would turn off snapshots")
+	}
+	snap, snapLen, serr := ParseDailyWindow(r.SnapshotWindow)
+	if serr != nil {
+		p.add("cache.snapshotWindow", r.SnapshotWindow, "%v", serr)
+	} else if snapLen < 60 {
+		p.add("cache.snapshotWindow", r.SnapshotWindow, "ElastiCache wants at least 60 minutes")
+	}
+	maint, maintLen, merr := ParseWeeklyWindow(r.MaintenanceWindow)
+	if merr != nil {
+		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "%v", merr)
+	} else if maintLen < 60 {
+		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "ElastiCache wants at least 60 minutes")
+	}
+	if serr == nil && merr == nil && WindowsOverlap(snap, maint) {
+		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "overlaps cache.snapshotWindow %q", r.SnapshotWindow)
+	}
+	if !slices.Contains(redisEvictionPolicies, r.MaxmemoryPolicy) {
+		p.add("cache.maxmemoryPolicy", r.MaxmemoryPolicy, "want one of %v", redisEvictionPolicies)
+	}
+}
+
+func (c *Config) validateApp(p *problems) {
+	a := c.App
+	if errs := validation.IsDNS1123Label(a.Namespace); len(errs) > 0 {
+		p.add("app.namespace", a.Namespace, "not a Kubernetes namespace name: %s", strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(a.BackendServiceAccount); len(errs) > 0 {
+		p.add("app.backendServiceAccount", a.BackendServiceAccount, "not a Kubernetes service account name: %s", strings.Join(errs, "; "))
+	}
+	if len(a.Hostnames) == 0 {
+		p.add("app.hostnames", "[]", "want at least one public hostname such as app.example.com")
+	}
+	for i, h := range a.Hostnames {
+		if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 || !strings.Contains(h, ".") {
+			p.add(fmt.Sprintf("app.hostnames[%d]", i), h, "want a fully qualified lower-case hostname such as app.example.com")
+		}
+	}
+	for _, w := range []struct {
+		key string
+		cfg WorkloadConfig
+	}{{"app.backend", a.Backend}, {"app.frontend", a.Frontend}} {
+		switch {
+		case w.cfg.ImageTag == "" || w.cfg.ImageTag == "latest":
+			p.add(w.key+".imageTag", w.cfg.ImageTag, "want a release tag or sha256 digest; latest and empty tags make rollouts unrepeatable")
+		case !imageTagRE.MatchString(w.cfg.ImageTag) && !imageDigestRE.MatchString(w.cfg.ImageTag):
+			p.add(w.key+".imageTag", w.cfg.ImageTag, "want an image tag ([A-Za-z0-9_.-], up to 128) or sha256:<64 hex>")
+		}
+		if w.cfg.MinReplicas < 1 || w.cfg.MinReplicas > w.cfg.MaxReplicas {
+			p.add(w.key, fmt.Sprintf("minReplicas=%d maxReplicas=%d", w.cfg.MinReplicas, w.cfg.MaxReplicas), "want 1 <= minReplicas <= maxReplicas")
+		}
+	}
+}
+
+// validateAddOns checks the sections of the platform's add-on components.
+func (c *Config) validateAddOns(p *problems) {
+	positive := []struct {
+		key   string
+		value int
+	}{
+		{"uploads.noncurrentVersionDays", c.Uploads.NoncurrentVersionDays},
+		{"uploads.abortIncompleteMultipartDays", c.Uploads.AbortIncompleteMultipartDays},
+		{"observability.retentionDays", c.Observability.RetentionDays},
+		{"observability.storageGiB", c.Observability.StorageGiB},
+		{"logging.storageGiB", c.Logging.StorageGiB},
+		{"logging.retentionDays", c.Logging.RetentionDays},
+		{"backups.retentionDays", c.Backups.RetentionDays},
+	}
+	for _, v := range positive {
+		if v.value < 1 {
+			p.add(v.key, v.value, "want 1 or more")
+		}
+	}
+	if n := c.Logging.ElasticsearchNodes; n != 1 && n < 3 {
+		p.add("logging.elasticsearchNodes", n, "want 1 (no high availability) or 3 or more (a master quorum); 2 nodes cannot elect a master when one fails")
+	}
+	if _, err := cron.ParseStandard(c.Backups.Schedule); err != nil || strings.HasPrefix(c.Backups.Schedule, "@") || strings.HasPrefix(c.Backups.Schedule, "TZ=") || strings.HasPrefix(c.Backups.Schedule, "CRON_TZ=") {
+		p.add("backups.schedule", c.Backups.Schedule, "want a 5-field cron expression such as \"0 3 * * *\"")
+	}
+}
+
+// kubernetesVersionSupported reports whether v is "1.NN" inside the window.
+func kubernetesVersionSupported(v string) bool {
+	m := k8sMinorRE.FindStringSubmatch(v)
+	if m == nil {
+		return false
+	}
+	minor := atoi(m[1])
+	lo := atoi(strings.TrimPrefix(MinKubernetesVersion, "1."))
+	hi := atoi(strings.TrimPrefix(MaxKubernetesVersion, "1."))
+	return minor >= lo && minor <= hi
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

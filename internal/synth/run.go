@@ -1,0 +1,206 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource as the engine saw it.
+type Resource struct {
+	URN    string
+	Type   string
+	Name   string
+	Parent string
+	// Custom is false for component resources.
+	Custom bool
+	// Dependencies are the URNs this resource depends on, sorted.
+	Dependencies   []string
+	Provider       string
+	Protect        bool
+	RetainOnDelete bool
+	IgnoreChanges  []string
+	ID             string
+	// Inputs are the registered inputs, secrets still wrapped.
+	Inputs resource.PropertyMap
+	// State is what the mock provider returned.
+	State resource.PropertyMap
+}
+
+// Plain returns the inputs as plain Go values with secrets unwrapped, for
+// assertions and policy rules.
+func (r Resource) Plain() map[string]any { return PlainMap(r.Inputs) }
+
+// Redacted returns the inputs as plain Go values with every secret replaced
+// by "[secret]", for what the synthesizer writes.
+func (r Resource) Redacted() map[string]any { return convertMap(r.Inputs, true) }
+
+// IsSecretInput reports whether the top-level input key is a secret.
+func (r Resource) IsSecretInput(key string) bool {
+	v, ok := r.Inputs[resource.PropertyKey(key)]
+	return ok && v.ContainsSecrets()
+}
+
+// Output is one stack output.
+type Output struct {
+	Value  any
+	Secret bool
+}
+
+// Result is everything a run registered.
+type Result struct {
+	Stack string
+	// Resources sorted by URN.
+	Resources []Resource
+	Outputs   map[string]Output
+}
+
+// ByType returns the resources of one type, sorted by URN.
+func (r *Result) ByType(typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Find returns the resource of a type with a logical name.
+func (r *Result) Find(typ, name string) (Resource, bool) {
+	for _, res := range r.Resources {
+		if res.Type == typ && res.Name == name {
+			return res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// ByURN returns a resource by URN.
+func (r *Result) ByURN(urn string) (Resource, bool) {
+	i := sort.Search(len(r.Resources), func(i int) bool { return r.Resources[i].URN >= urn })
+	if i < len(r.Resources) && r.Resources[i].URN == urn {
+		return r.Resources[i], true
+	}
+	return Resource{}, false
+}
+
+// ProgramFunc builds the program and returns its stack outputs.
+type ProgramFunc func(ctx *pulumi.Context) (map[string]pulumi.Input, error)
+
+// Run runs the program under the mock engine with the stack's config and
+// returns what it registered. A program error (a config error, say) comes
+// back as the error, with whatever was registered before it.
+func Run(stack *Stack, program ProgramFunc) (*Result, error) {
+	region := stack.Config["aws:region"]
+	m := newMocks(stack.Project, stack.Name, region)
+
+	var (
+		mu      sync.Mutex
+		exports = map[string]pulumi.Output{}
+		values  = map[string]any{}
+	)
+	body := func(ctx *pulumi.Context) error {
+		outputs, err := program(ctx)
+		if err != nil {
+			return err
+		}
+		for name, in := range outputs {
+			ctx.Export(name, in)
+			o := pulumi.ToOutput(in)
+			exports[name] = o
+			o.ApplyT(func(v any) any {
+				mu.Lock()
+				defer mu.Unlock()
+				values[name] = v
+				return v
+			})
+		}
+		return nil
+	}
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config = stack.Config
+		info.ConfigSecretKeys = stack.SecretKeys
+	}
+	runErr := pulumi.RunErr(body, pulumi.WithMocks(stack.Project, stack.Name, m), withConfig)
+
+	res := &Result{Stack: stack.Name, Outputs: map[string]Output{}}
+	for _, r := range m.resources {
+		res.Resources = append(res.Resources, *r)
+	}
+	sort.Slice(res.Resources, func(i, j int) bool { return res.Resources[i].URN < res.Resources[j].URN })
+	if runErr != nil {
+		return res, runErr
+	}
+	for name, o := range exports {
+		// The run has finished, so every output is resolved and IsSecret
+		// does not block.
+		res.Outputs[name] = Output{Value: values[name], Secret: pulumi.IsSecret(o)}
+	}
+	return res, nil
+}
+
+// PlainMap converts a property map to plain Go values, secrets unwrapped.
+func PlainMap(m resource.PropertyMap) map[string]any { return convertMap(m, false) }
+
+func convertMap(m resource.PropertyMap, redact bool) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k == "__defaults" {
+			continue
+		}
+		out[string(k)] = convert(v, redact)
+	}
+	return out
+}
+
+func convert(v resource.PropertyValue, redact bool) any {
+	switch {
+	case v.IsNull():
+		return nil
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsNumber():
+		n := v.NumberValue()
+		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+			return int64(n)
+		}
+		return n
+	case v.IsString():
+		return v.StringValue()
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, 0, len(arr))
+		for _, e := range arr {
+			out = append(out, convert(e, redact))
+		}
+		return out
+	case v.IsObject():
+		return convertMap(v.ObjectValue(), redact)
+	case v.IsSecret():
+		if redact {
+			return "[secret]"
+		}
+		return convert(v.SecretValue().Element, redact)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret && redact {
+			return "[secret]"
+		}
+		if !o.Known {
+			return "[unknown]"
+		}
+		return convert(o.Element, redact)
+	case v.IsComputed():
+		return "[unknown]"
+	case v.IsAsset(), v.IsArchive():
+		return "[asset]"
+	}
+	return fmt.Sprintf("%v", v)
+}

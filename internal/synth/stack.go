@@ -1,0 +1,165 @@
+// Package synth runs the Pulumi program under Pulumi's mock engine with a
+// stack's real configuration, records every resource it registers, and
+// writes what a reviewer reads: resources.json, Kubernetes manifests, the
+// dependency graph and the policy report. cmd/synth and tests/ both use it,
+// so there is one mock engine, not two.
+package synth
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Stack is a stack's configuration as the Pulumi CLI would hand it to the
+// program: fully qualified keys ("scrolluniversity:network", "aws:region")
+// with string values, structured values as JSON.
+type Stack struct {
+	Project string
+	Name    string
+	// Config maps fully qualified keys to values.
+	Config map[string]string
+	// SecretKeys are the keys whose values are secret.
+	SecretKeys []string
+}
+
+type projectFile struct {
+	Name   string                    `yaml:"name"`
+	Config map[string]projectSetting `yaml:"config"`
+}
+
+type projectSetting struct {
+	Type        string `yaml:"type"`
+	Description string `yaml:"description"`
+	Secret      bool   `yaml:"secret"`
+	Default     any    `yaml:"default"`
+}
+
+type stackFile struct {
+	Config map[string]any `yaml:"config"`
+}
+
+// StandIn is the value the synthesizer gives a secret it cannot decrypt
+// (`secure:` values need the stack's secrets provider).
+func StandIn(key string) string {
+	return "synth-stand-in-for-" + strings.ReplaceAll(key, ":", "-")
+}
+
+// LoadStack reads Pulumi.yaml (project name and declared defaults) and
+// Pulumi.<stack>.yaml from dir. Stack values override project defaults,
+// as in the Pulumi CLI.
+func LoadStack(dir, stack string) (*Stack, error) {
+	var project projectFile
+	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
+		return nil, err
+	}
+	if project.Name == "" {
+		return nil, fmt.Errorf("Pulumi.yaml: no project name")
+	}
+	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	var sf stackFile
+	if err := readYAML(path, &sf); err != nil {
+		return nil, fmt.Errorf("stack %q: %w", stack, err)
+	}
+	s := &Stack{Project: project.Name, Name: stack, Config: map[string]string{}}
+	qualify := func(key string) string {
+		if strings.Contains(key, ":") {
+			return key
+		}
+		return project.Name + ":" + key
+	}
+	for key, setting := range project.Config {
+		if setting.Default != nil {
+			v, err := configString(setting.Default)
+			if err != nil {
+				return nil, fmt.Errorf("Pulumi.yaml: config %s default: %w", key, err)
+			}
+			s.Config[qualify(key)] = v
+		}
+	}
+	for key, value := range sf.Config {
+		full := qualify(key)
+		if m, ok := value.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
+			s.Config[full] = StandIn(full)
+			s.SecretKeys = append(s.SecretKeys, full)
+			continue
+		}
+		v, err := configString(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: config %s: %w", path, key, err)
+		}
+		s.Config[full] = v
+	}
+	sort.Strings(s.SecretKeys)
+	return s, nil
+}
+
+// Set overrides one config value (a fully qualified key; structured values
+// are marshalled to JSON). Tests use it to make a stack bad on purpose.
+func (s *Stack) Set(key string, value any) error {
+	v, err := configString(value)
+	if err != nil {
+		return err
+	}
+	s.Config[key] = v
+	return nil
+}
+
+// Clone copies the stack so that a test can change it freely.
+func (s *Stack) Clone() *Stack {
+	c := &Stack{Project: s.Project, Name: s.Name, Config: map[string]string{}, SecretKeys: append([]string(nil), s.SecretKeys...)}
+	for k, v := range s.Config {
+		c.Config[k] = v
+	}
+	return c
+}
+
+func readYAML(path string, into any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// configString renders a config value as the CLI passes it: strings as they
+// are, everything else as JSON.
+func configString(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// CheckKeys refuses config keys in the project's namespace that the program
+// does not read: a misspelt section would otherwise be ignored and its
+// defaults deployed.
+func CheckKeys(s *Stack, known []string) error {
+	allowed := map[string]bool{}
+	for _, k := range known {
+		allowed[s.Project+":"+k] = true
+	}
+	var bad []string
+	for key := range s.Config {
+		if strings.HasPrefix(key, s.Project+":") && !allowed[key] {
+			bad = append(bad, key)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("stack %s: unknown config keys %s; the program reads %s:{%s}", s.Name, strings.Join(bad, ", "), s.Project, strings.Join(known, ","))
+}

@@ -1,0 +1,182 @@
+package synth
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// resourceJSON is one entry of resources.json.
+type resourceJSON struct {
+	URN            string         `json:"urn"`
+	Type           string         `json:"type"`
+	Name           string         `json:"name"`
+	Parent         string         `json:"parent"`
+	Dependencies   []string       `json:"dependencies"`
+	Provider       string         `json:"provider"`
+	Protect        bool           `json:"protect"`
+	RetainOnDelete bool           `json:"retainOnDelete"`
+	Inputs         map[string]any `json:"inputs"`
+}
+
+// Write writes resources.json, manifests/ and graph.dot to dir, replacing
+// what an earlier run wrote there.
+func Write(res *Result, dir string) error {
+	for _, stale := range []string{"resources.json", "graph.dot", "manifests"} {
+		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
+		return err
+	}
+	entries := make([]resourceJSON, 0, len(res.Resources))
+	for _, r := range res.Resources {
+		deps := r.Dependencies
+		if deps == nil {
+			deps = []string{}
+		}
+		entries = append(entries, resourceJSON{
+			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: deps,
+			Provider: r.Provider, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Inputs: r.Redacted(),
+		})
+	}
+	if err := writeJSON(filepath.Join(dir, "resources.json"), entries); err != nil {
+		return err
+	}
+	if err := writeManifests(res, filepath.Join(dir, "manifests")); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "graph.dot"), []byte(Graph(res)), 0o644)
+}
+
+func writeJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// Manifest is one Kubernetes object as it would be applied.
+type Manifest struct {
+	// File is the manifest's file name under manifests/.
+	File   string
+	Object map[string]any
+}
+
+// Manifests returns every Kubernetes object the program registered (not the
+// provider, nor Helm releases, which are not objects), secrets redacted,
+// sorted by file name.
+func Manifests(res *Result) []Manifest {
+	var out []Manifest
+	for _, r := range res.Resources {
+		if !strings.HasPrefix(r.Type, "kubernetes:") {
+			continue
+		}
+		obj := r.Redacted()
+		kind, _ := obj["kind"].(string)
+		if kind == "" {
+			continue
+		}
+		meta, _ := obj["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		ns, _ := meta["namespace"].(string)
+		parts := []string{strings.ToLower(kind)}
+		if ns != "" {
+			parts = append(parts, ns)
+		}
+		parts = append(parts, name)
+		out = append(out, Manifest{File: strings.Join(parts, "_") + ".yaml", Object: obj})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out
+}
+
+func writeManifests(res *Result, dir string) error {
+	var all bytes.Buffer
+	for i, m := range Manifests(res) {
+		b, err := marshalYAML(m.Object)
+		if err != nil {
+			return fmt.Errorf("rendering %s: %w", m.File, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, m.File), b, 0o644); err != nil {
+			return err
+		}
+		if i > 0 {
+			all.WriteString("---\n")
+		}
+		all.Write(b)
+	}
+	return os.WriteFile(filepath.Join(dir, "all.yaml"), all.Bytes(), 0o644)
+}
+
+// Graph renders the dependency graph in Graphviz dot: solid edges are
+// dependencies (an arrow from a resource to what it needs), dashed edges
+// point from a child to its parent component.
+func Graph(res *Result) string {
+	var b strings.Builder
+	b.WriteString("digraph platform {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n")
+	for _, r := range res.Resources {
+		shape := ""
+		if !r.Custom {
+			shape = ", style=rounded"
+		}
+		fmt.Fprintf(&b, "  %q [label=%q%s];\n", r.URN, r.Type+"\n"+r.Name, shape)
+	}
+	for _, r := range res.Resources {
+		if r.Parent != "" {
+			if _, ok := res.ByURN(r.Parent); ok {
+				fmt.Fprintf(&b, "  %q -> %q [style=dashed, color=gray];\n", r.URN, r.Parent)
+			}
+		}
+		for _, d := range r.Dependencies {
+			fmt.Fprintf(&b, "  %q -> %q;\n", r.URN, d)
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Summary is the short report printed on stdout.
+func Summary(res *Result, dir string) string {
+	counts := map[string]int{}
+	for _, r := range res.Resources {
+		counts[r.Type]++
+	}
+	types := make([]string, 0, len(counts))
+	for t := range counts {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s: %d resources, %d Kubernetes manifests\n", res.Stack, len(res.Resources), len(Manifests(res)))
+	for _, t := range types {
+		fmt.Fprintf(&b, "  %4d  %s\n", counts[t], t)
+	}
+	fmt.Fprintf(&b, "wrote %s\n", dir)
+	return b.String()
+}
+
+// marshalYAML renders with the two-space indent kubectl uses.
+func marshalYAML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
