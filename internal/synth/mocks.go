@@ -199,18 +199,18 @@ func (m *mocks) outputs(r *Resource) (string, resource.PropertyMap) {
 
 // idPrefixes give EC2-style IDs to the types whose IDs look like that.
 var idPrefixes = map[string]string{
-	"aws:ec2/vpc:Vpc":                                   "vpc-",
-	"aws:ec2/subnet:Subnet":                             "subnet-",
-	"aws:ec2/securityGroup:SecurityGroup":               "sg-",
-	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
-	"aws:ec2/internetGateway:InternetGateway":           "igw-",
-	"aws:ec2/natGateway:NatGateway":                     "nat-",
-	"aws:ec2/eip:Eip":                                   "eipalloc-",
-	"aws:ec2/routeTable:RouteTable":                     "rtb-",
+	"aws:ec2/vpc:Vpc":                                     "vpc-",
+	"aws:ec2/subnet:Subnet":                               "subnet-",
+	"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":   "sg-",
+	"aws:ec2/internetGateway:InternetGateway":             "igw-",
+	"aws:ec2/natGateway:NatGateway":                       "nat-",
+	"aws:ec2/eip:Eip":                                     "eipalloc-",
+	"aws:ec2/routeTable:RouteTable":                       "rtb-",
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
-	"aws:ec2/launchTemplate:LaunchTemplate":             "lt-",
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "vpce-",
-	"aws:ec2/flowLog:FlowLog":                           "fl-",
+	"aws:ec2/launchTemplate:LaunchTemplate":               "lt-",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
+	"aws:ec2/flowLog:FlowLog":                             "fl-",
 }
 
 // typeParts splits "aws:ec2/vpc:Vpc" into ("ec2", "Vpc").
