@@ -100,13 +100,15 @@ func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 	m := newMocks(stack.Project, stack.Name, region)
 
 	var (
-		mu      sync.Mutex
-		exports = map[string]pulumi.Output{}
-		values  = map[string]any{}
+		mu         sync.Mutex
+		exports    = map[string]pulumi.Output{}
+		values     = map[string]any{}
+		programErr error
 	)
 	body := func(ctx *pulumi.Context) error {
 		outputs, err := program(ctx)
 		if err != nil {
+			programErr = err
 			return err
 		}
 		for name, in := range outputs {
@@ -133,6 +135,11 @@ func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 		res.Resources = append(res.Resources, *r)
 	}
 	sort.Slice(res.Resources, func(i, j int) bool { return res.Resources[i].URN < res.Resources[j].URN })
+	if programErr != nil {
+		// The engine wraps the program's error in a multierror; the
+		// program's own message (every config problem, one a line) reads better.
+		return res, programErr
+	}
 	if runErr != nil {
 		return res, runErr
 	}

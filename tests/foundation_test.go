@@ -1,0 +1,439 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/internal/synth"
+)
+
+const (
+	typeVpc         = "aws:ec2/vpc:Vpc"
+	typeSubnet      = "aws:ec2/subnet:Subnet"
+	typeNat         = "aws:ec2/natGateway:NatGateway"
+	typeEip         = "aws:ec2/eip:Eip"
+	typeRouteTable  = "aws:ec2/routeTable:RouteTable"
+	typeEndpoint    = "aws:ec2/vpcEndpoint:VpcEndpoint"
+	typeFlowLog     = "aws:ec2/flowLog:FlowLog"
+	typeLogGroup    = "aws:cloudwatch/logGroup:LogGroup"
+	typeCluster     = "aws:eks/cluster:Cluster"
+	typeNodeGroup   = "aws:eks/nodeGroup:NodeGroup"
+	typeAddon       = "aws:eks/addon:Addon"
+	typeLaunchTmpl  = "aws:ec2/launchTemplate:LaunchTemplate"
+	typeRole        = "aws:iam/role:Role"
+	typeKey         = "aws:kms/key:Key"
+	typeOidc        = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+	typeAwsProvider = "pulumi:providers:aws"
+	typeK8sProvider = "pulumi:providers:kubernetes"
+)
+
+// The shapes the two shipped stacks must have (DESIGN.md's table).
+var wantShape = map[string]struct {
+	zones, nats int
+}{
+	"staging":    {zones: 2, nats: 1},
+	"production": {zones: 3, nats: 3},
+}
+
+func TestNetworkZonesSubnetsAndNat(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		want := wantShape[name]
+		if got := len(cfg.Network.AvailabilityZones); got != want.zones {
+			t.Fatalf("zones: want %d, got %d", want.zones, got)
+		}
+		if got := len(res.ByType(typeSubnet)); got != 3*want.zones {
+			t.Errorf("subnets: want %d (public, private, isolated per zone), got %d", 3*want.zones, got)
+		}
+		if got := len(res.ByType(typeNat)); got != want.nats {
+			t.Errorf("NAT gateways: want %d, got %d", want.nats, got)
+		}
+		if got := len(res.ByType(typeEip)); got != want.nats {
+			t.Errorf("NAT Elastic IPs: want %d, got %d", want.nats, got)
+		}
+
+		plan, err := infra.PlanSubnets(cfg.Network.VpcCidr, cfg.Network.AvailabilityZones)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		for _, z := range plan {
+			for tier, cidr := range map[string]string{"public": z.Public.String(), "private": z.Private.String(), "isolated": z.Isolated.String()} {
+				s := one(t, res, typeSubnet, n.Name(tier, z.Zone)).Plain()
+				if s["cidrBlock"] != cidr || s["availabilityZone"] != z.Zone {
+					t.Errorf("%s subnet in %s: want %s in %s, got %v in %v", tier, z.Zone, cidr, z.Zone, s["cidrBlock"], s["availabilityZone"])
+				}
+				tags, _ := s["tags"].(map[string]any)
+				wantRole := map[string]string{"public": "kubernetes.io/role/elb", "private": "kubernetes.io/role/internal-elb"}[tier]
+				if wantRole != "" && tags[wantRole] != "1" {
+					t.Errorf("%s subnet in %s: want tag %s=1 for EKS load balancers, got tags %v", tier, z.Zone, wantRole, tags)
+				}
+				if tier == "public" && s["mapPublicIpOnLaunch"] != false {
+					t.Errorf("public subnet in %s maps public IPs on launch", z.Zone)
+				}
+			}
+			// Every private route table sends internet traffic through a NAT gateway.
+			rt := one(t, res, typeRouteTable, n.Name("private", z.Zone)).Plain()
+			routes, _ := rt["routes"].([]any)
+			if len(routes) != 1 || path(routes[0], "cidrBlock") != "0.0.0.0/0" || !strings.HasPrefix(path(routes[0], "natGatewayId").(string), "nat-") {
+				t.Errorf("private route table in %s: want one default route via a NAT gateway, got %v", z.Zone, routes)
+			}
+		}
+		if routes := one(t, res, typeRouteTable, n.Name("isolated")).Plain()["routes"]; routes != nil {
+			t.Errorf("isolated route table must have no route out, got %v", routes)
+		}
+
+		ep := one(t, res, typeEndpoint, n.Name("s3")).Plain()
+		if ep["vpcEndpointType"] != "Gateway" || ep["serviceName"] != "com.amazonaws.us-east-1.s3" || len(strs(ep["routeTableIds"])) != want.zones+1 {
+			t.Errorf("S3 endpoint: want a Gateway endpoint on %d route tables, got %v", want.zones+1, ep)
+		}
+		fl := one(t, res, typeFlowLog, n.Name("vpc")).Plain()
+		if fl["trafficType"] != "ALL" || fl["logDestinationType"] != "cloud-watch-logs" {
+			t.Errorf("flow log: want ALL traffic to CloudWatch Logs, got %v", fl)
+		}
+		lg := one(t, res, typeLogGroup, n.Name("flow-logs")).Plain()
+		if lg["retentionInDays"] != int64(cfg.Network.FlowLogRetentionDays) || !strings.HasPrefix(lg["kmsKeyId"].(string), "arn:aws:kms:") {
+			t.Errorf("flow-log group: want %d days retention and a KMS key, got %v", cfg.Network.FlowLogRetentionDays, lg)
+		}
+	})
+}
+
+func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		c := one(t, res, typeCluster, cfg.Cluster.Name)
+		in := c.Plain()
+		n := infra.Namer{Prefix: cfg.Cluster.Name}
+
+		secretsKey := one(t, res, typeKey, n.Name("eks-secrets"))
+		if got := path(in, "encryptionConfig", "provider", "keyArn"); got != secretsKey.State["arn"].StringValue() {
+			t.Errorf("secrets encryption key: want %s, got %v", secretsKey.State["arn"].StringValue(), got)
+		}
+		if got := strs(path(in, "encryptionConfig", "resources")); !slices.Equal(got, []string{"secrets"}) {
+			t.Errorf("encrypted resources: want [secrets], got %v", got)
+		}
+		if secretsKey.Plain()["enableKeyRotation"] != true {
+			t.Errorf("secrets key rotation is off")
+		}
+		if got := strs(in["enabledClusterLogTypes"]); !slices.Equal(got, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}) {
+			t.Errorf("control-plane logs: got %v", got)
+		}
+		if path(in, "vpcConfig", "endpointPrivateAccess") != true {
+			t.Errorf("private endpoint is off")
+		}
+		cidrs := strs(path(in, "vpcConfig", "publicAccessCidrs"))
+		if !slices.Equal(cidrs, cfg.Cluster.PublicAccessCidrs) || slices.Contains(cidrs, "0.0.0.0/0") {
+			t.Errorf("public endpoint CIDRs: want %v, got %v", cfg.Cluster.PublicAccessCidrs, cidrs)
+		}
+		if path(in, "vpcConfig", "endpointPublicAccess") != (len(cfg.Cluster.PublicAccessCidrs) > 0) {
+			t.Errorf("public endpoint: want on only with CIDRs, got %v", path(in, "vpcConfig", "endpointPublicAccess"))
+		}
+		if path(in, "accessConfig", "authenticationMode") != "API" {
+			t.Errorf("authentication mode: want API (access entries), got %v", path(in, "accessConfig", "authenticationMode"))
+		}
+		if in["version"] != cfg.Cluster.KubernetesVersion {
+			t.Errorf("version: want %s, got %v", cfg.Cluster.KubernetesVersion, in["version"])
+		}
+		// The log group exists, with retention, before EKS writes to it.
+		lg := one(t, res, typeLogGroup, n.Name("control-plane"))
+		if lg.Plain()["name"] != "/aws/eks/"+cfg.Cluster.Name+"/cluster" || lg.Plain()["retentionInDays"] != int64(cfg.Cluster.LogRetentionDays) {
+			t.Errorf("control-plane log group: got %v", lg.Plain())
+		}
+		if !slices.Contains(c.Dependencies, lg.URN) {
+			t.Errorf("cluster does not depend on its log group")
+		}
+		// Every configured admin role has an access entry with cluster-admin.
+		for _, arn := range cfg.Cluster.AdminRoleArns {
+			found := false
+			for _, a := range res.ByType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation") {
+				p := a.Plain()
+				if p["principalArn"] == arn && strings.HasSuffix(p["policyArn"].(string), "/AmazonEKSClusterAdminPolicy") && path(p, "accessScope", "type") == "cluster" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no cluster-admin access policy association for %s", arn)
+			}
+		}
+	})
+}
+
+// The node groups each stack must have: what the stack file says, spelled out.
+var wantNodeGroups = map[string]map[string]struct {
+	capacity      string
+	types         []string
+	min, des, max int64
+	taint         string
+}{
+	"staging": {
+		"system":   {"ON_DEMAND", []string{"t3.large"}, 2, 2, 3, "CriticalAddonsOnly"},
+		"workload": {"ON_DEMAND", []string{"m6i.large"}, 2, 2, 4, ""},
+		"spot":     {"SPOT", []string{"m6i.large", "m5.large", "m6a.large"}, 0, 0, 3, "scrolluniversity.io/interruptible"},
+	},
+	"production": {
+		"system":   {"ON_DEMAND", []string{"m6i.large"}, 3, 3, 4, "CriticalAddonsOnly"},
+		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 3, 6, 12, ""},
+		"spot":     {"SPOT", []string{"m6i.xlarge", "m5.xlarge", "m6a.xlarge"}, 0, 0, 6, "scrolluniversity.io/interruptible"},
+	},
+}
+
+func TestNodeGroups(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		if got := len(res.ByType(typeNodeGroup)); got != len(wantNodeGroups[name]) {
+			t.Errorf("node groups: want %d, got %d", len(wantNodeGroups[name]), got)
+		}
+		cni := one(t, res, typeAddon, n.Name("vpc-cni"))
+		for group, want := range wantNodeGroups[name] {
+			ng := one(t, res, typeNodeGroup, n.Name(group))
+			in := ng.Plain()
+			sc := in["scalingConfig"]
+			if in["capacityType"] != want.capacity || !slices.Equal(strs(in["instanceTypes"]), want.types) ||
+				path(sc, "minSize") != want.min || path(sc, "desiredSize") != want.des || path(sc, "maxSize") != want.max {
+				t.Errorf("node group %s: want %s %v %d/%d/%d, got %v %v %v", group, want.capacity, want.types, want.min, want.des, want.max, in["capacityType"], in["instanceTypes"], sc)
+			}
+			if got := path(in, "labels", "scrolluniversity.io/pool"); got != group {
+				t.Errorf("node group %s: want label scrolluniversity.io/pool=%s, got %v", group, group, got)
+			}
+			taints, _ := in["taints"].([]any)
+			switch {
+			case want.taint == "" && len(taints) != 0:
+				t.Errorf("node group %s: want no taints, got %v", group, taints)
+			case want.taint != "" && (len(taints) != 1 || path(taints[0], "key") != want.taint || path(taints[0], "effect") != "NO_SCHEDULE"):
+				t.Errorf("node group %s: want taint %s:NO_SCHEDULE, got %v", group, want.taint, taints)
+			}
+			if in["amiType"] != "AL2023_x86_64_STANDARD" {
+				t.Errorf("node group %s: AMI type %v", group, in["amiType"])
+			}
+			if !slices.Contains(ng.IgnoreChanges, "scalingConfig.desiredSize") {
+				t.Errorf("node group %s: desiredSize is not left to the autoscaler (ignoreChanges %v)", group, ng.IgnoreChanges)
+			}
+			if !slices.Contains(ng.Dependencies, cni.URN) {
+				t.Errorf("node group %s does not wait for vpc-cni", group)
+			}
+			lt := one(t, res, typeLaunchTmpl, n.Name("nodes", group)).Plain()
+			if path(lt, "metadataOptions", "httpTokens") != "required" || path(lt, "metadataOptions", "httpPutResponseHopLimit") != int64(1) {
+				t.Errorf("node group %s: want IMDSv2 required with hop limit 1, got %v", group, lt["metadataOptions"])
+			}
+			bdm, _ := lt["blockDeviceMappings"].([]any)
+			if len(bdm) != 1 || path(bdm[0], "ebs", "encrypted") != "true" || path(bdm[0], "ebs", "volumeType") != "gp3" {
+				t.Errorf("node group %s: want one encrypted gp3 volume, got %v", group, bdm)
+			}
+		}
+	})
+}
+
+func TestAddons(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		var got []string
+		for _, a := range res.ByType(typeAddon) {
+			got = append(got, a.Plain()["addonName"].(string))
+			if a.Plain()["addonVersion"] == "" {
+				t.Errorf("add-on %s has no pinned version", a.Name)
+			}
+		}
+		sort.Strings(got)
+		if want := []string{"aws-ebs-csi-driver", "coredns", "kube-proxy", "metrics-server", "vpc-cni"}; !slices.Equal(got, want) {
+			t.Errorf("add-ons: want %v, got %v", want, got)
+		}
+		for addon, role := range map[string]string{"vpc-cni": "vpc-cni", "aws-ebs-csi-driver": "ebs-csi"} {
+			a := one(t, res, typeAddon, n.Name(addon))
+			r := one(t, res, typeRole, n.Name(role))
+			if a.Plain()["serviceAccountRoleArn"] != r.State["arn"].StringValue() {
+				t.Errorf("add-on %s: want IRSA role %s, got %v", addon, r.State["arn"].StringValue(), a.Plain()["serviceAccountRoleArn"])
+			}
+		}
+		// Deployment-style add-ons wait for every node group.
+		for _, addon := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
+			a := one(t, res, typeAddon, n.Name(addon))
+			for _, ng := range res.ByType(typeNodeGroup) {
+				if !slices.Contains(a.Dependencies, ng.URN) {
+					t.Errorf("add-on %s does not wait for node group %s", addon, ng.Name)
+				}
+			}
+		}
+		sc := one(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", "gp3").Plain()
+		if path(sc, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class") != "true" || path(sc, "parameters", "encrypted") != "true" || path(sc, "parameters", "type") != "gp3" {
+			t.Errorf("gp3 StorageClass: want default, encrypted gp3, got %v", sc)
+		}
+	})
+}
+
+func TestIRSATrustPolicies(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		oidc := res.ByType(typeOidc)
+		if len(oidc) != 1 {
+			t.Fatalf("OIDC providers: want 1, got %d", len(oidc))
+		}
+		if got := strs(oidc[0].Plain()["clientIdLists"]); !slices.Equal(got, []string{"sts.amazonaws.com"}) {
+			t.Errorf("OIDC audiences: want [sts.amazonaws.com], got %v", got)
+		}
+		issuer := strings.TrimPrefix(oidc[0].Plain()["url"].(string), "https://")
+		for role, subject := range map[string]string{
+			"vpc-cni": "system:serviceaccount:kube-system:aws-node",
+			"ebs-csi": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+		} {
+			doc := parsePolicy(t, one(t, res, typeRole, n.Name(role)).Plain()["assumeRolePolicy"])
+			if len(doc.Statement) != 1 {
+				t.Fatalf("%s trust: want one statement, got %d", role, len(doc.Statement))
+			}
+			s := doc.Statement[0]
+			if !slices.Equal(list(s.Action), []string{"sts:AssumeRoleWithWebIdentity"}) || !slices.Equal(list(s.Principal["Federated"]), []string{oidc[0].State["arn"].StringValue()}) {
+				t.Errorf("%s trust: want web identity from the cluster's OIDC provider, got %v %v", role, s.Action, s.Principal)
+			}
+			eq := s.Condition["StringEquals"]
+			if !slices.Equal(list(eq[issuer+":aud"]), []string{"sts.amazonaws.com"}) || !slices.Equal(list(eq[issuer+":sub"]), []string{subject}) || len(eq) != 2 {
+				t.Errorf("%s trust conditions: want aud=sts.amazonaws.com and sub=%s under %s, got %v", role, subject, issuer, s.Condition)
+			}
+		}
+	})
+}
+
+func TestEveryAWSResourceTaggedThroughTheProvider(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		providers := res.ByType(typeAwsProvider)
+		if len(providers) != 1 {
+			t.Fatalf("AWS providers: want 1, got %d", len(providers))
+		}
+		tags, _ := path(providers[0].Plain(), "defaultTags", "tags").(map[string]any)
+		want := map[string]string{"Project": "scrolluniversity", "Environment": name, "ManagedBy": "pulumi", "CostCenter": cfg.Tags["CostCenter"]}
+		for k, v := range want {
+			if tags[k] != v {
+				t.Errorf("default tag %s: want %q, got %v", k, v, tags[k])
+			}
+		}
+		count := 0
+		for _, r := range res.Resources {
+			if strings.HasPrefix(r.Type, "aws:") {
+				count++
+				if r.Provider != providers[0].URN {
+					t.Errorf("%s %s does not use the tagged AWS provider (provider %q)", r.Type, r.Name, r.Provider)
+				}
+			}
+		}
+		if count < 50 {
+			t.Errorf("only %d AWS resources: the graph is not what it should be", count)
+		}
+	})
+}
+
+func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		providers := res.ByType(typeK8sProvider)
+		if len(providers) != 1 {
+			t.Fatalf("Kubernetes providers: want 1, got %d", len(providers))
+		}
+		if !providers[0].IsSecretInput("kubeconfig") {
+			t.Errorf("the provider's kubeconfig is not secret")
+		}
+		count := 0
+		for _, r := range res.Resources {
+			if strings.HasPrefix(r.Type, "kubernetes:") {
+				count++
+				if r.Provider != providers[0].URN {
+					t.Errorf("%s %s uses provider %q, want %s", r.Type, r.Name, r.Provider, providers[0].URN)
+				}
+			}
+		}
+		if count == 0 {
+			t.Errorf("no Kubernetes resources")
+		}
+	})
+}
+
+func TestStackOutputs(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+		for _, key := range []string{"vpcId", "clusterName", "clusterEndpoint", "kubeconfig", "oidcProviderArn"} {
+			if _, ok := res.Outputs[key]; !ok {
+				t.Errorf("stack output %s missing", key)
+			}
+		}
+		if res.Outputs["clusterName"].Value != cfg.Cluster.Name {
+			t.Errorf("clusterName: want %s, got %v", cfg.Cluster.Name, res.Outputs["clusterName"].Value)
+		}
+		kc := res.Outputs["kubeconfig"]
+		if !kc.Secret {
+			t.Errorf("kubeconfig output is not secret")
+		}
+		var parsed struct {
+			Users []struct {
+				User struct {
+					Exec struct {
+						Command string
+						Args    []string
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(kc.Value.(string)), &parsed); err != nil {
+			t.Fatalf("kubeconfig does not parse: %v", err)
+		}
+		args := parsed.Users[0].User.Exec.Args
+		if parsed.Users[0].User.Exec.Command != "aws" || !slices.Equal(args[:4], []string{"eks", "get-token", "--cluster-name", cfg.Cluster.Name}) {
+			t.Errorf("kubeconfig exec: want aws eks get-token --cluster-name %s, got %s %v", cfg.Cluster.Name, parsed.Users[0].User.Exec.Command, args)
+		}
+		if res.Outputs["vpcId"].Secret || res.Outputs["clusterEndpoint"].Secret {
+			t.Errorf("plain outputs marked secret")
+		}
+	})
+}
+
+// The synthesizer's files are byte-identical from run to run.
+func TestSynthesizerIsDeterministic(t *testing.T) {
+	stack := loadStack(t, "production")
+	var outs [2]string
+	for i := range outs {
+		res, err := synth.Run(stack, infra.Deploy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = t.TempDir()
+		if err := synth.Write(res, outs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := 0
+	err := filepath.WalkDir(outs[0], func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		rel, _ := filepath.Rel(outs[0], p)
+		a, _ := os.ReadFile(p)
+		b, err := os.ReadFile(filepath.Join(outs[1], rel))
+		if err != nil {
+			t.Errorf("%s missing from the second run", rel)
+			return nil
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between runs", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 4 {
+		t.Errorf("want resources.json, graph.dot, manifests/all.yaml and manifests, got %d files", files)
+	}
+	var entries []map[string]any
+	b, _ := os.ReadFile(filepath.Join(outs[0], "resources.json"))
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatalf("resources.json: %v", err)
+	}
+	for i := 1; i < len(entries); i++ {
+		if entries[i-1]["urn"].(string) >= entries[i]["urn"].(string) {
+			t.Fatalf("resources.json is not sorted by urn at %d", i)
+		}
+	}
+	if bytes.Contains(b, []byte(synth.MockPassword)) {
+		t.Errorf("resources.json contains a secret value")
+	}
+}

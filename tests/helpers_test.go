@@ -1,0 +1,149 @@
+// Package tests runs the whole program, per stack, under the shared mock
+// engine (internal/synth) with the real Pulumi.<stack>.yaml, and asserts on
+// what it registered. It is black-box: exported API and the recorded graph.
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/internal/synth"
+)
+
+// repoRoot holds Pulumi.yaml and the stack files.
+const repoRoot = ".."
+
+// stacks are the stacks the repository ships; every whole-program test runs
+// against each.
+var stacks = []string{"staging", "production"}
+
+var (
+	runsMu sync.Mutex
+	runs   = map[string]*synth.Result{}
+)
+
+// loadStack reads a shipped stack file.
+func loadStack(t *testing.T, name string) *synth.Stack {
+	t.Helper()
+	s, err := synth.LoadStack(repoRoot, name)
+	if err != nil {
+		t.Fatalf("loading stack %s: %v", name, err)
+	}
+	return s
+}
+
+// synthesize runs the program for a shipped stack once per test binary and
+// shares the result: the program is deterministic, so every test sees the
+// same graph.
+func synthesize(t *testing.T, name string) *synth.Result {
+	t.Helper()
+	runsMu.Lock()
+	defer runsMu.Unlock()
+	if res, ok := runs[name]; ok {
+		return res
+	}
+	res, err := synth.Run(loadStack(t, name), infra.Deploy)
+	if err != nil {
+		t.Fatalf("synthesizing stack %s: %v", name, err)
+	}
+	runs[name] = res
+	return res
+}
+
+// config parses a shipped stack's config the way the program does.
+func config(t *testing.T, name string) *infra.Config {
+	t.Helper()
+	s := loadStack(t, name)
+	raw := map[string]string{}
+	for k, v := range s.Config {
+		if after, ok := strings.CutPrefix(k, s.Project+":"); ok {
+			raw[after] = v
+		}
+	}
+	cfg, err := infra.ParseConfig(s.Project, s.Name, s.Config["aws:region"], raw)
+	if err != nil {
+		t.Fatalf("parsing stack %s: %v", name, err)
+	}
+	return cfg
+}
+
+// forEachStack runs a subtest per shipped stack.
+func forEachStack(t *testing.T, fn func(t *testing.T, name string, res *synth.Result, cfg *infra.Config)) {
+	t.Helper()
+	for _, name := range stacks {
+		t.Run(name, func(t *testing.T) {
+			fn(t, name, synthesize(t, name), config(t, name))
+		})
+	}
+}
+
+// one returns the only resource of a type with a name, or fails.
+func one(t *testing.T, res *synth.Result, typ, name string) synth.Resource {
+	t.Helper()
+	r, ok := res.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s named %q", typ, name)
+	}
+	return r
+}
+
+// path digs into plain values: path(m, "vpcConfig", "publicAccessCidrs").
+func path(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// strs converts a plain []any of strings.
+func strs(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// policyDoc is an IAM policy document as the AWS provider renders it.
+type policyDoc struct {
+	Statement []struct {
+		Effect    string
+		Action    any
+		Resource  any
+		Principal map[string]any
+		Condition map[string]map[string]any
+	}
+}
+
+func parsePolicy(t *testing.T, doc any) policyDoc {
+	t.Helper()
+	s, ok := doc.(string)
+	if !ok {
+		t.Fatalf("policy is %T, want a JSON string", doc)
+	}
+	var p policyDoc
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		t.Fatalf("policy is not JSON: %v\n%s", err, s)
+	}
+	return p
+}
+
+// list normalizes an IAM field that is a string or a list of strings.
+func list(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		return strs(x)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/internal/synth"
+)
+
+// change sets one field of a structured config section, by a dotted path
+// inside the section: change{"network", "vpcCidr", "10.0.0.0/33"}.
+type change struct {
+	section, field string
+	value          any
+}
+
+// withChanges is the production stack with the changes applied.
+func withChanges(t *testing.T, changes ...change) *synth.Stack {
+	t.Helper()
+	s := loadStack(t, "production").Clone()
+	for _, c := range changes {
+		if strings.Contains(c.section, ":") {
+			if err := s.Set(c.section, c.value); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		key := s.Project + ":" + c.section
+		section := map[string]any{}
+		if raw, ok := s.Config[key]; ok {
+			if err := json.Unmarshal([]byte(raw), &section); err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+		}
+		setPath(section, strings.Split(c.field, "."), c.value)
+		if err := s.Set(key, section); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func setPath(m map[string]any, keys []string, v any) {
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	m[keys[len(keys)-1]] = v
+}
+
+func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	cases := []struct {
+		name    string
+		changes []change
+		// wantKey and wantValue must both appear in the error.
+		wantKey, wantValue string
+	}{
+		{"CIDR that does not parse", []change{{"network", "vpcCidr", "10.0.0.0/33"}}, "scrolluniversity:network.vpcCidr", "10.0.0.0/33"},
+		{"VPC too small for the subnet plan", []change{{"network", "vpcCidr", "10.0.0.0/24"}}, "scrolluniversity:network.vpcCidr", "10.0.0.0/24"},
+		{"service CIDR overlapping the VPC", []change{{"cluster", "serviceCidr", "10.20.128.0/20"}}, "scrolluniversity:cluster.serviceCidr", "10.20.128.0/20"},
+		{"one availability zone", []change{{"network", "availabilityZones", []string{"us-east-1a"}}}, "scrolluniversity:network.availabilityZones", "us-east-1a"},
+		{"seven availability zones", []change{{"network", "availabilityZones", []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f", "us-east-1g"}}}, "scrolluniversity:network.availabilityZones", "us-east-1g"},
+		{"zone outside the region", []change{{"network", "availabilityZones", []string{"eu-west-1a", "us-east-1b"}}}, "scrolluniversity:network.availabilityZones[0]", "eu-west-1a"},
+		{"NAT layout", []change{{"network", "natGateways", "some"}}, "scrolluniversity:network.natGateways", "some"},
+		{"flow-log retention CloudWatch refuses", []change{{"network", "flowLogRetentionDays", 45}}, "scrolluniversity:network.flowLogRetentionDays", "45"},
+		{"node group min above desired", []change{{"cluster", "nodeGroups.workload.minSize", 7}}, "scrolluniversity:cluster.nodeGroups.workload", "minSize=7 desiredSize=6"},
+		{"node group desired above max", []change{{"cluster", "nodeGroups.system.desiredSize", 9}}, "scrolluniversity:cluster.nodeGroups.system", "desiredSize=9 maxSize=4"},
+		{"instance type not in AWS form", []change{{"cluster", "nodeGroups.system.instanceTypes", []string{"large"}}}, "scrolluniversity:cluster.nodeGroups.system.instanceTypes[0]", "large"},
+		{"capacity type", []change{{"cluster", "nodeGroups.spot.capacityType", "CHEAP"}}, "scrolluniversity:cluster.nodeGroups.spot.capacityType", "CHEAP"},
+		{"taint effect", []change{{"cluster", "nodeGroups.system.taints", []map[string]string{{"key": "a", "value": "b", "effect": "Never"}}}}, "scrolluniversity:cluster.nodeGroups.system.taints[0].effect", "Never"},
+		{"Kubernetes version out of the window", []change{{"cluster", "kubernetesVersion", "1.20"}}, "scrolluniversity:cluster.kubernetesVersion", "1.20"},
+		{"public endpoint open to the internet", []change{{"cluster", "publicAccessCidrs", []string{"0.0.0.0/0"}}}, "scrolluniversity:cluster.publicAccessCidrs[0]", "0.0.0.0/0"},
+		{"AMI family", []change{{"cluster", "amiType", "AL2_x86_64"}}, "scrolluniversity:cluster.amiType", "AL2_x86_64"},
+		{"admin role that is not a role ARN", []change{{"cluster", "adminRoleArns", []string{"platform-admins"}}}, "scrolluniversity:cluster.adminRoleArns[0]", "platform-admins"},
+		{"RDS class without db.", []change{{"database", "instanceClass", "r6g.large"}}, "scrolluniversity:database.instanceClass", "r6g.large"},
+		{"ElastiCache node type without cache.", []change{{"cache", "nodeType", "m5.large"}}, "scrolluniversity:cache.nodeType", "m5.large"},
+		{"cron expression", []change{{"backups", "schedule", "every night"}}, "scrolluniversity:backups.schedule", "every night"},
+		{"backup retention zero", []change{{"backups", "retentionDays", 0}}, "scrolluniversity:backups.retentionDays", "0"},
+		{"hostname", []change{{"app", "hostnames", []string{"Not_A_Host"}}}, "scrolluniversity:app.hostnames[0]", "Not_A_Host"},
+		{"HPA min above max", []change{{"app", "backend.minReplicas", 25}}, "scrolluniversity:app.backend", "minReplicas=25 maxReplicas=20"},
+		{"latest image tag", []change{{"app", "frontend.imageTag", "latest"}}, "scrolluniversity:app.frontend.imageTag", "latest"},
+		{"two Elasticsearch nodes", []change{{"logging", "elasticsearchNodes", 2}}, "scrolluniversity:logging.elasticsearchNodes", "2"},
+		{"misspelt field", []change{{"network", "vpcCidrBlock", "10.0.0.0/16"}}, "scrolluniversity:network", "vpcCidrBlock"},
+		{"no region", []change{{"aws:region", "", ""}}, "aws:region", `""`},
+		{"region that is not one", []change{{"aws:region", "", "useast1"}}, "aws:region", "useast1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := synth.Run(withChanges(t, tc.changes...), infra.Deploy)
+			if err == nil {
+				t.Fatalf("want a config error naming %s, got none", tc.wantKey)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.wantKey) || !strings.Contains(msg, tc.wantValue) {
+				t.Errorf("error should name key %q and value %q; got:\n%s", tc.wantKey, tc.wantValue, msg)
+			}
+			if len(res.Resources) != 0 {
+				t.Errorf("want nothing registered on a config error, got %d resources (first %s)", len(res.Resources), res.Resources[0].URN)
+			}
+		})
+	}
+}
+
+// One run reports every problem, not the first.
+func TestBadConfigReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := synth.Run(withChanges(t,
+		change{"network", "natGateways", "some"},
+		change{"cluster", "kubernetesVersion", "1.20"},
+		change{"backups", "schedule", "nightly"},
+	), infra.Deploy)
+	if err == nil {
+		t.Fatal("want a config error")
+	}
+	for _, key := range []string{"network.natGateways", "cluster.kubernetesVersion", "backups.schedule"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not mention %s:\n%v", key, err)
+		}
+	}
+}
+
+// A stack other than staging/production works when its file is complete:
+// nothing branches on the stack name.
+func TestAnyStackNameWorks(t *testing.T) {
+	s := loadStack(t, "staging").Clone()
+	s.Name = "qa"
+	res, err := synth.Run(s, infra.Deploy)
+	if err != nil {
+		t.Fatalf("stack qa: %v", err)
+	}
+	if _, ok := res.Find(typeCluster, "scrolluniversity-qa"); !ok {
+		t.Errorf("stack qa: want cluster scrolluniversity-qa")
+	}
+}
+
+// The synthesizer refuses a section key the program does not read.
+func TestUnknownSectionIsRefused(t *testing.T) {
+	s := loadStack(t, "staging").Clone()
+	if err := s.Set("scrolluniversity:netwrok", map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	err := synth.CheckKeys(s, infra.ConfigKeys())
+	if err == nil || !strings.Contains(err.Error(), "scrolluniversity:netwrok") {
+		t.Errorf("want an error naming scrolluniversity:netwrok, got %v", err)
+	}
+	if err := synth.CheckKeys(loadStack(t, "staging"), infra.ConfigKeys()); err != nil {
+		t.Errorf("shipped staging stack: %v", err)
+	}
+}
