@@ -3,6 +3,8 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -13,11 +15,10 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// ManagedAddons are the EKS managed add-ons every cluster gets, in the order
-// they are installed.
-var ManagedAddons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"}
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
+)
 
 // ControlPlaneLogTypes are all the control-plane logs EKS can ship; audit and
 // authenticator are the ones an incident needs, the rest are cheap.
@@ -32,18 +33,16 @@ const (
 	nodeMaxUnavailablePercent = 33
 	// clusterAdminPolicy is EKS's access policy equal to cluster-admin.
 	clusterAdminPolicy = "arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-	// stsAudience is the audience IRSA tokens are issued for.
-	stsAudience = "sts.amazonaws.com"
 )
 
 // ClusterArgs configure the EKS cluster.
 type ClusterArgs struct {
 	// Config is the cluster section of the stack config.
-	Config ClusterConfig
+	Config config.ClusterConfig
 	// Namer names every resource.
-	Namer Namer
+	Namer kit.Namer
 	// Account is where the cluster lives.
-	Account Account
+	Account kit.Account
 	// PrivateSubnetIds hold the control-plane ENIs and the nodes.
 	PrivateSubnetIds pulumi.StringArrayInput
 	// LogsKeyArn encrypts the control-plane log group.
@@ -75,7 +74,7 @@ type Cluster struct {
 	// resource uses it.
 	Provider *kubernetes.Provider
 
-	account Account
+	account kit.Account
 }
 
 // NewCluster builds the EKS control plane, node groups, add-ons, OIDC
@@ -90,12 +89,12 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	cfg := args.Config
 	a := args.Account
 
-	role, err := serviceRole(ctx, c, n.Name("cluster"), "eks.amazonaws.com", []string{"sts:AssumeRole", "sts:TagSession"},
-		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSClusterPolicy", a.Partition))
+	role, err := kit.ServiceRole(ctx, n.Name("cluster"), "eks.amazonaws.com", []string{"sts:AssumeRole", "sts:TagSession"}, "",
+		[]string{fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSClusterPolicy", a.Partition)}, parent)
 	if err != nil {
 		return nil, err
 	}
-	secretsKey, err := NewKey(ctx, n.Name("eks-secrets"), a, KeyArgs{Description: "Envelope encryption of Kubernetes Secrets in " + cfg.Name}, parent)
+	secretsKey, err := kit.NewKey(ctx, n.Name("eks-secrets"), a, kit.KeyArgs{Description: "Envelope encryption of Kubernetes Secrets in " + cfg.Name}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +107,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		},
 	}, parent)
 	rolePolicy, err := iam.NewRolePolicy(ctx, n.Name("cluster-secrets-key"), &iam.RolePolicyArgs{
-		Role:   role.role.ID(),
+		Role:   role.Role.ID(),
 		Policy: kmsUse.Json(),
 	}, parent)
 	if err != nil {
@@ -128,7 +127,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	cluster, err := eks.NewCluster(ctx, cfg.Name, &eks.ClusterArgs{
 		Name:    pulumi.String(cfg.Name),
 		Version: pulumi.String(cfg.KubernetesVersion),
-		RoleArn: role.role.Arn,
+		RoleArn: role.Role.Arn,
 		VpcConfig: &eks.ClusterVpcConfigArgs{
 			SubnetIds:             args.PrivateSubnetIds,
 			EndpointPrivateAccess: pulumi.Bool(true),
@@ -156,7 +155,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	}, parent,
 		// The role needs its KMS grant, and the log group must exist before
 		// EKS writes its first line; neither passes a value to the cluster.
-		pulumi.DependsOn([]pulumi.Resource{rolePolicy, role.attachments[0], logGroup}))
+		pulumi.DependsOn(append([]pulumi.Resource{rolePolicy, logGroup}, role.Attachments...)))
 	if err != nil {
 		return nil, fmt.Errorf("creating EKS cluster: %w", err)
 	}
@@ -174,7 +173,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 
 	oidc, err := iam.NewOpenIdConnectProvider(ctx, n.Name("oidc"), &iam.OpenIdConnectProviderArgs{
 		Url:           issuerURL,
-		ClientIdLists: pulumi.StringArray{pulumi.String(stsAudience)},
+		ClientIdLists: pulumi.StringArray{pulumi.String(kit.STSAudience)},
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating OIDC provider: %w", err)
@@ -222,51 +221,10 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	return c, nil
 }
 
-// roleWithAttachments is an IAM role and its managed-policy attachments.
-type roleWithAttachments struct {
-	role        *iam.Role
-	attachments []*iam.RolePolicyAttachment
-}
-
-// serviceRole makes a role that one AWS service may assume, with AWS
-// managed policies attached.
-func serviceRole(ctx *pulumi.Context, parent pulumi.Resource, name, service string, actions []string, policyArns ...string) (*roleWithAttachments, error) {
-	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
-		Statements: iam.GetPolicyDocumentStatementArray{
-			iam.GetPolicyDocumentStatementArgs{
-				Actions: pulumi.ToStringArray(actions),
-				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
-					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String(service)}},
-				},
-			},
-		},
-	}, pulumi.Parent(parent))
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{AssumeRolePolicy: trust.Json()}, pulumi.Parent(parent))
-	if err != nil {
-		return nil, fmt.Errorf("creating role %s: %w", name, err)
-	}
-	out := &roleWithAttachments{role: role}
-	for _, arn := range policyArns {
-		att, err := iam.NewRolePolicyAttachment(ctx, name+"-"+policyShortName(arn), &iam.RolePolicyAttachmentArgs{
-			Role: role.Name, PolicyArn: pulumi.String(arn),
-		}, pulumi.Parent(parent))
-		if err != nil {
-			return nil, fmt.Errorf("attaching %s to %s: %w", arn, name, err)
-		}
-		out.attachments = append(out.attachments, att)
-	}
-	return out, nil
-}
-
-// policyShortName is the last path element of a policy ARN, for names.
-func policyShortName(arn string) string {
-	return strings.ToLower(arn[strings.LastIndex(arn, "/")+1:])
-}
-
 // clusterAdmin gives an IAM role cluster-admin through an access entry. It is
 // keyed by the role's name, not its position in the list.
-func clusterAdmin(ctx *pulumi.Context, c *Cluster, n Namer, a Account, clusterName pulumi.StringInput, roleArn string) error {
-	key := n.Name("admin", policyShortName(roleArn))
+func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, clusterName pulumi.StringInput, roleArn string) error {
+	key := n.Name("admin", kit.PolicyShortName(roleArn))
 	entry, err := eks.NewAccessEntry(ctx, key, &eks.AccessEntryArgs{
 		ClusterName:  clusterName,
 		PrincipalArn: pulumi.String(roleArn),
@@ -286,62 +244,15 @@ func clusterAdmin(ctx *pulumi.Context, c *Cluster, n Namer, a Account, clusterNa
 	return nil
 }
 
-// IRSAArgs describe the IAM role one Kubernetes service account assumes.
-type IRSAArgs struct {
-	// Namespace and ServiceAccount name the only subject allowed to assume the role.
-	Namespace      string
-	ServiceAccount string
-	// PolicyArns are managed policies to attach.
-	PolicyArns []string
-	// Policy is an inline policy document (JSON), or nil.
-	Policy pulumi.StringInput
+// IRSARole makes an IAM role that one service account of this cluster may
+// assume (see kit.OIDC.Role).
+func (c *Cluster) IRSARole(ctx *pulumi.Context, name string, args kit.IRSAArgs, opts ...pulumi.ResourceOption) (*kit.Role, error) {
+	return c.OIDC().Role(ctx, name, args, opts...)
 }
 
-// IRSARole makes an IAM role that exactly one service account of this
-// cluster may assume through its OIDC provider: the token's audience must be
-// STS and its subject the service account.
-func (c *Cluster) IRSARole(ctx *pulumi.Context, name string, args IRSAArgs, opts ...pulumi.ResourceOption) (*iam.Role, error) {
-	subject := fmt.Sprintf("system:serviceaccount:%s:%s", args.Namespace, args.ServiceAccount)
-	invokeOpts := []pulumi.InvokeOption{}
-	for _, o := range opts {
-		if io, ok := o.(pulumi.InvokeOption); ok {
-			invokeOpts = append(invokeOpts, io)
-		}
-	}
-	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
-		Statements: iam.GetPolicyDocumentStatementArray{
-			iam.GetPolicyDocumentStatementArgs{
-				Actions: pulumi.StringArray{pulumi.String("sts:AssumeRoleWithWebIdentity")},
-				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
-					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Federated"), Identifiers: pulumi.StringArray{c.OidcProviderArn}},
-				},
-				Conditions: iam.GetPolicyDocumentStatementConditionArray{
-					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.Sprintf("%s:aud", c.OidcIssuer), Values: pulumi.StringArray{pulumi.String(stsAudience)}},
-					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.Sprintf("%s:sub", c.OidcIssuer), Values: pulumi.StringArray{pulumi.String(subject)}},
-				},
-			},
-		},
-	}, invokeOpts...)
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		AssumeRolePolicy: trust.Json(),
-		Description:      pulumi.String("IRSA role of " + subject),
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("creating IRSA role %s: %w", name, err)
-	}
-	for _, arn := range args.PolicyArns {
-		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+policyShortName(arn), &iam.RolePolicyAttachmentArgs{
-			Role: role.Name, PolicyArn: pulumi.String(arn),
-		}, opts...); err != nil {
-			return nil, fmt.Errorf("attaching %s to %s: %w", arn, name, err)
-		}
-	}
-	if args.Policy != nil {
-		if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: args.Policy}, opts...); err != nil {
-			return nil, fmt.Errorf("granting %s: %w", name, err)
-		}
-	}
-	return role, nil
+// OIDC is what IRSA roles of this cluster trust.
+func (c *Cluster) OIDC() kit.OIDC {
+	return kit.OIDC{ProviderArn: c.OidcProviderArn, Issuer: c.OidcIssuer}
 }
 
 // installedAddons are the add-ons installed so far, by name.
@@ -354,7 +265,7 @@ type installedAddons struct {
 // (vpc-cni with its IRSA role, kube-proxy); the rest wait for nodes.
 func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster) (*installedAddons, error) {
 	out := &installedAddons{versions: map[string]string{}}
-	for _, name := range ManagedAddons {
+	for _, name := range config.ManagedAddons {
 		v, ok := args.Config.AddonVersions[name]
 		if !ok {
 			found, err := eks.GetAddonVersion(ctx, &eks.GetAddonVersionArgs{
@@ -367,14 +278,14 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 		}
 		out.versions[name] = v
 	}
-	cniRole, err := c.IRSARole(ctx, args.Namer.Name("vpc-cni"), IRSAArgs{
+	cniRole, err := c.IRSARole(ctx, args.Namer.Name("vpc-cni"), kit.IRSAArgs{
 		Namespace: "kube-system", ServiceAccount: "aws-node",
 		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKS_CNI_Policy", args.Account.Partition)},
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
-	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Arn)
+	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Role.Arn)
 	if err != nil {
 		return nil, err
 	}
@@ -389,14 +300,14 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 // addonsAfterNodes installs the add-ons that run as Deployments: created
 // before any node exists they stay DEGRADED and time out the update.
 func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, installed *installedAddons, nodes []pulumi.Resource) error {
-	ebsRole, err := c.IRSARole(ctx, args.Namer.Name("ebs-csi"), IRSAArgs{
+	ebsRole, err := c.IRSARole(ctx, args.Namer.Name("ebs-csi"), kit.IRSAArgs{
 		Namespace: "kube-system", ServiceAccount: "ebs-csi-controller-sa",
 		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", args.Account.Partition)},
 	}, pulumi.Parent(c))
 	if err != nil {
 		return err
 	}
-	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Arn}
+	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Role.Arn}
 	for _, name := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
 		if _, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], pulumi.DependsOn(nodes)); err != nil {
 			return err
@@ -427,15 +338,15 @@ func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clus
 func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, after []pulumi.Resource) ([]pulumi.Resource, error) {
 	n := args.Namer
 	a := args.Account
-	role, err := serviceRole(ctx, c, n.Name("node"), "ec2.amazonaws.com", []string{"sts:AssumeRole"},
+	role, err := kit.ServiceRole(ctx, n.Name("node"), "ec2.amazonaws.com", []string{"sts:AssumeRole"}, "", []string{
 		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSWorkerNodePolicy", a.Partition),
 		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly", a.Partition),
-	)
+	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
 	var groups []pulumi.Resource
-	for _, name := range sortedKeys(args.Config.NodeGroups) {
+	for _, name := range slices.Sorted(maps.Keys(args.Config.NodeGroups)) {
 		ng := args.Config.NodeGroups[name]
 		lt, err := ec2.NewLaunchTemplate(ctx, n.Name("nodes", name), &ec2.LaunchTemplateArgs{
 			Description: pulumi.Sprintf("EKS node group %s", name),
@@ -472,7 +383,7 @@ func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks
 		group, err := eks.NewNodeGroup(ctx, n.Name(name), &eks.NodeGroupArgs{
 			ClusterName:   cluster.Name,
 			NodeGroupName: pulumi.String(n.Name(name)),
-			NodeRoleArn:   role.role.Arn,
+			NodeRoleArn:   role.Role.Arn,
 			SubnetIds:     args.PrivateSubnetIds,
 			Version:       cluster.Version,
 			AmiType:       pulumi.String(args.Config.AmiType),
@@ -490,21 +401,13 @@ func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks
 			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
 			// Nodes need pod networking (vpc-cni and its IRSA role) and the
 			// node role's policies the moment they boot.
-			pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), attachmentsOf(role)...)))
+			pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), role.Attachments...)))
 		if err != nil {
 			return nil, fmt.Errorf("creating node group %s: %w", name, err)
 		}
 		groups = append(groups, group)
 	}
 	return groups, nil
-}
-
-func attachmentsOf(r *roleWithAttachments) []pulumi.Resource {
-	out := make([]pulumi.Resource, 0, len(r.attachments))
-	for _, a := range r.attachments {
-		out = append(out, a)
-	}
-	return out
 }
 
 // NodeVolumeDevice is the device of the volume that holds images and pods:

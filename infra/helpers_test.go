@@ -6,51 +6,6 @@ import (
 	"testing"
 )
 
-func TestNamer(t *testing.T) {
-	n := Namer{Prefix: "scrolluniversity-production"}
-	cases := []struct {
-		parts []string
-		want  string
-	}{
-		{[]string{"vpc"}, "scrolluniversity-production-vpc"},
-		{[]string{"private", "us-east-1a"}, "scrolluniversity-production-private-us-east-1a"},
-		{[]string{"admin", "Platform_Admins"}, "scrolluniversity-production-admin-platform-admins"},
-		{[]string{"a/b", "", "c"}, "scrolluniversity-production-a-b--c"},
-	}
-	for _, tc := range cases {
-		if got := n.Name(tc.parts...); got != tc.want {
-			t.Errorf("Name(%q): want %s, got %s", tc.parts, tc.want, got)
-		}
-	}
-}
-
-func TestBaseTagsCannotBeOverridden(t *testing.T) {
-	cfg := DefaultConfig("scrolluniversity", "staging")
-	cfg.Tags = map[string]string{"CostCenter": "x", "Environment": "production"}
-	tags := BaseTags(cfg)
-	want := map[string]string{"CostCenter": "x", "Environment": "staging", "Project": "scrolluniversity", "ManagedBy": "pulumi"}
-	if len(tags) != len(want) {
-		t.Fatalf("want %v, got %v", want, tags)
-	}
-	for k, v := range want {
-		if tags[k] != v {
-			t.Errorf("tag %s: want %q, got %q", k, v, tags[k])
-		}
-	}
-}
-
-func TestKubernetesVersionWindow(t *testing.T) {
-	cases := map[string]bool{
-		MinKubernetesVersion: true, MaxKubernetesVersion: true, DefaultKubernetesVersion: true,
-		"1.32": false, "1.37": false, "1.34.1": false, "v1.34": false, "2.0": false, "": false,
-	}
-	for v, want := range cases {
-		if got := kubernetesVersionSupported(v); got != want {
-			t.Errorf("kubernetesVersionSupported(%q): want %v, got %v", v, want, got)
-		}
-	}
-}
-
 func TestEKSTaintEffect(t *testing.T) {
 	for in, want := range map[string]string{"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"} {
 		if got := EKSTaintEffect(in); got != want {

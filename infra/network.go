@@ -7,6 +7,9 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // flowLogAggregationSeconds is the shortest aggregation interval AWS offers;
@@ -16,13 +19,13 @@ const flowLogAggregationSeconds = 60
 // NetworkArgs configure the VPC.
 type NetworkArgs struct {
 	// Config is the network section of the stack config.
-	Config NetworkConfig
+	Config config.NetworkConfig
 	// Namer names every resource.
-	Namer Namer
+	Namer kit.Namer
 	// ClusterName tags the subnets for the EKS cluster's load balancers.
 	ClusterName string
 	// Account is the AWS account, region and partition the VPC lives in.
-	Account Account
+	Account kit.Account
 	// LogsKeyArn is the KMS key that encrypts the flow-log group.
 	LogsKeyArn pulumi.StringInput
 }
@@ -47,7 +50,7 @@ type Network struct {
 // gateways (per zone or one shared), route tables, an S3 gateway endpoint
 // and flow logs to an encrypted CloudWatch log group.
 func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
-	plan, err := PlanSubnets(args.Config.VpcCidr, args.Config.AvailabilityZones)
+	plan, err := config.PlanSubnets(args.Config.VpcCidr, args.Config.AvailabilityZones)
 	if err != nil {
 		return nil, fmt.Errorf("planning subnets: %w", err)
 	}
@@ -159,7 +162,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		}
 
 		nat := sharedNat
-		if args.Config.NatGateways == NatPerZone || sharedNat == nil {
+		if args.Config.NatGateways == config.NatPerZone || sharedNat == nil {
 			eip, err := ec2.NewEip(ctx, n.Name("nat", z.Zone), &ec2.EipArgs{
 				Domain: pulumi.String("vpc"),
 				Tags:   tagged(n.Name("nat", z.Zone)),
@@ -177,7 +180,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 			if err != nil {
 				return nil, fmt.Errorf("creating NAT gateway in %s: %w", z.Zone, err)
 			}
-			if args.Config.NatGateways == NatSingle {
+			if args.Config.NatGateways == config.NatSingle {
 				sharedNat = nat
 			}
 		}
@@ -243,24 +246,7 @@ func (net *Network) flowLogs(ctx *pulumi.Context, args NetworkArgs, vpc *ec2.Vpc
 	if err != nil {
 		return fmt.Errorf("creating flow-log group: %w", err)
 	}
-	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
-		Statements: iam.GetPolicyDocumentStatementArray{
-			iam.GetPolicyDocumentStatementArgs{
-				Actions: pulumi.StringArray{pulumi.String("sts:AssumeRole")},
-				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
-					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String("vpc-flow-logs.amazonaws.com")}},
-				},
-				// Confused-deputy guard: only flow logs of this account.
-				Conditions: iam.GetPolicyDocumentStatementConditionArray{
-					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("aws:SourceAccount"), Values: pulumi.StringArray{pulumi.String(args.Account.AccountID)}},
-				},
-			},
-		},
-	}, pulumi.Parent(net))
-	role, err := iam.NewRole(ctx, n.Name("flow-logs"), &iam.RoleArgs{
-		AssumeRolePolicy: trust.Json(),
-		Description:      pulumi.String("VPC flow logs writer"),
-	}, parent)
+	role, err := kit.ServiceRole(ctx, n.Name("flow-logs"), "vpc-flow-logs.amazonaws.com", []string{"sts:AssumeRole"}, args.Account.AccountID, nil, parent)
 	if err != nil {
 		return fmt.Errorf("creating flow-log role: %w", err)
 	}
@@ -273,7 +259,7 @@ func (net *Network) flowLogs(ctx *pulumi.Context, args NetworkArgs, vpc *ec2.Vpc
 		},
 	}, pulumi.Parent(net))
 	if _, err := iam.NewRolePolicy(ctx, n.Name("flow-logs"), &iam.RolePolicyArgs{
-		Role:   role.ID(),
+		Role:   role.Role.ID(),
 		Policy: write.Json(),
 	}, parent); err != nil {
 		return fmt.Errorf("granting the flow-log role: %w", err)
@@ -283,7 +269,7 @@ func (net *Network) flowLogs(ctx *pulumi.Context, args NetworkArgs, vpc *ec2.Vpc
 		TrafficType:            pulumi.String("ALL"),
 		LogDestinationType:     pulumi.String("cloud-watch-logs"),
 		LogDestination:         group.Arn,
-		IamRoleArn:             role.Arn,
+		IamRoleArn:             role.Role.Arn,
 		MaxAggregationInterval: pulumi.Int(flowLogAggregationSeconds),
 		Tags:                   pulumi.StringMap{"Name": pulumi.String(n.Name("vpc"))},
 	}, parent); err != nil {

@@ -5,13 +5,16 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // Platform is everything the program built, for the stack outputs and for
 // callers (the synthesizer, tests) that want typed access.
 type Platform struct {
-	Config  *Config
-	Account Account
+	Config  *config.Config
+	Account kit.Account
 	Network *Network
 	Cluster *Cluster
 }
@@ -41,28 +44,28 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 // Build reads and validates the config, then builds the platform. On a
 // config error nothing is registered.
 func Build(ctx *pulumi.Context) (*Platform, error) {
-	cfg, err := LoadConfig(ctx)
+	cfg, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n := Namer{Prefix: cfg.Cluster.Name}
+	n := kit.Namer{Prefix: cfg.Cluster.Name}
 
 	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
 		Region:      pulumi.String(cfg.Region),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(BaseTags(cfg))},
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(cfg.AWSTags())},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating AWS provider: %w", err)
 	}
-	account, err := LookupAccount(ctx, cfg.Region, awsProvider)
+	account, err := kit.LookupAccount(ctx, cfg.Region, awsProvider)
 	if err != nil {
 		return nil, err
 	}
 	withAWS := pulumi.Provider(awsProvider)
 
-	logsKey, err := NewKey(ctx, n.Name("logs"), account, KeyArgs{
+	logsKey, err := kit.NewKey(ctx, n.Name("logs"), account, kit.KeyArgs{
 		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane)",
-		ServicePrincipals: []ServiceKeyUse{LogsKeyUse(account)},
+		ServicePrincipals: []kit.ServiceKeyUse{kit.LogsKeyUse(account)},
 	}, withAWS)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -43,7 +45,7 @@ var wantShape = map[string]struct {
 }
 
 func TestNetworkZonesSubnetsAndNat(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		want := wantShape[name]
 		if got := len(cfg.Network.AvailabilityZones); got != want.zones {
 			t.Fatalf("zones: want %d, got %d", want.zones, got)
@@ -58,11 +60,11 @@ func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 			t.Errorf("NAT Elastic IPs: want %d, got %d", want.nats, got)
 		}
 
-		plan, err := infra.PlanSubnets(cfg.Network.VpcCidr, cfg.Network.AvailabilityZones)
+		plan, err := config.PlanSubnets(cfg.Network.VpcCidr, cfg.Network.AvailabilityZones)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		for _, z := range plan {
 			for tier, cidr := range map[string]string{"public": z.Public.String(), "private": z.Private.String(), "isolated": z.Isolated.String()} {
 				s := one(t, res, typeSubnet, n.Name(tier, z.Zone)).Plain()
@@ -105,10 +107,10 @@ func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 }
 
 func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		c := one(t, res, typeCluster, cfg.Cluster.Name)
 		in := c.Plain()
-		n := infra.Namer{Prefix: cfg.Cluster.Name}
+		n := kit.Namer{Prefix: cfg.Cluster.Name}
 
 		secretsKey := one(t, res, typeKey, n.Name("eks-secrets"))
 		if got := path(in, "encryptionConfig", "provider", "keyArn"); got != secretsKey.State["arn"].StringValue() {
@@ -183,8 +185,8 @@ var wantNodeGroups = map[string]map[string]struct {
 }
 
 func TestNodeGroups(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
-		n := infra.Namer{Prefix: cfg.Cluster.Name}
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		if got := len(res.ByType(typeNodeGroup)); got != len(wantNodeGroups[name]) {
 			t.Errorf("node groups: want %d, got %d", len(wantNodeGroups[name]), got)
 		}
@@ -229,8 +231,8 @@ func TestNodeGroups(t *testing.T) {
 }
 
 func TestAddons(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
-		n := infra.Namer{Prefix: cfg.Cluster.Name}
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		var got []string
 		for _, a := range res.ByType(typeAddon) {
 			got = append(got, a.Plain()["addonName"].(string))
@@ -266,8 +268,8 @@ func TestAddons(t *testing.T) {
 }
 
 func TestIRSATrustPolicies(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
-		n := infra.Namer{Prefix: cfg.Cluster.Name}
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		oidc := res.ByType(typeOidc)
 		if len(oidc) != 1 {
 			t.Fatalf("OIDC providers: want 1, got %d", len(oidc))
@@ -297,7 +299,7 @@ func TestIRSATrustPolicies(t *testing.T) {
 }
 
 func TestEveryAWSResourceTaggedThroughTheProvider(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		providers := res.ByType(typeAwsProvider)
 		if len(providers) != 1 {
 			t.Fatalf("AWS providers: want 1, got %d", len(providers))
@@ -325,7 +327,7 @@ func TestEveryAWSResourceTaggedThroughTheProvider(t *testing.T) {
 }
 
 func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		providers := res.ByType(typeK8sProvider)
 		if len(providers) != 1 {
 			t.Fatalf("Kubernetes providers: want 1, got %d", len(providers))
@@ -349,7 +351,7 @@ func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
 }
 
 func TestStackOutputs(t *testing.T) {
-	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *infra.Config) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		for _, key := range []string{"vpcId", "clusterName", "clusterEndpoint", "kubeconfig", "oidcProviderArn"} {
 			if _, ok := res.Outputs[key]; !ok {
 				t.Errorf("stack output %s missing", key)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -53,8 +54,8 @@ func synthesize(t *testing.T, name string) *synth.Result {
 	return res
 }
 
-// config parses a shipped stack's config the way the program does.
-func config(t *testing.T, name string) *infra.Config {
+// stackConfig parses a shipped stack's config the way the program does.
+func stackConfig(t *testing.T, name string) *config.Config {
 	t.Helper()
 	s := loadStack(t, name)
 	raw := map[string]string{}
@@ -63,7 +64,7 @@ func config(t *testing.T, name string) *infra.Config {
 			raw[after] = v
 		}
 	}
-	cfg, err := infra.ParseConfig(s.Project, s.Name, s.Config["aws:region"], raw)
+	cfg, err := config.Parse(s.Project, s.Name, s.Config["aws:region"], raw)
 	if err != nil {
 		t.Fatalf("parsing stack %s: %v", name, err)
 	}
@@ -71,11 +72,11 @@ func config(t *testing.T, name string) *infra.Config {
 }
 
 // forEachStack runs a subtest per shipped stack.
-func forEachStack(t *testing.T, fn func(t *testing.T, name string, res *synth.Result, cfg *infra.Config)) {
+func forEachStack(t *testing.T, fn func(t *testing.T, name string, res *synth.Result, cfg *config.Config)) {
 	t.Helper()
 	for _, name := range stacks {
 		t.Run(name, func(t *testing.T) {
-			fn(t, name, synthesize(t, name), config(t, name))
+			fn(t, name, synthesize(t, name), stackConfig(t, name))
 		})
 	}
 }

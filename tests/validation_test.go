@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -144,11 +145,11 @@ func TestUnknownSectionIsRefused(t *testing.T) {
 	if err := s.Set("scrolluniversity:netwrok", map[string]any{}); err != nil {
 		t.Fatal(err)
 	}
-	err := synth.CheckKeys(s, infra.ConfigKeys())
+	err := synth.CheckKeys(s, config.Keys())
 	if err == nil || !strings.Contains(err.Error(), "scrolluniversity:netwrok") {
 		t.Errorf("want an error naming scrolluniversity:netwrok, got %v", err)
 	}
-	if err := synth.CheckKeys(loadStack(t, "staging"), infra.ConfigKeys()); err != nil {
+	if err := synth.CheckKeys(loadStack(t, "staging"), config.Keys()); err != nil {
 		t.Errorf("shipped staging stack: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -38,7 +39,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := synth.CheckKeys(stack, infra.ConfigKeys()); err != nil {
+	if err := synth.CheckKeys(stack, config.Keys()); err != nil {
 		return err
 	}
 	res, err := synth.Run(stack, infra.Deploy)

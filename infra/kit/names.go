@@ -1,4 +1,4 @@
-package infra
+package kit
 
 import (
 	"regexp"
@@ -24,20 +24,3 @@ func (n Namer) Name(parts ...string) string {
 	name = unsafeNameChars.ReplaceAllString(name, "-")
 	return strings.Trim(name, "-")
 }
-
-// BaseTags are the AWS tags every resource carries (through the AWS
-// provider's defaultTags); the stack's own tags are merged over them, and
-// the three keys that identify a resource's owner cannot be overridden.
-func BaseTags(cfg *Config) map[string]string {
-	tags := map[string]string{}
-	for k, v := range cfg.Tags {
-		tags[k] = v
-	}
-	tags["Project"] = cfg.Project
-	tags["Environment"] = cfg.Stack
-	tags["ManagedBy"] = "pulumi"
-	return tags
-}
-
-// RequiredTagKeys are the tag keys every taggable AWS resource must carry.
-var RequiredTagKeys = []string{"Project", "Environment", "ManagedBy"}

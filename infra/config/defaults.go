@@ -1,4 +1,4 @@
-package infra
+package config
 
 // The Kubernetes versions this program supports: EKS standard or extended
 // support as of 2026-11. Widen the window when a version has been tested.
@@ -7,6 +7,10 @@ const (
 	MaxKubernetesVersion     = "1.36"
 	DefaultKubernetesVersion = "1.34"
 )
+
+// ManagedAddons are the EKS managed add-ons every cluster gets, in the order
+// they are installed; cluster.addonVersions may pin any of them.
+var ManagedAddons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"}
 
 // AllowedAmiTypes are the current EKS-optimized AMI families (AL2 is end of
 // life; AL2023 and Bottlerocket enforce IMDSv2-friendly defaults).
@@ -17,9 +21,9 @@ var AllowedAmiTypes = []string{
 	"BOTTLEROCKET_ARM_64",
 }
 
-// DefaultConfig is every default in one place. Per-stack values are decoded
+// Defaults is every default in one place. Per-stack values are decoded
 // on top of it, then resolveDerivedDefaults fills what depends on them.
-func DefaultConfig(project, stack string) *Config {
+func Defaults(project, stack string) *Config {
 	return &Config{
 		Project: project,
 		Stack:   stack,

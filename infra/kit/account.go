@@ -1,4 +1,6 @@
-package infra
+// Package kit holds the building blocks that infra and the components share:
+// resource names, the AWS account, KMS keys and IAM roles (IRSA among them).
+package kit
 
 import (
 	"fmt"
@@ -87,13 +89,7 @@ func NewKey(ctx *pulumi.Context, name string, account Account, args KeyArgs, opt
 			},
 		})
 	}
-	invokeOpts := []pulumi.InvokeOption{}
-	for _, o := range opts {
-		if io, ok := o.(pulumi.InvokeOption); ok {
-			invokeOpts = append(invokeOpts, io)
-		}
-	}
-	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, invokeOpts...)
+	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, InvokeOptions(opts)...)
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
 		Description:          pulumi.String(args.Description),
 		EnableKeyRotation:    pulumi.Bool(true),

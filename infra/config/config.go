@@ -1,4 +1,7 @@
-package infra
+// Package config is the stack's typed configuration: every section, its
+// defaults (defaults.go) and its validation (validate.go), read once before
+// any resource is registered. infra and the components share these types.
+package config
 
 import (
 	"bytes"
@@ -8,7 +11,7 @@ import (
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
 // Config is the whole stack's configuration, read once from the stack file
@@ -149,9 +152,9 @@ func (c *Config) sections() map[string]any {
 	}
 }
 
-// ConfigKeys lists the config keys the program reads under the project's
+// Keys lists the config keys the program reads under the project's
 // namespace, sorted. The synthesizer uses it to refuse unknown keys.
-func ConfigKeys() []string {
+func Keys() []string {
 	keys := make([]string, 0, len((&Config{}).sections()))
 	for k := range (&Config{}).sections() {
 		keys = append(keys, k)
@@ -160,25 +163,25 @@ func ConfigKeys() []string {
 	return keys
 }
 
-// LoadConfig reads the stack's configuration from the Pulumi context, applies
+// Load reads the stack's configuration from the Pulumi context, applies
 // defaults and validates it. Nothing is registered before it returns.
-func LoadConfig(ctx *pulumi.Context) (*Config, error) {
+func Load(ctx *pulumi.Context) (*Config, error) {
 	raw := map[string]string{}
-	project := config.New(ctx, "")
-	for _, key := range ConfigKeys() {
+	project := pulumiconfig.New(ctx, "")
+	for _, key := range Keys() {
 		if v, err := project.Try(key); err == nil {
 			raw[key] = v
 		}
 	}
-	region, _ := config.New(ctx, "aws").Try("region")
-	return ParseConfig(ctx.Project(), ctx.Stack(), region, raw)
+	region, _ := pulumiconfig.New(ctx, "aws").Try("region")
+	return Parse(ctx.Project(), ctx.Stack(), region, raw)
 }
 
-// ParseConfig builds the Config from raw section values (JSON objects, as
+// Parse builds the Config from raw section values (JSON objects, as
 // Pulumi hands structured config to the program): defaults, then the stack's
 // values, then validation of the whole. The error lists every problem.
-func ParseConfig(project, stack, region string, raw map[string]string) (*Config, error) {
-	cfg := DefaultConfig(project, stack)
+func Parse(project, stack, region string, raw map[string]string) (*Config, error) {
+	cfg := Defaults(project, stack)
 	cfg.Region = region
 
 	var errs []error
@@ -211,3 +214,20 @@ func ParseConfig(project, stack, region string, raw map[string]string) (*Config,
 	}
 	return cfg, nil
 }
+
+// AWSTags are the tags every AWS resource carries (through the AWS
+// provider's defaultTags): the stack's own tags, then the three keys that
+// identify a resource's owner, which a stack cannot override.
+func (c *Config) AWSTags() map[string]string {
+	tags := map[string]string{}
+	for k, v := range c.Tags {
+		tags[k] = v
+	}
+	tags["Project"] = c.Project
+	tags["Environment"] = c.Stack
+	tags["ManagedBy"] = "pulumi"
+	return tags
+}
+
+// RequiredTagKeys are the tag keys every taggable AWS resource must carry.
+var RequiredTagKeys = []string{"Project", "Environment", "ManagedBy"}

@@ -1,4 +1,4 @@
-package infra
+package config
 
 // DatabaseConfig is RDS PostgreSQL.
 type DatabaseConfig struct {
