@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
@@ -17,6 +18,7 @@ type Platform struct {
 	Account kit.Account
 	Network *Network
 	Cluster *Cluster
+	Data    *datatier.DataTier
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run.
@@ -93,7 +95,29 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the cluster: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster}, nil
+	data, err := datatier.New(ctx, "data", datatier.Args{
+		Database:              cfg.Database,
+		Cache:                 cfg.Cache,
+		Uploads:               cfg.Uploads,
+		Guards:                cfg.Guards,
+		BackendMaxReplicas:    cfg.App.Backend.MaxReplicas,
+		BackendNamespace:      cfg.App.Namespace,
+		BackendServiceAccount: cfg.App.BackendServiceAccount,
+		LogRetentionDays:      cfg.Cluster.LogRetentionDays,
+		Namer:                 n,
+		Account:               account,
+		VpcId:                 network.VpcId,
+		DatabaseSubnetIds:     network.IsolatedSubnetIds,
+		CacheSubnetIds:        network.PrivateSubnetIds,
+		ClientSecurityGroupId: cluster.SecurityGroupId,
+		LogsKeyArn:            logsKey.Arn,
+		OIDC:                  cluster.OIDC(),
+	}, withAWS)
+	if err != nil {
+		return nil, fmt.Errorf("building the data tier: %w", err)
+	}
+
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data}, nil
 }
 
 // Outputs are the stack outputs; secrets stay secret.
@@ -104,5 +128,16 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"clusterEndpoint": p.Cluster.Endpoint,
 		"kubeconfig":      p.Cluster.Kubeconfig,
 		"oidcProviderArn": p.Cluster.OidcProviderArn,
+
+		"databaseHost":        p.Data.DatabaseHost,
+		"databasePort":        p.Data.DatabasePort,
+		"databaseReaderHosts": p.Data.DatabaseReaderHosts,
+		"redisPrimaryHost":    p.Data.RedisPrimaryHost,
+		"redisReaderHost":     p.Data.RedisReaderHost,
+		"uploadsBucket":       p.Data.UploadsBucketName,
+		"backendRoleArn":      p.Data.BackendRoleArn,
+		// Connection strings carry credentials: secret outputs.
+		"databaseUrl": p.Data.DatabaseURL,
+		"redisUrl":    p.Data.RedisURL,
 	}
 }

@@ -103,8 +103,12 @@ func path(v any, keys ...string) any {
 	return v
 }
 
-// strs converts a plain []any of strings.
+// strs converts a plain []any of strings (or passes a []string through:
+// stack output values keep their Go types).
 func strs(v any) []string {
+	if s, ok := v.([]string); ok {
+		return s
+	}
 	l, _ := v.([]any)
 	out := make([]string, 0, len(l))
 	for _, e := range l {

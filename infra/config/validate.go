@@ -50,6 +50,10 @@ var (
 	k8sMinorRE      = regexp.MustCompile(`^1\.(\d+)$`)
 )
 
+// maxClusterNameLen keeps "<cluster>-redis" within ElastiCache's 40
+// characters: the cluster name prefixes every resource name.
+const maxClusterNameLen = 34
+
 // cloudWatchRetentionDays are the only retention periods CloudWatch Logs accepts.
 var cloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -123,8 +127,8 @@ func (c *Config) validateNetwork(p *problems) {
 
 func (c *Config) validateCluster(p *problems) {
 	k := c.Cluster
-	if !clusterNameRE.MatchString(k.Name) {
-		p.add("cluster.name", k.Name, "want 1-100 letters, digits, - or _, starting with a letter or digit")
+	if !clusterNameRE.MatchString(k.Name) || len(k.Name) > maxClusterNameLen {
+		p.add("cluster.name", k.Name, "want 1-%d letters, digits, - or _, starting with a letter or digit (it prefixes ElastiCache IDs, which AWS caps at 40 characters)", maxClusterNameLen)
 	}
 	if !kubernetesVersionSupported(k.KubernetesVersion) {
 		p.add("cluster.kubernetesVersion", k.KubernetesVersion, "want a version from %s to %s", MinKubernetesVersion, MaxKubernetesVersion)

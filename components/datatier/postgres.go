@@ -1,0 +1,236 @@
+package datatier
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
+)
+
+const (
+	// PostgresPort is PostgreSQL's standard port.
+	PostgresPort = 5432
+	// parameterFamily is the parameter group family of PostgreSQL 15.
+	parameterFamily = "postgres15"
+	// passwordLength gives ~238 bits from letters and digits only: RDS
+	// refuses "/", "@", '"' and spaces, and URLs need no escaping.
+	passwordLength = 40
+	// performanceInsightsDays is the free retention tier.
+	performanceInsightsDays = 7
+	// caCertificate is RDS's current CA; clients verify against its bundle.
+	caCertificate = "rds-ca-rsa2048-g1"
+)
+
+// postgresLogExports are the RDS PostgreSQL logs shipped to CloudWatch.
+var postgresLogExports = []string{"postgresql", "upgrade"}
+
+// replicaNames are the read replicas' stable names: adding a replica never
+// renames the ones before it.
+var replicaNames = []string{"replica-a", "replica-b", "replica-c", "replica-d", "replica-e"}
+
+// MaxConnections sizes max_connections for every backend pod's pool at the
+// HPA's maximum, plus headroom for migrations, backups and operators.
+func MaxConnections(backendMaxReplicas, poolMax, headroom int) int {
+	return backendMaxReplicas*poolMax + headroom
+}
+
+// Parameter is one RDS parameter.
+type Parameter struct {
+	Name, Value string
+	// ApplyMethod is "immediate" for dynamic parameters and
+	// "pending-reboot" for static ones (RDS refuses immediate on those).
+	ApplyMethod string
+}
+
+// PostgresParameters are the parameter group's settings: TLS only (1.2+),
+// SCRAM passwords, connections sized for the pools, slow queries, lock waits
+// and connections logged, pg_stat_statements loaded.
+func PostgresParameters(db config.DatabaseConfig, backendMaxReplicas int) []Parameter {
+	return []Parameter{
+		{"rds.force_ssl", "1", "immediate"},
+		{"ssl_min_protocol_version", "TLSv1.2", "immediate"},
+		{"password_encryption", "scram-sha-256", "immediate"},
+		{"max_connections", fmt.Sprint(MaxConnections(backendMaxReplicas, db.Pool.Max, db.ConnectionHeadroom)), "pending-reboot"},
+		{"log_min_duration_statement", fmt.Sprint(db.SlowQueryMs), "immediate"},
+		{"log_lock_waits", "1", "immediate"},
+		{"log_connections", "1", "immediate"},
+		{"log_disconnections", "1", "immediate"},
+		{"shared_preload_libraries", "pg_stat_statements", "pending-reboot"},
+	}
+}
+
+func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.StringOutput) error {
+	n := args.Namer
+	db := args.Database
+	parent := pulumi.Parent(d)
+	guarded := pulumi.Protect(args.Guards.Protect)
+	identifier := n.Name("postgres")
+
+	sg, err := clientOnlySecurityGroup(ctx, d, args, "postgres", "PostgreSQL", PostgresPort)
+	if err != nil {
+		return err
+	}
+	subnets, err := rds.NewSubnetGroup(ctx, n.Name("postgres"), &rds.SubnetGroupArgs{
+		Name:        pulumi.String(identifier),
+		Description: pulumi.String("Isolated subnets of " + identifier),
+		SubnetIds:   args.DatabaseSubnetIds,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating DB subnet group: %w", err)
+	}
+	params := rds.ParameterGroupParameterArray{}
+	for _, p := range PostgresParameters(db, args.BackendMaxReplicas) {
+		params = append(params, rds.ParameterGroupParameterArgs{Name: pulumi.String(p.Name), Value: pulumi.String(p.Value), ApplyMethod: pulumi.String(p.ApplyMethod)})
+	}
+	paramGroup, err := rds.NewParameterGroup(ctx, n.Name("postgres"), &rds.ParameterGroupArgs{
+		Name:        pulumi.String(identifier),
+		Family:      pulumi.String(parameterFamily),
+		Description: pulumi.String("TLS-only PostgreSQL 15 for " + identifier),
+		Parameters:  params,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("creating DB parameter group: %w", err)
+	}
+	// RDS creates these groups on first export with no retention and no
+	// encryption; created first, they get both.
+	var logGroups []pulumi.Resource
+	for _, log := range postgresLogExports {
+		lg, err := cloudwatch.NewLogGroup(ctx, n.Name("postgres", log), &cloudwatch.LogGroupArgs{
+			Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", identifier, log),
+			RetentionInDays: pulumi.Int(args.LogRetentionDays),
+			KmsKeyId:        args.LogsKeyArn,
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("creating log group for %s logs: %w", log, err)
+		}
+		logGroups = append(logGroups, lg)
+	}
+	password, err := random.NewRandomPassword(ctx, n.Name("postgres-master"), &random.RandomPasswordArgs{
+		Length:  pulumi.Int(passwordLength),
+		Special: pulumi.Bool(false),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("generating the master password: %w", err)
+	}
+
+	var monitoringRole pulumi.StringPtrInput
+	if db.MonitoringIntervalSeconds > 0 {
+		role, err := kit.ServiceRole(ctx, n.Name("rds-monitoring"), "monitoring.rds.amazonaws.com", []string{"sts:AssumeRole"}, args.Account.AccountID,
+			[]string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", args.Account.Partition)}, parent)
+		if err != nil {
+			return err
+		}
+		monitoringRole = role.Role.Arn
+	}
+	var piKey pulumi.StringPtrInput
+	var piRetention pulumi.IntPtrInput
+	if db.PerformanceInsights {
+		piKey = keyArn
+		piRetention = pulumi.Int(performanceInsightsDays)
+	}
+	var finalSnapshot pulumi.StringPtrInput
+	if args.Guards.FinalSnapshot {
+		finalSnapshot = pulumi.String(identifier + "-final")
+	}
+
+	primary, err := rds.NewInstance(ctx, identifier, &rds.InstanceArgs{
+		Identifier:               pulumi.String(identifier),
+		Engine:                   pulumi.String("postgres"),
+		EngineVersion:            pulumi.String(db.EngineVersion),
+		InstanceClass:            pulumi.String(db.InstanceClass),
+		AllocatedStorage:         pulumi.Int(db.AllocatedStorageGiB),
+		MaxAllocatedStorage:      pulumi.Int(db.MaxAllocatedStorageGiB),
+		StorageType:              pulumi.String("gp3"),
+		StorageEncrypted:         pulumi.Bool(true),
+		KmsKeyId:                 keyArn,
+		DbName:                   pulumi.String(db.Name),
+		Username:                 pulumi.String(db.Username),
+		Password:                 password.Result,
+		Port:                     pulumi.Int(PostgresPort),
+		DbSubnetGroupName:        subnets.Name,
+		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
+		ParameterGroupName:       paramGroup.Name,
+		PubliclyAccessible:       pulumi.Bool(false),
+		CaCertIdentifier:         pulumi.String(caCertificate),
+		MultiAz:                  pulumi.Bool(db.MultiAz),
+		BackupRetentionPeriod:    pulumi.Int(db.BackupRetentionDays),
+		BackupWindow:             pulumi.String(db.BackupWindow),
+		MaintenanceWindow:        pulumi.String(db.MaintenanceWindow),
+		AutoMinorVersionUpgrade:  pulumi.Bool(true),
+		AllowMajorVersionUpgrade: pulumi.Bool(false),
+		// Changes wait for the maintenance window unless someone says otherwise.
+		ApplyImmediately:                   pulumi.Bool(false),
+		CopyTagsToSnapshot:                 pulumi.Bool(true),
+		DeleteAutomatedBackups:             pulumi.Bool(!args.Guards.DeletionProtection),
+		DeletionProtection:                 pulumi.Bool(args.Guards.DeletionProtection),
+		SkipFinalSnapshot:                  pulumi.Bool(!args.Guards.FinalSnapshot),
+		FinalSnapshotIdentifier:            finalSnapshot,
+		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(postgresLogExports),
+		IamDatabaseAuthenticationEnabled:   pulumi.Bool(true),
+		PerformanceInsightsEnabled:         pulumi.Bool(db.PerformanceInsights),
+		PerformanceInsightsKmsKeyId:        piKey,
+		PerformanceInsightsRetentionPeriod: piRetention,
+		MonitoringInterval:                 pulumi.Int(db.MonitoringIntervalSeconds),
+		MonitoringRoleArn:                  monitoringRole,
+	}, parent, guarded,
+		// The log groups must exist before RDS first exports to them.
+		pulumi.DependsOn(logGroups))
+	if err != nil {
+		return fmt.Errorf("creating the primary instance: %w", err)
+	}
+
+	var readers pulumi.StringArray
+	for _, replica := range replicaNames[:db.ReadReplicas] {
+		r, err := rds.NewInstance(ctx, n.Name("postgres", replica), &rds.InstanceArgs{
+			Identifier:              pulumi.String(n.Name("postgres", replica)),
+			ReplicateSourceDb:       primary.Identifier,
+			InstanceClass:           pulumi.String(db.InstanceClass),
+			MaxAllocatedStorage:     pulumi.Int(db.MaxAllocatedStorageGiB),
+			StorageType:             pulumi.String("gp3"),
+			StorageEncrypted:        pulumi.Bool(true),
+			KmsKeyId:                keyArn,
+			VpcSecurityGroupIds:     pulumi.StringArray{sg.ID()},
+			ParameterGroupName:      paramGroup.Name,
+			PubliclyAccessible:      pulumi.Bool(false),
+			CaCertIdentifier:        pulumi.String(caCertificate),
+			AutoMinorVersionUpgrade: pulumi.Bool(true),
+			MaintenanceWindow:       pulumi.String(db.MaintenanceWindow),
+			ApplyImmediately:        pulumi.Bool(false),
+			DeletionProtection:      pulumi.Bool(args.Guards.DeletionProtection),
+			// A replica's data is the primary's; its snapshots would be too.
+			SkipFinalSnapshot:                  pulumi.Bool(true),
+			PerformanceInsightsEnabled:         pulumi.Bool(db.PerformanceInsights),
+			PerformanceInsightsKmsKeyId:        piKey,
+			PerformanceInsightsRetentionPeriod: piRetention,
+			MonitoringInterval:                 pulumi.Int(db.MonitoringIntervalSeconds),
+			MonitoringRoleArn:                  monitoringRole,
+		}, parent, guarded)
+		if err != nil {
+			return fmt.Errorf("creating read replica %s: %w", replica, err)
+		}
+		readers = append(readers, r.Address)
+	}
+
+	d.DatabaseHost = primary.Address
+	d.DatabasePort = primary.Port
+	d.DatabaseName = pulumi.String(db.Name).ToStringOutput()
+	d.DatabaseUser = pulumi.String(db.Username).ToStringOutput()
+	d.DatabasePassword = pulumi.ToSecret(password.Result).(pulumi.StringOutput)
+	d.DatabaseInstanceId = primary.Identifier
+	d.DatabaseURL = pulumi.ToSecret(pulumi.All(primary.Address, primary.Port, password.Result).ApplyT(func(v []any) string {
+		return DatabaseURL(db.Username, v[2].(string), v[0].(string), v[1].(int), db.Name, db.Pool)
+	})).(pulumi.StringOutput)
+	d.DatabaseReaderHosts = readers.ToStringArrayOutput()
+	d.DatabaseReaderURL = pulumi.String("").ToStringOutput()
+	if len(readers) > 0 {
+		d.DatabaseReaderURL = pulumi.ToSecret(pulumi.All(readers[0], primary.Port, password.Result).ApplyT(func(v []any) string {
+			return DatabaseURL(db.Username, v[2].(string), v[0].(string), v[1].(int), db.Name, db.Pool)
+		})).(pulumi.StringOutput)
+	}
+	return nil
+}
