@@ -3,7 +3,9 @@
 //
 //	go run ./cmd/synth --stack staging [--out build/synth/staging] [--dir .]
 //
-// It needs no AWS account, cluster or Pulumi CLI. See README.md.
+// It runs the policy pack's rules over the result (policy.json) and exits 1
+// on a mandatory violation. It needs no AWS account, cluster or Pulumi CLI.
+// See README.md.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 func main() {
@@ -28,6 +31,7 @@ func run() error {
 	stackName := flag.String("stack", "", "stack to synthesize (reads Pulumi.<stack>.yaml)")
 	out := flag.String("out", "", "output folder (default build/synth/<stack>)")
 	dir := flag.String("dir", ".", "folder holding Pulumi.yaml and the stack files")
+	policyConfig := flag.String("policy-config", "", "policy pack config (default <dir>/policy/config.<stack>.json; missing means the pack's defaults)")
 	flag.Parse()
 	if *stackName == "" {
 		return fmt.Errorf("--stack is required, e.g. --stack staging")
@@ -52,6 +56,31 @@ func run() error {
 	if err := synth.Write(res, *out); err != nil {
 		return err
 	}
+	if *policyConfig == "" {
+		*policyConfig = filepath.Join(*dir, "policy", "config."+*stackName+".json")
+	}
+	pc, err := synth.LoadPolicyConfig(*policyConfig)
+	if err != nil {
+		return err
+	}
+	violations, err := synth.CheckPolicies(res, pc)
+	if err != nil {
+		return err
+	}
+	if err := synth.WritePolicy(violations, *out); err != nil {
+		return err
+	}
 	fmt.Print(synth.Summary(res, *out))
+	mandatory := 0
+	for _, v := range violations {
+		fmt.Printf("  policy %s [%s] %s\n    %s\n", v.Policy, v.Level, v.URN, v.Message)
+		if v.Level == rules.Mandatory {
+			mandatory++
+		}
+	}
+	fmt.Printf("policy: %d violations, %d mandatory\n", len(violations), mandatory)
+	if mandatory > 0 {
+		return fmt.Errorf("%d mandatory policy violations (see %s)", mandatory, filepath.Join(*out, "policy.json"))
+	}
 	return nil
 }

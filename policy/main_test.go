@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/scrolluniversity/platform/policy/rules"
+)
+
+type recorder struct{ messages, urns []string }
+
+func (r *recorder) ReportViolation(message, urn string) {
+	r.messages = append(r.messages, message)
+	r.urns = append(r.urns, urn)
+}
+
+func TestPackListsEveryRuleWithItsLevel(t *testing.T) {
+	pack, err := NewPack()
+	if err != nil {
+		t.Fatalf("building the pack: %v", err)
+	}
+	if pack.Name() != PackName || pack.Version().String() != PackVersion {
+		t.Errorf("pack: want %s %s, got %s %s", PackName, PackVersion, pack.Name(), pack.Version())
+	}
+	want := map[string]rules.Policy{}
+	for _, p := range rules.Policies() {
+		want[p.Name] = p
+	}
+	got := pack.Policies()
+	if len(got) != len(want) {
+		t.Errorf("policies: want %d, got %d", len(want), len(got))
+	}
+	for _, p := range got {
+		w, ok := want[p.Name()]
+		if !ok {
+			t.Errorf("pack has unknown policy %s", p.Name())
+			continue
+		}
+		if p.EnforcementLevel() != Level(w.Level) || p.Description() != w.Description {
+			t.Errorf("%s: want level %s and its description, got %v %q", p.Name(), w.Level, p.EnforcementLevel(), p.Description())
+		}
+		if (p.ConfigSchema() != nil) != (len(w.Schema) > 0) {
+			t.Errorf("%s: config schema present=%v, want %v", p.Name(), p.ConfigSchema() != nil, len(w.Schema) > 0)
+		}
+	}
+	if Level(rules.Advisory) != policyx.EnforcementLevelAdvisory || Level(rules.Mandatory) != policyx.EnforcementLevelMandatory {
+		t.Errorf("level mapping is wrong")
+	}
+}
+
+func findPolicy(t *testing.T, name string) policyx.Policy {
+	t.Helper()
+	pack, err := NewPack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pack.Policies() {
+		if p.Name() == name {
+			return p
+		}
+	}
+	t.Fatalf("no policy %s", name)
+	return nil
+}
+
+// The adapter converts the engine's properties and config, and reports what
+// the rule finds.
+func TestResourcePolicyThroughTheAdapter(t *testing.T) {
+	p := findPolicy(t, "rds-backup-retention").(policyx.ResourceValidationPolicy)
+	for _, tc := range []struct {
+		name   string
+		days   float64
+		config map[string]any
+		want   int
+	}{
+		{"3 days in production", 3, map[string]any{"productionLike": true}, 1},
+		{"3 days in staging", 3, nil, 0},
+		{"14 days in production", 14, map[string]any{"productionLike": true}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			err := p.Validate(context.Background(), policyx.ResourceValidationArgs{
+				Manager: rec,
+				Config:  tc.config,
+				Resource: policyx.AnalyzerResource{
+					Type: "aws:rds/instance:Instance", URN: "urn:db", Name: "db",
+					Properties: property.NewMap(map[string]property.Value{"backupRetentionPeriod": property.New(tc.days)}),
+					Options:    pulumi.ResourceOptions{},
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.messages) != tc.want {
+				t.Fatalf("want %d violations, got %q", tc.want, rec.messages)
+			}
+			if tc.want > 0 && !strings.Contains(rec.messages[0], "at least 7") {
+				t.Errorf("message: %q", rec.messages[0])
+			}
+		})
+	}
+}
+
+func TestStackPolicyThroughTheAdapter(t *testing.T) {
+	p := findPolicy(t, "k8s-namespace-default-deny").(policyx.StackValidationPolicy)
+	rec := &recorder{}
+	err := p.Validate(context.Background(), policyx.StackValidationArgs{
+		Manager: rec,
+		Resources: []policyx.AnalyzerResource{{
+			Type: "kubernetes:core/v1:Namespace", URN: "urn:ns", Name: "app",
+			Properties: property.NewMap(map[string]property.Value{
+				"metadata": property.New(property.NewMap(map[string]property.Value{"name": property.New("app")})),
+			}),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.messages) != 1 || rec.urns[0] != "urn:ns" {
+		t.Fatalf("want one violation on urn:ns, got %q %q", rec.messages, rec.urns)
+	}
+}

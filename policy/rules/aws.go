@@ -1,0 +1,329 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+const (
+	typeRDSInstance    = "aws:rds/instance:Instance"
+	typeRDSParams      = "aws:rds/parameterGroup:ParameterGroup"
+	typeRedisGroup     = "aws:elasticache/replicationGroup:ReplicationGroup"
+	typeKMSKey         = "aws:kms/key:Key"
+	typeEKSCluster     = "aws:eks/cluster:Cluster"
+	typeSecurityGroup  = "aws:ec2/securityGroup:SecurityGroup"
+	typeSGRule         = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	typeSGIngressRule  = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	typeLaunchTemplate = "aws:ec2/launchTemplate:LaunchTemplate"
+	typeEC2Instance    = "aws:ec2/instance:Instance"
+	typeBucket         = "aws:s3/bucketV2:BucketV2"
+	typePublicBlock    = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	typeBucketACL      = "aws:s3/bucketAclV2:BucketAclV2"
+	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+)
+
+// productionLike is the knob that turns on the guards only production
+// needs; the pack config of each production stack sets it.
+var productionLike = map[string]map[string]any{
+	"productionLike": {"type": "boolean", "default": false, "description": "the stack holds production data"},
+}
+
+// iamPolicyTypes carry an IAM policy document in "policy".
+var iamPolicyTypes = map[string]bool{
+	"aws:iam/policy:Policy":           true,
+	"aws:iam/rolePolicy:RolePolicy":   true,
+	"aws:iam/userPolicy:UserPolicy":   true,
+	"aws:iam/groupPolicy:GroupPolicy": true,
+}
+
+// untaggable are AWS types that have no tags to carry.
+var untaggable = map[string]bool{
+	"aws:iam/rolePolicy:RolePolicy":                                                              true,
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":                                          true,
+	"aws:ec2/routeTableAssociation:RouteTableAssociation":                                        true,
+	"aws:ec2/securityGroupRule:SecurityGroupRule":                                                true,
+	"aws:kms/alias:Alias":                                                                        true,
+	"aws:eks/accessPolicyAssociation:AccessPolicyAssociation":                                    true,
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     true,
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     true,
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": true,
+	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               true,
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       true,
+	"aws:s3/bucketPolicy:BucketPolicy":                                                           true,
+	"aws:s3/bucketAclV2:BucketAclV2":                                                             true,
+	"aws:route53/record:Record":                                                                  true,
+}
+
+func awsRules() []ResourceRule {
+	return []ResourceRule{
+		{Policy{"rds-storage-encrypted", "RDS storage is encrypted at rest", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeRDSInstance || isTrue(r.Props["storageEncrypted"]) || unknown(r.Props["storageEncrypted"]) {
+				return nil
+			}
+			return []string{fmt.Sprintf("RDS instance %s stores data unencrypted; set storageEncrypted: true and kmsKeyId to a customer-managed key", shortName(r))}
+		}},
+		{Policy{"rds-not-public", "RDS instances are never publicly accessible", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeRDSInstance || r.Props["publiclyAccessible"] != true {
+				return nil
+			}
+			return []string{fmt.Sprintf("RDS instance %s is publicly accessible; set publiclyAccessible: false and reach it from the cluster", shortName(r))}
+		}},
+		{Policy{"rds-deletion-protection", "production-like RDS instances have deletion protection", Mandatory, productionLike}, func(r Resource, cfg Config) []string {
+			if r.Type != typeRDSInstance || !cfg.Bool("productionLike", false) || isTrue(r.Props["deletionProtection"]) {
+				return nil
+			}
+			return []string{fmt.Sprintf("RDS instance %s can be deleted by one API call; set deletionProtection: true (config guards.deletionProtection)", shortName(r))}
+		}},
+		{Policy{"rds-backup-retention", "RDS primaries keep backups for point-in-time recovery (>= minDays where production-like)", Mandatory, map[string]map[string]any{
+			"productionLike": productionLike["productionLike"],
+			"minDays":        {"type": "integer", "default": 7, "description": "minimum retention, in days, where production-like"},
+		}}, func(r Resource, cfg Config) []string {
+			if r.Type != typeRDSInstance || r.Props["replicateSourceDb"] != nil {
+				return nil
+			}
+			min := 1
+			if cfg.Bool("productionLike", false) {
+				min = cfg.Int("minDays", 7)
+			}
+			days, ok := num(r.Props["backupRetentionPeriod"])
+			if ok && days >= int64(min) {
+				return nil
+			}
+			return []string{fmt.Sprintf("RDS instance %s keeps backups %d days; set backupRetentionPeriod to at least %d (config database.backupRetentionDays)", shortName(r), days, min)}
+		}},
+		{Policy{"rds-tls-required", "PostgreSQL refuses connections without TLS", Mandatory, nil}, func(r Resource, _ Config) []string {
+			switch r.Type {
+			case typeRDSParams:
+				if !strings.HasPrefix(str(r.Props["family"]), "postgres") {
+					return nil
+				}
+				for _, p := range list(r.Props["parameters"]) {
+					if get(p, "name") == "rds.force_ssl" && get(p, "value") == "1" {
+						return nil
+					}
+				}
+				return []string{fmt.Sprintf("parameter group %s does not force TLS; add the parameter rds.force_ssl = 1", shortName(r))}
+			case typeRDSInstance:
+				if r.Props["replicateSourceDb"] != nil || !strings.HasPrefix(str(r.Props["engine"]), "postgres") {
+					return nil
+				}
+				if pg := str(r.Props["parameterGroupName"]); pg == "" || strings.HasPrefix(pg, "default.") {
+					return []string{fmt.Sprintf("RDS instance %s uses the default parameter group; give it one that sets rds.force_ssl = 1", shortName(r))}
+				}
+			}
+			return nil
+		}},
+		{Policy{"elasticache-encrypted", "Redis is encrypted in transit and at rest and requires AUTH", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeRedisGroup {
+				return nil
+			}
+			var msgs []string
+			if !isTrue(r.Props["transitEncryptionEnabled"]) {
+				msgs = append(msgs, fmt.Sprintf("replication group %s accepts plaintext connections; set transitEncryptionEnabled: true", shortName(r)))
+			}
+			if !isTrue(r.Props["atRestEncryptionEnabled"]) {
+				msgs = append(msgs, fmt.Sprintf("replication group %s stores data unencrypted; set atRestEncryptionEnabled: true with kmsKeyId", shortName(r)))
+			}
+			if str(r.Props["authToken"]) == "" && len(list(r.Props["userGroupIds"])) == 0 {
+				msgs = append(msgs, fmt.Sprintf("replication group %s needs no password; set authToken (pulumi-random, secret)", shortName(r)))
+			}
+			return msgs
+		}},
+		{Policy{"kms-key-rotation", "customer-managed KMS keys rotate yearly", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeKMSKey || isTrue(r.Props["enableKeyRotation"]) {
+				return nil
+			}
+			if spec := str(r.Props["customerMasterKeySpec"]); spec != "" && spec != "SYMMETRIC_DEFAULT" {
+				return nil // AWS rotates only symmetric keys
+			}
+			return []string{fmt.Sprintf("KMS key %s does not rotate; set enableKeyRotation: true", shortName(r))}
+		}},
+		{Policy{"eks-secrets-encryption", "EKS envelope-encrypts Kubernetes Secrets with a KMS key", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeEKSCluster {
+				return nil
+			}
+			if contains(strList(get(r.Props, "encryptionConfig", "resources")), "secrets") && get(r.Props, "encryptionConfig", "provider", "keyArn") != nil {
+				return nil
+			}
+			return []string{fmt.Sprintf("EKS cluster %s stores Secrets with only the default encryption; set encryptionConfig {resources: [secrets], provider.keyArn}", shortName(r))}
+		}},
+		{Policy{"eks-control-plane-logging", "EKS ships api, audit and authenticator logs", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeEKSCluster {
+				return nil
+			}
+			var missing []string
+			got := strList(r.Props["enabledClusterLogTypes"])
+			for _, want := range []string{"api", "audit", "authenticator"} {
+				if !contains(got, want) {
+					missing = append(missing, want)
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			return []string{fmt.Sprintf("EKS cluster %s does not log %s; add them to enabledClusterLogTypes", shortName(r), strings.Join(missing, ", "))}
+		}},
+		{Policy{"eks-public-endpoint-restricted", "the EKS public endpoint is off or limited to listed CIDRs", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeEKSCluster {
+				return nil
+			}
+			// EKS turns the public endpoint on unless told otherwise.
+			if get(r.Props, "vpcConfig", "endpointPublicAccess") == false {
+				return nil
+			}
+			cidrs := strList(get(r.Props, "vpcConfig", "publicAccessCidrs"))
+			if len(cidrs) == 0 || contains(cidrs, "0.0.0.0/0") {
+				return []string{fmt.Sprintf("EKS cluster %s's API is open to the internet; list office/VPN/CI ranges in publicAccessCidrs (config cluster.publicAccessCidrs) or turn endpointPublicAccess off", shortName(r))}
+			}
+			return nil
+		}},
+		{Policy{"security-group-no-open-ingress", "no security group admits the internet, except 80/443 on a load balancer's group", Mandatory, map[string]map[string]any{
+			"loadBalancerTag": {"type": "string", "default": "scrolluniversity.io/load-balancer", "description": "tag that marks a load balancer's security group"},
+		}}, checkOpenIngress},
+		{Policy{"iam-no-admin-wildcard", "no IAM policy allows every action on every resource", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if !iamPolicyTypes[r.Type] {
+				return nil
+			}
+			doc := str(r.Props["policy"])
+			if doc == "" || unknown(doc) {
+				return nil
+			}
+			var parsed struct {
+				Statement json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(doc), &parsed); err != nil {
+				return []string{fmt.Sprintf("%s's policy is not valid JSON: %v", shortName(r), err)}
+			}
+			var stmts []map[string]any
+			if err := json.Unmarshal(parsed.Statement, &stmts); err != nil {
+				var single map[string]any
+				if json.Unmarshal(parsed.Statement, &single) == nil {
+					stmts = []map[string]any{single}
+				}
+			}
+			for _, s := range stmts {
+				if s["Effect"] != "Allow" {
+					continue
+				}
+				actions, resources := strList(s["Action"]), strList(s["Resource"])
+				if (contains(actions, "*") || contains(actions, "*:*")) && contains(resources, "*") {
+					return []string{fmt.Sprintf("%s allows \"*\" on \"*\"; grant the actions it needs on the resources it needs", shortName(r))}
+				}
+			}
+			return nil
+		}},
+		{Policy{"aws-required-tags", "every taggable AWS resource carries the required tags (its own or the provider's defaultTags)", Mandatory, map[string]map[string]any{
+			"requiredTags": {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{"Project", "Environment", "ManagedBy"}, "description": "tag keys every resource must carry"},
+		}}, func(r Resource, cfg Config) []string {
+			if !strings.HasPrefix(r.Type, "aws:") || untaggable[r.Type] || strings.HasPrefix(r.Type, "pulumi:") {
+				return nil
+			}
+			have := map[string]bool{}
+			for _, src := range []any{r.Props["tags"], get(r.ProviderProps, "defaultTags", "tags")} {
+				if m, ok := src.(map[string]any); ok {
+					for k := range m {
+						have[k] = true
+					}
+				}
+			}
+			var missing []string
+			for _, k := range cfg.Strings("requiredTags", []string{"Project", "Environment", "ManagedBy"}) {
+				if !have[k] {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			return []string{fmt.Sprintf("%s %s lacks tags %s; create it with the stack's AWS provider (defaultTags) or tag it", r.Type, shortName(r), strings.Join(missing, ", "))}
+		}},
+		{Policy{"ec2-imdsv2-required", "instances require IMDSv2 tokens", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeLaunchTemplate && r.Type != typeEC2Instance {
+				return nil
+			}
+			if get(r.Props, "metadataOptions", "httpTokens") == "required" {
+				return nil
+			}
+			return []string{fmt.Sprintf("%s %s allows IMDSv1; set metadataOptions.httpTokens: required", r.Type, shortName(r))}
+		}},
+		{Policy{"log-group-retention-and-encryption", "log groups expire and are encrypted with a customer-managed key", Advisory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeLogGroup {
+				return nil
+			}
+			var msgs []string
+			if _, ok := num(r.Props["retentionInDays"]); !ok {
+				msgs = append(msgs, fmt.Sprintf("log group %s keeps logs forever; set retentionInDays", shortName(r)))
+			}
+			if r.Props["kmsKeyId"] == nil {
+				msgs = append(msgs, fmt.Sprintf("log group %s is not encrypted with a customer-managed key; set kmsKeyId", shortName(r)))
+			}
+			return msgs
+		}},
+		{Policy{"s3-no-public-access", "S3 public access is blocked on every path, and no ACL grants the public", Mandatory, nil}, func(r Resource, _ Config) []string {
+			switch r.Type {
+			case typePublicBlock:
+				var off []string
+				for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+					if !isTrue(r.Props[k]) {
+						off = append(off, k)
+					}
+				}
+				if len(off) > 0 {
+					return []string{fmt.Sprintf("public access block %s leaves %s off; set all four to true", shortName(r), strings.Join(off, ", "))}
+				}
+			case typeBucket, typeBucketACL:
+				if acl := str(r.Props["acl"]); strings.HasPrefix(acl, "public-") || acl == "authenticated-read" {
+					return []string{fmt.Sprintf("%s %s grants ACL %s; remove it (ownership is BucketOwnerEnforced)", r.Type, shortName(r), acl)}
+				}
+			}
+			return nil
+		}},
+	}
+}
+
+// checkOpenIngress finds ingress from 0.0.0.0/0 or ::/0, allowing only 80
+// and 443 on a security group tagged as a load balancer's.
+func checkOpenIngress(r Resource, cfg Config) []string {
+	lbTag := cfg["loadBalancerTag"]
+	tagName, _ := lbTag.(string)
+	isLB := func(tags any) bool {
+		m, _ := tags.(map[string]any)
+		return tagName != "" && m[tagName] != nil
+	}
+	open := func(cidrs ...string) bool {
+		for _, c := range cidrs {
+			if c == "0.0.0.0/0" || c == "::/0" {
+				return true
+			}
+		}
+		return false
+	}
+	webPort := func(from, to any) bool {
+		f, ok1 := num(from)
+		t, ok2 := num(to)
+		return ok1 && ok2 && f == t && (f == 80 || f == 443)
+	}
+	msg := func(port string) string {
+		return fmt.Sprintf("%s %s admits the internet on %s; admit a security group or a specific CIDR instead", r.Type, shortName(r), port)
+	}
+	var msgs []string
+	switch r.Type {
+	case typeSecurityGroup:
+		for _, in := range list(r.Props["ingress"]) {
+			if open(append(strList(get(in, "cidrBlocks")), strList(get(in, "ipv6CidrBlocks"))...)...) && !(isLB(r.Props["tags"]) && webPort(get(in, "fromPort"), get(in, "toPort"))) {
+				msgs = append(msgs, msg(fmt.Sprintf("ports %v-%v", get(in, "fromPort"), get(in, "toPort"))))
+			}
+		}
+	case typeSGIngressRule:
+		if open(str(r.Props["cidrIpv4"]), str(r.Props["cidrIpv6"])) && !(isLB(r.Props["tags"]) && webPort(r.Props["fromPort"], r.Props["toPort"])) {
+			msgs = append(msgs, msg(fmt.Sprintf("ports %v-%v", r.Props["fromPort"], r.Props["toPort"])))
+		}
+	case typeSGRule:
+		// Rules carry no tags, so nothing marks them as a load balancer's.
+		if r.Props["type"] == "ingress" && open(append(strList(r.Props["cidrBlocks"]), strList(r.Props["ipv6CidrBlocks"])...)...) {
+			msgs = append(msgs, msg(fmt.Sprintf("ports %v-%v", r.Props["fromPort"], r.Props["toPort"])))
+		}
+	}
+	return msgs
+}

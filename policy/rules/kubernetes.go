@@ -1,0 +1,215 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// WritableRootAnnotation on a pod template documents why its containers need
+// a writable root filesystem; the read-only-root rule then stays quiet.
+const WritableRootAnnotation = "scrolluniversity.io/writable-root-reason"
+
+// secretLikeKey matches configuration keys that name a credential. The app
+// tier refuses such keys in its ConfigMap with the same expression.
+var secretLikeKey = regexp.MustCompile(`(?i)(^|[_.-])(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIALS?|DSN)([_.-]|$)`)
+
+// SecretLikeKey reports whether a configuration key names a credential
+// (PASSWORD, SECRET, TOKEN, KEY, CREDENTIALS, DSN as a word of the key).
+func SecretLikeKey(key string) bool { return secretLikeKey.MatchString(key) }
+
+// workloadKinds are the types whose pods the container rules inspect, and
+// where their pod spec lives.
+var workloadKinds = map[string][]string{
+	"kubernetes:apps/v1:Deployment":  {"spec", "template"},
+	"kubernetes:apps/v1:StatefulSet": {"spec", "template"},
+	"kubernetes:apps/v1:DaemonSet":   {"spec", "template"},
+	"kubernetes:apps/v1:ReplicaSet":  {"spec", "template"},
+	"kubernetes:batch/v1:Job":        {"spec", "template"},
+	"kubernetes:batch/v1:CronJob":    {"spec", "jobTemplate", "spec", "template"},
+	"kubernetes:core/v1:Pod":         {},
+}
+
+// longRunning workloads must have liveness and readiness probes.
+var longRunning = map[string]bool{
+	"kubernetes:apps/v1:Deployment":  true,
+	"kubernetes:apps/v1:StatefulSet": true,
+	"kubernetes:apps/v1:DaemonSet":   true,
+}
+
+// podTemplate returns a workload's pod template (metadata and spec).
+func podTemplate(r Resource) (map[string]any, bool) {
+	path, ok := workloadKinds[r.Type]
+	if !ok {
+		return nil, false
+	}
+	if len(path) == 0 {
+		return r.Props, true
+	}
+	t, ok := get(r.Props, path...).(map[string]any)
+	return t, ok
+}
+
+type container struct {
+	name string
+	init bool
+	spec map[string]any
+}
+
+func containers(podSpec any) []container {
+	var out []container
+	for _, field := range []string{"initContainers", "containers"} {
+		for _, c := range list(get(podSpec, field)) {
+			m, _ := c.(map[string]any)
+			out = append(out, container{name: str(m["name"]), init: field == "initContainers", spec: m})
+		}
+	}
+	return out
+}
+
+// containerRule applies a check to every container of a workload's pod.
+func containerRule(check func(r Resource, pod map[string]any, c container) string) func(Resource, Config) []string {
+	return func(r Resource, _ Config) []string {
+		tmpl, ok := podTemplate(r)
+		if !ok {
+			return nil
+		}
+		var msgs []string
+		for _, c := range containers(tmpl["spec"]) {
+			if m := check(r, tmpl, c); m != "" {
+				msgs = append(msgs, m)
+			}
+		}
+		return msgs
+	}
+}
+
+func where(r Resource, c container) string {
+	return fmt.Sprintf("container %s of %s %s", c.name, kindOf(r.Type), shortName(r))
+}
+
+func kindOf(typ string) string {
+	return typ[strings.LastIndex(typ, ":")+1:]
+}
+
+func kubernetesRules() []ResourceRule {
+	return []ResourceRule{
+		{Policy{"k8s-run-as-non-root", "containers run as a non-root user", Mandatory, nil}, containerRule(func(r Resource, pod map[string]any, c container) string {
+			if v := get(c.spec, "securityContext", "runAsNonRoot"); v == true || (v == nil && get(pod, "spec", "securityContext", "runAsNonRoot") == true) {
+				return ""
+			}
+			return where(r, c) + " may run as root; set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser"
+		})},
+		{Policy{"k8s-no-privileged", "containers are not privileged", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			if get(c.spec, "securityContext", "privileged") == true {
+				return where(r, c) + " is privileged; remove securityContext.privileged"
+			}
+			return ""
+		})},
+		{Policy{"k8s-no-privilege-escalation", "containers cannot gain privileges", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			if get(c.spec, "securityContext", "allowPrivilegeEscalation") == false {
+				return ""
+			}
+			return where(r, c) + " may escalate privileges; set securityContext.allowPrivilegeEscalation: false"
+		})},
+		{Policy{"k8s-drop-capabilities", "containers drop every Linux capability", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			if contains(strList(get(c.spec, "securityContext", "capabilities", "drop")), "ALL") {
+				return ""
+			}
+			return where(r, c) + " keeps Linux capabilities; set securityContext.capabilities.drop: [ALL]"
+		})},
+		{Policy{"k8s-read-only-root-filesystem", "containers have a read-only root filesystem unless the pod documents why not (annotation " + WritableRootAnnotation + ")", Advisory, nil}, containerRule(func(r Resource, pod map[string]any, c container) string {
+			if get(c.spec, "securityContext", "readOnlyRootFilesystem") == true || str(get(pod, "metadata", "annotations", WritableRootAnnotation)) != "" {
+				return ""
+			}
+			return where(r, c) + " can write its root filesystem; set securityContext.readOnlyRootFilesystem: true with emptyDir mounts for scratch paths, or annotate the pod with " + WritableRootAnnotation
+		})},
+		{Policy{"k8s-resources", "containers request and limit CPU and memory", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			var missing []string
+			for _, kind := range []string{"requests", "limits"} {
+				for _, res := range []string{"cpu", "memory"} {
+					if get(c.spec, "resources", kind, res) == nil {
+						missing = append(missing, kind+"."+res)
+					}
+				}
+			}
+			if len(missing) == 0 {
+				return ""
+			}
+			return where(r, c) + " has no " + strings.Join(missing, ", ") + "; set resources so the scheduler and the quota can account for it"
+		})},
+		{Policy{"k8s-probes", "long-running containers have liveness and readiness probes", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			if !longRunning[r.Type] || c.init {
+				return ""
+			}
+			var missing []string
+			for _, p := range []string{"livenessProbe", "readinessProbe"} {
+				if c.spec[p] == nil {
+					missing = append(missing, p)
+				}
+			}
+			if len(missing) == 0 {
+				return ""
+			}
+			return where(r, c) + " has no " + strings.Join(missing, " or ") + "; add them so that broken pods are restarted and taken out of the Service"
+		})},
+		{Policy{"k8s-image-pinned", "images are pinned by a release tag or digest, never latest", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+			image := str(c.spec["image"])
+			if image == "" || unknown(image) || strings.Contains(image, "@sha256:") {
+				return ""
+			}
+			name := image[strings.LastIndex(image, "/")+1:]
+			i := strings.LastIndex(name, ":")
+			if i < 0 || name[i+1:] == "latest" {
+				return fmt.Sprintf("%s runs image %q; pin a release tag or digest", where(r, c), image)
+			}
+			return ""
+		})},
+		{Policy{"k8s-no-host-access", "pods use no host network, PID or IPC namespace and no hostPath volume", Mandatory, nil}, func(r Resource, _ Config) []string {
+			tmpl, ok := podTemplate(r)
+			if !ok {
+				return nil
+			}
+			spec := tmpl["spec"]
+			var msgs []string
+			for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+				if get(spec, f) == true {
+					msgs = append(msgs, fmt.Sprintf("%s %s sets %s; remove it", kindOf(r.Type), shortName(r), f))
+				}
+			}
+			for _, v := range list(get(spec, "volumes")) {
+				if get(v, "hostPath") != nil {
+					msgs = append(msgs, fmt.Sprintf("%s %s mounts hostPath volume %s; use an emptyDir or a PersistentVolumeClaim", kindOf(r.Type), shortName(r), str(get(v, "name"))))
+				}
+			}
+			return msgs
+		}},
+		{Policy{"k8s-configmap-no-secrets", "ConfigMaps hold no secret-looking keys", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != "kubernetes:core/v1:ConfigMap" {
+				return nil
+			}
+			var msgs []string
+			for _, field := range []string{"data", "binaryData"} {
+				m, _ := r.Props[field].(map[string]any)
+				for _, k := range sortedKeys(m) {
+					if SecretLikeKey(k) {
+						msgs = append(msgs, fmt.Sprintf("ConfigMap %s has key %s, which looks like a credential; move it to a Secret", shortName(r), k))
+					}
+				}
+			}
+			return msgs
+		}},
+		{Policy{"k8s-load-balancer-services", "Services of type LoadBalancer only in allowed namespaces", Mandatory, map[string]map[string]any{
+			"allowedNamespaces": {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{"nginx-gateway"}, "description": "namespaces whose Services may be LoadBalancers"},
+		}}, func(r Resource, cfg Config) []string {
+			if r.Type != "kubernetes:core/v1:Service" || get(r.Props, "spec", "type") != "LoadBalancer" {
+				return nil
+			}
+			ns := str(get(r.Props, "metadata", "namespace"))
+			if contains(cfg.Strings("allowedNamespaces", []string{"nginx-gateway"}), ns) {
+				return nil
+			}
+			return []string{fmt.Sprintf("Service %s in namespace %q is a LoadBalancer; expose it through the Gateway instead", shortName(r), ns)}
+		}},
+	}
+}

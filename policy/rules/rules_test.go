@@ -1,0 +1,392 @@
+package rules
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// m is shorthand for a property map.
+type m = map[string]any
+
+// l is shorthand for a property list.
+type l = []any
+
+func res(typ string, props m) Resource {
+	return Resource{URN: "urn:pulumi:test::p::" + typ + "::thing", Type: typ, Name: "thing", Props: props}
+}
+
+func protected(r Resource) Resource { r.Protect = true; return r }
+
+func withProviderTags(r Resource, tags m) Resource {
+	r.ProviderProps = m{"defaultTags": m{"tags": tags}}
+	return r
+}
+
+// goodContainer passes every container rule.
+func goodContainer() m {
+	return m{
+		"name":  "app",
+		"image": "ghcr.io/scrolluniversity/backend:1.2.3",
+		"securityContext": m{
+			"runAsNonRoot": true, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": m{"drop": l{"ALL"}},
+		},
+		"resources":      m{"requests": m{"cpu": "100m", "memory": "128Mi"}, "limits": m{"cpu": "1", "memory": "512Mi"}},
+		"livenessProbe":  m{"httpGet": m{"path": "/healthz", "port": 8080}},
+		"readinessProbe": m{"httpGet": m{"path": "/ready", "port": 8080}},
+	}
+}
+
+// deployment is a Deployment whose one container went through change.
+func deployment(change func(c m, pod m)) Resource {
+	c := goodContainer()
+	pod := m{"metadata": m{"labels": m{"app": "x"}}, "spec": m{"containers": l{c}}}
+	if change != nil {
+		change(c, pod)
+	}
+	return res("kubernetes:apps/v1:Deployment", m{
+		"metadata": m{"name": "backend", "namespace": "app"},
+		"spec":     m{"replicas": int64(3), "selector": m{"matchLabels": m{"app": "x"}}, "template": pod},
+	})
+}
+
+func policyJSON(action, resource string) string {
+	b, _ := json.Marshal(m{"Version": "2012-10-17", "Statement": l{m{"Effect": "Allow", "Action": action, "Resource": resource}}})
+	return string(b)
+}
+
+// resourceCases holds, for every resource rule, a resource that violates it
+// (with a fragment its message must contain) and one that passes.
+var resourceCases = map[string][]struct {
+	name    string
+	r       Resource
+	cfg     map[string]any
+	wantMsg string // "" means: must pass
+}{
+	"rds-storage-encrypted": {
+		{"unencrypted", res(typeRDSInstance, m{"storageEncrypted": false}), nil, "set storageEncrypted: true"},
+		{"encrypted", res(typeRDSInstance, m{"storageEncrypted": true}), nil, ""},
+	},
+	"rds-not-public": {
+		{"public", res(typeRDSInstance, m{"publiclyAccessible": true}), nil, "set publiclyAccessible: false"},
+		{"private", res(typeRDSInstance, m{"publiclyAccessible": false}), nil, ""},
+	},
+	"rds-deletion-protection": {
+		{"production without", res(typeRDSInstance, m{"deletionProtection": false}), m{"productionLike": true}, "set deletionProtection: true"},
+		{"production with", res(typeRDSInstance, m{"deletionProtection": true}), m{"productionLike": true}, ""},
+		{"staging without", res(typeRDSInstance, m{"deletionProtection": false}), nil, ""},
+	},
+	"rds-backup-retention": {
+		{"production 3 days", res(typeRDSInstance, m{"backupRetentionPeriod": int64(3)}), m{"productionLike": true}, "at least 7"},
+		{"backups off", res(typeRDSInstance, m{"backupRetentionPeriod": int64(0)}), nil, "at least 1"},
+		{"production 14 days", res(typeRDSInstance, m{"backupRetentionPeriod": int64(14)}), m{"productionLike": true}, ""},
+		{"replica", res(typeRDSInstance, m{"replicateSourceDb": "primary"}), m{"productionLike": true}, ""},
+	},
+	"rds-tls-required": {
+		{"parameter group without force_ssl", res(typeRDSParams, m{"family": "postgres15", "parameters": l{m{"name": "rds.force_ssl", "value": "0"}}}), nil, "rds.force_ssl = 1"},
+		{"instance on the default group", res(typeRDSInstance, m{"engine": "postgres", "parameterGroupName": "default.postgres15"}), nil, "default parameter group"},
+		{"parameter group with force_ssl", res(typeRDSParams, m{"family": "postgres15", "parameters": l{m{"name": "rds.force_ssl", "value": "1"}}}), nil, ""},
+		{"instance on its own group", res(typeRDSInstance, m{"engine": "postgres", "parameterGroupName": "su-postgres"}), nil, ""},
+	},
+	"elasticache-encrypted": {
+		{"plaintext", res(typeRedisGroup, m{"transitEncryptionEnabled": false, "atRestEncryptionEnabled": true, "authToken": "x"}), nil, "transitEncryptionEnabled: true"},
+		{"no auth", res(typeRedisGroup, m{"transitEncryptionEnabled": true, "atRestEncryptionEnabled": true}), nil, "set authToken"},
+		{"at rest off", res(typeRedisGroup, m{"transitEncryptionEnabled": true, "atRestEncryptionEnabled": false, "authToken": "x"}), nil, "atRestEncryptionEnabled: true"},
+		{"all on", res(typeRedisGroup, m{"transitEncryptionEnabled": true, "atRestEncryptionEnabled": true, "authToken": "x"}), nil, ""},
+	},
+	"kms-key-rotation": {
+		{"no rotation", res(typeKMSKey, m{"enableKeyRotation": false}), nil, "enableKeyRotation: true"},
+		{"rotation", res(typeKMSKey, m{"enableKeyRotation": true}), nil, ""},
+		{"asymmetric key", res(typeKMSKey, m{"customerMasterKeySpec": "RSA_2048"}), nil, ""},
+	},
+	"eks-secrets-encryption": {
+		{"none", res(typeEKSCluster, m{}), nil, "encryptionConfig"},
+		{"secrets with a key", res(typeEKSCluster, m{"encryptionConfig": m{"resources": l{"secrets"}, "provider": m{"keyArn": "arn:aws:kms:x"}}}), nil, ""},
+	},
+	"eks-control-plane-logging": {
+		{"no audit", res(typeEKSCluster, m{"enabledClusterLogTypes": l{"api"}}), nil, "audit, authenticator"},
+		{"all", res(typeEKSCluster, m{"enabledClusterLogTypes": l{"api", "audit", "authenticator", "scheduler"}}), nil, ""},
+	},
+	"eks-public-endpoint-restricted": {
+		{"open to the world", res(typeEKSCluster, m{"vpcConfig": m{"endpointPublicAccess": true, "publicAccessCidrs": l{"0.0.0.0/0"}}}), nil, "open to the internet"},
+		{"default public, no CIDRs", res(typeEKSCluster, m{"vpcConfig": m{}}), nil, "open to the internet"},
+		{"listed CIDRs", res(typeEKSCluster, m{"vpcConfig": m{"endpointPublicAccess": true, "publicAccessCidrs": l{"203.0.113.0/24"}}}), nil, ""},
+		{"private only", res(typeEKSCluster, m{"vpcConfig": m{"endpointPublicAccess": false}}), nil, ""},
+	},
+	"security-group-no-open-ingress": {
+		{"SSH from anywhere", res(typeSecurityGroup, m{"ingress": l{m{"cidrBlocks": l{"0.0.0.0/0"}, "fromPort": int64(22), "toPort": int64(22)}}}), nil, "admits the internet"},
+		{"443 on a non-LB group", res(typeSecurityGroup, m{"ingress": l{m{"cidrBlocks": l{"0.0.0.0/0"}, "fromPort": int64(443), "toPort": int64(443)}}}), nil, "admits the internet"},
+		{"IPv6 rule", res(typeSGIngressRule, m{"cidrIpv6": "::/0", "fromPort": int64(5432), "toPort": int64(5432)}), nil, "admits the internet"},
+		{"open rule resource", res(typeSGRule, m{"type": "ingress", "cidrBlocks": l{"0.0.0.0/0"}, "fromPort": int64(443), "toPort": int64(443)}), nil, "admits the internet"},
+		{"443 on a load balancer's group", res(typeSecurityGroup, m{"tags": m{"scrolluniversity.io/load-balancer": "true"}, "ingress": l{m{"cidrBlocks": l{"0.0.0.0/0"}, "fromPort": int64(443), "toPort": int64(443)}}}), nil, ""},
+		{"from a security group", res(typeSGIngressRule, m{"referencedSecurityGroupId": "sg-1", "fromPort": int64(5432), "toPort": int64(5432)}), nil, ""},
+	},
+	"iam-no-admin-wildcard": {
+		{"admin", res("aws:iam/rolePolicy:RolePolicy", m{"policy": policyJSON("*", "*")}), nil, `allows "*" on "*"`},
+		{"scoped", res("aws:iam/rolePolicy:RolePolicy", m{"policy": policyJSON("s3:GetObject", "arn:aws:s3:::b/*")}), nil, ""},
+		{"star action on one bucket", res("aws:iam/policy:Policy", m{"policy": policyJSON("*", "arn:aws:s3:::b")}), nil, ""},
+	},
+	"aws-required-tags": {
+		{"no tags anywhere", res("aws:ec2/vpc:Vpc", m{}), nil, "lacks tags Project, Environment, ManagedBy"},
+		{"provider tags", withProviderTags(res("aws:ec2/vpc:Vpc", m{}), m{"Project": "p", "Environment": "e", "ManagedBy": "pulumi"}), nil, ""},
+		{"own tags", res("aws:ec2/vpc:Vpc", m{"tags": m{"Project": "p", "Environment": "e", "ManagedBy": "pulumi"}}), nil, ""},
+		{"untaggable type", res("aws:iam/rolePolicy:RolePolicy", m{}), nil, ""},
+	},
+	"ec2-imdsv2-required": {
+		{"optional tokens", res(typeLaunchTemplate, m{"metadataOptions": m{"httpTokens": "optional"}}), nil, "httpTokens: required"},
+		{"required tokens", res(typeLaunchTemplate, m{"metadataOptions": m{"httpTokens": "required"}}), nil, ""},
+	},
+	"log-group-retention-and-encryption": {
+		{"forever, unencrypted", res(typeLogGroup, m{}), nil, "set retentionInDays"},
+		{"expiring, encrypted", res(typeLogGroup, m{"retentionInDays": int64(30), "kmsKeyId": "arn:aws:kms:x"}), nil, ""},
+	},
+	"s3-no-public-access": {
+		{"public policies allowed", res(typePublicBlock, m{"blockPublicAcls": true, "blockPublicPolicy": false, "ignorePublicAcls": true, "restrictPublicBuckets": true}), nil, "blockPublicPolicy"},
+		{"public-read ACL", res(typeBucket, m{"acl": "public-read"}), nil, "public-read"},
+		{"all blocked", res(typePublicBlock, m{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}), nil, ""},
+	},
+	"k8s-run-as-non-root": {
+		{"root allowed", deployment(func(c, _ m) { delete(c["securityContext"].(m), "runAsNonRoot") }), nil, "runAsNonRoot: true"},
+		{"container says non-root", deployment(nil), nil, ""},
+		{"pod says non-root", deployment(func(c, pod m) {
+			delete(c["securityContext"].(m), "runAsNonRoot")
+			pod["spec"].(m)["securityContext"] = m{"runAsNonRoot": true}
+		}), nil, ""},
+	},
+	"k8s-no-privileged": {
+		{"privileged", deployment(func(c, _ m) { c["securityContext"].(m)["privileged"] = true }), nil, "is privileged"},
+		{"unprivileged", deployment(nil), nil, ""},
+	},
+	"k8s-no-privilege-escalation": {
+		{"unset", deployment(func(c, _ m) { delete(c["securityContext"].(m), "allowPrivilegeEscalation") }), nil, "allowPrivilegeEscalation: false"},
+		{"false", deployment(nil), nil, ""},
+	},
+	"k8s-drop-capabilities": {
+		{"keeps NET_RAW", deployment(func(c, _ m) { c["securityContext"].(m)["capabilities"] = m{"drop": l{"NET_RAW"}} }), nil, "drop: [ALL]"},
+		{"drops all", deployment(nil), nil, ""},
+	},
+	"k8s-read-only-root-filesystem": {
+		{"writable", deployment(func(c, _ m) { c["securityContext"].(m)["readOnlyRootFilesystem"] = false }), nil, "readOnlyRootFilesystem: true"},
+		{"writable with a reason", deployment(func(c, pod m) {
+			c["securityContext"].(m)["readOnlyRootFilesystem"] = false
+			pod["metadata"].(m)["annotations"] = m{WritableRootAnnotation: "writes its cache to /var/lib/x"}
+		}), nil, ""},
+		{"read-only", deployment(nil), nil, ""},
+	},
+	"k8s-resources": {
+		{"no limits", deployment(func(c, _ m) { delete(c["resources"].(m), "limits") }), nil, "limits.cpu, limits.memory"},
+		{"requests and limits", deployment(nil), nil, ""},
+	},
+	"k8s-probes": {
+		{"no readiness", deployment(func(c, _ m) { delete(c, "readinessProbe") }), nil, "no readinessProbe"},
+		{"both", deployment(nil), nil, ""},
+		{"a Job needs none", res("kubernetes:batch/v1:Job", m{"spec": m{"template": m{"spec": m{"containers": l{m{"name": "migrate", "image": "x:1", "securityContext": goodContainer()["securityContext"]}}}}}}), nil, ""},
+	},
+	"k8s-image-pinned": {
+		{"latest", deployment(func(c, _ m) { c["image"] = "ghcr.io/scrolluniversity/backend:latest" }), nil, "pin a release tag"},
+		{"untagged", deployment(func(c, _ m) { c["image"] = "nginx" }), nil, "pin a release tag"},
+		{"registry port is not a tag", deployment(func(c, _ m) { c["image"] = "registry:5000/app" }), nil, "pin a release tag"},
+		{"tag", deployment(nil), nil, ""},
+		{"digest", deployment(func(c, _ m) { c["image"] = "ghcr.io/x/y@sha256:" + strings.Repeat("a", 64) }), nil, ""},
+	},
+	"k8s-no-host-access": {
+		{"host network", deployment(func(_, pod m) { pod["spec"].(m)["hostNetwork"] = true }), nil, "sets hostNetwork"},
+		{"hostPath", deployment(func(_, pod m) { pod["spec"].(m)["volumes"] = l{m{"name": "docker", "hostPath": m{"path": "/var/run"}}} }), nil, "hostPath volume docker"},
+		{"none", deployment(nil), nil, ""},
+	},
+	"k8s-configmap-no-secrets": {
+		{"password", res("kubernetes:core/v1:ConfigMap", m{"data": m{"DB_PASSWORD": "x"}}), nil, "key DB_PASSWORD"},
+		{"api key", res("kubernetes:core/v1:ConfigMap", m{"data": m{"OPENAI_API_KEY": "x"}}), nil, "key OPENAI_API_KEY"},
+		{"plain settings", res("kubernetes:core/v1:ConfigMap", m{"data": m{"LOG_LEVEL": "info", "MONKEY_MODE": "off"}}), nil, ""},
+	},
+	"k8s-load-balancer-services": {
+		{"app LoadBalancer", res("kubernetes:core/v1:Service", m{"metadata": m{"namespace": "app"}, "spec": m{"type": "LoadBalancer"}}), nil, "expose it through the Gateway"},
+		{"gateway LoadBalancer", res("kubernetes:core/v1:Service", m{"metadata": m{"namespace": "nginx-gateway"}, "spec": m{"type": "LoadBalancer"}}), nil, ""},
+		{"ClusterIP", res("kubernetes:core/v1:Service", m{"metadata": m{"namespace": "app"}, "spec": m{"type": "ClusterIP"}}), nil, ""},
+	},
+	"stateful-resources-protected": {
+		{"unprotected database", res(typeRDSInstance, m{}), m{"productionLike": true}, "not protected"},
+		{"StatefulSet deleting volumes", res(typeStatefulSet, m{"spec": m{"volumeClaimTemplates": l{m{}}, "persistentVolumeClaimRetentionPolicy": m{"whenDeleted": "Delete"}}}), m{"productionLike": true}, "whenDeleted: Retain"},
+		{"protected database", protected(res(typeRDSInstance, m{})), m{"productionLike": true}, ""},
+		{"staging", res(typeRedisGroup, m{}), nil, ""},
+	},
+}
+
+func TestResourceRules(t *testing.T) {
+	for _, rule := range ResourceRules() {
+		cases, ok := resourceCases[rule.Name]
+		if !ok {
+			t.Errorf("policy %s has no test cases", rule.Name)
+			continue
+		}
+		violates, passes := false, false
+		for _, tc := range cases {
+			t.Run(rule.Name+"/"+tc.name, func(t *testing.T) {
+				msgs := rule.Check(tc.r, rule.Configure(tc.cfg))
+				if tc.wantMsg == "" {
+					passes = true
+					if len(msgs) != 0 {
+						t.Errorf("want no violation, got %q", msgs)
+					}
+					return
+				}
+				violates = true
+				if len(msgs) == 0 {
+					t.Fatalf("want a violation mentioning %q, got none", tc.wantMsg)
+				}
+				joined := strings.Join(msgs, "\n")
+				if !strings.Contains(joined, tc.wantMsg) || !strings.Contains(joined, "thing") && !strings.Contains(joined, "backend") {
+					t.Errorf("want a message naming the resource and %q, got %q", tc.wantMsg, joined)
+				}
+			})
+		}
+		if !violates || !passes {
+			t.Errorf("policy %s: want at least one violating and one passing case", rule.Name)
+		}
+	}
+}
+
+func TestStackRules(t *testing.T) {
+	hpa := func(target string) Resource {
+		r := res(typeHPA, m{"metadata": m{"name": target, "namespace": "app"}, "spec": m{"scaleTargetRef": m{"kind": "Deployment", "name": target}}})
+		r.URN += "-hpa"
+		return r
+	}
+	pdb := func(labels m) Resource {
+		return res(typePDB, m{"metadata": m{"namespace": "app"}, "spec": m{"selector": m{"matchLabels": labels}}})
+	}
+	namespace := res(typeNamespace, m{"metadata": m{"name": "app"}})
+	denyAll := res(typeNetPolicy, m{"metadata": m{"namespace": "app"}, "spec": m{"podSelector": m{}, "policyTypes": l{"Ingress", "Egress"}}})
+	allowSome := res(typeNetPolicy, m{"metadata": m{"namespace": "app"}, "spec": m{"podSelector": m{}, "policyTypes": l{"Ingress", "Egress"}, "ingress": l{m{}}}})
+	bucket := Resource{URN: "urn:bucket", Type: typeBucket, Name: "uploads"}
+	companion := func(typ string, props m) Resource {
+		return Resource{URN: "urn:" + typ, Type: typ, Dependencies: []string{"urn:bucket"}, Props: props}
+	}
+	guards := []Resource{
+		bucket,
+		companion(typePublicBlock, m{}),
+		companion(typeSSE, m{}),
+		companion(typeVersioning, m{"versioningConfiguration": m{"status": "Enabled"}}),
+		companion(typeBucketPol, m{"policy": `{"Statement":[{"Effect":"Deny","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`}),
+	}
+
+	cases := map[string][]struct {
+		name    string
+		all     []Resource
+		wantMsg string
+	}{
+		"k8s-pdb-for-replicated": {
+			{"no PDB", []Resource{deployment(nil)}, "no PodDisruptionBudget"},
+			{"PDB selecting other pods", []Resource{deployment(nil), pdb(m{"app": "y"})}, "no PodDisruptionBudget"},
+			{"one replica but an HPA", []Resource{deployment(func(_, _ m) {}), hpa("backend")}, "no PodDisruptionBudget"},
+			{"matching PDB", []Resource{deployment(nil), pdb(m{"app": "x"})}, ""},
+		},
+		"k8s-hpa-target-exists": {
+			{"missing target", []Resource{hpa("frontend")}, "targets Deployment/app/frontend"},
+			{"existing target", []Resource{deployment(nil), hpa("backend")}, ""},
+		},
+		"k8s-namespace-default-deny": {
+			{"no policy", []Resource{namespace}, "no default-deny NetworkPolicy"},
+			{"a policy that allows", []Resource{namespace, allowSome}, "no default-deny NetworkPolicy"},
+			{"default deny", []Resource{namespace, denyAll}, ""},
+		},
+		"s3-bucket-guarded": {
+			{"bare bucket", []Resource{bucket}, "public access block server-side encryption versioning TLS-only policy"},
+			{"versioning suspended", append(append([]Resource{}, guards[:3]...), companion(typeVersioning, m{"versioningConfiguration": m{"status": "Suspended"}}), guards[4]), "[versioning]"},
+			{"guarded", guards, ""},
+		},
+	}
+	for _, rule := range StackRules() {
+		rc, ok := cases[rule.Name]
+		if !ok {
+			t.Errorf("stack policy %s has no test cases", rule.Name)
+			continue
+		}
+		for _, tc := range rc {
+			t.Run(rule.Name+"/"+tc.name, func(t *testing.T) {
+				fs := rule.Check(tc.all, rule.Configure(nil))
+				if tc.wantMsg == "" {
+					if len(fs) != 0 {
+						t.Errorf("want no finding, got %+v", fs)
+					}
+					return
+				}
+				if len(fs) == 0 || !strings.Contains(fs[0].Message, tc.wantMsg) || fs[0].URN == "" {
+					t.Errorf("want a finding with a URN mentioning %q, got %+v", tc.wantMsg, fs)
+				}
+			})
+		}
+	}
+}
+
+func TestPackConfig(t *testing.T) {
+	unencrypted := withProviderTags(res(typeRDSInstance, m{"storageEncrypted": false, "deletionProtection": false, "backupRetentionPeriod": int64(3)}),
+		m{"Project": "p", "Environment": "e", "ManagedBy": "pulumi"})
+	cases := []struct {
+		name   string
+		config string
+		want   map[string]Level // policy -> level of its violation; absent: none
+	}{
+		{"defaults", `{}`, map[string]Level{"rds-storage-encrypted": Mandatory}},
+		{"production-like", `{"rds-deletion-protection": {"productionLike": true}, "rds-backup-retention": {"productionLike": true}}`,
+			map[string]Level{"rds-storage-encrypted": Mandatory, "rds-deletion-protection": Mandatory, "rds-backup-retention": Mandatory}},
+		{"level override", `{"rds-storage-encrypted": "advisory"}`, map[string]Level{"rds-storage-encrypted": Advisory}},
+		{"disabled", `{"rds-storage-encrypted": {"enforcementLevel": "disabled"}}`, map[string]Level{}},
+		{"all advisory", `{"all": "advisory"}`, map[string]Level{"rds-storage-encrypted": Advisory}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var pc PackConfig
+			if err := json.Unmarshal([]byte(tc.config), &pc); err != nil {
+				t.Fatal(err)
+			}
+			vs, err := Evaluate([]Resource{unencrypted}, pc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]Level{}
+			for _, v := range vs {
+				got[v.Policy] = v.Level
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("want %v, got %v", tc.want, got)
+			}
+			for p, l := range tc.want {
+				if got[p] != l {
+					t.Errorf("%s: want %s, got %q", p, l, got[p])
+				}
+			}
+		})
+	}
+	if _, err := Evaluate(nil, PackConfig{"all": json.RawMessage(`"sometimes"`)}); err == nil {
+		t.Errorf("an unknown enforcement level must be an error")
+	}
+}
+
+func TestSecretLikeKey(t *testing.T) {
+	for key, want := range map[string]bool{
+		"DB_PASSWORD": true, "JWT_SECRET": true, "GITHUB_TOKEN": true, "STRIPE_KEY": true, "api.key": true, "SENTRY_DSN": true,
+		"LOG_LEVEL": false, "MONKEY": false, "KEYCLOAK_URL": false, "TOKENIZER_MODEL": false, "PORT": false,
+	} {
+		if got := SecretLikeKey(key); got != want {
+			t.Errorf("SecretLikeKey(%q): want %v, got %v", key, want, got)
+		}
+	}
+}
+
+func TestEveryPolicyIsDescribed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range Policies() {
+		if p.Name == "" || p.Description == "" || (p.Level != Mandatory && p.Level != Advisory) {
+			t.Errorf("policy %+v: want a name, a description and a level", p)
+		}
+		if seen[p.Name] {
+			t.Errorf("policy %s listed twice", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	if len(seen) < 25 {
+		t.Errorf("want the full policy set, got %d policies", len(seen))
+	}
+}
