@@ -285,11 +285,17 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 	if err != nil {
 		return nil, err
 	}
-	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Role.Arn)
+	// The VPC CNI enforces NetworkPolicies only when asked to; without it
+	// every policy the app tier writes would be silently ignored.
+	cniConfig, err := json.Marshal(map[string]string{"enableNetworkPolicy": "true"})
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := c.addon(ctx, args, cluster, "kube-proxy", out.versions["kube-proxy"], nil)
+	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Role.Arn, pulumi.String(string(cniConfig)))
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := c.addon(ctx, args, cluster, "kube-proxy", out.versions["kube-proxy"], nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -309,14 +315,14 @@ func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluste
 	}
 	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Role.Arn}
 	for _, name := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
-		if _, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], pulumi.DependsOn(nodes)); err != nil {
+		if _, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], nil, pulumi.DependsOn(nodes)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, name, version string, role pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
+func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, name, version string, role, configuration pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
 	addon, err := eks.NewAddon(ctx, args.Namer.Name(name), &eks.AddonArgs{
 		ClusterName:  cluster.Name,
 		AddonName:    pulumi.String(name),
@@ -326,6 +332,7 @@ func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clus
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
 		ServiceAccountRoleArn:    role,
+		ConfigurationValues:      configuration,
 	}, append([]pulumi.ResourceOption{pulumi.Parent(c)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("installing add-on %s: %w", name, err)

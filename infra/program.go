@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
@@ -19,6 +20,7 @@ type Platform struct {
 	Network *Network
 	Cluster *Cluster
 	Data    *datatier.DataTier
+	App     *apptier.AppTier
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run.
@@ -117,7 +119,39 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the data tier: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data}, nil
+	plan, err := config.PlanSubnets(cfg.Network.VpcCidr, cfg.Network.AvailabilityZones)
+	if err != nil {
+		return nil, err
+	}
+	var databaseCidrs, cacheCidrs []string
+	for _, z := range plan {
+		databaseCidrs = append(databaseCidrs, z.Isolated.String())
+		cacheCidrs = append(cacheCidrs, z.Private.String())
+	}
+	app, err := apptier.New(ctx, "app", apptier.Args{
+		Config: cfg,
+		Data: apptier.Data{
+			DatabaseURL:    data.DatabaseURL,
+			RedisURL:       data.RedisURL,
+			DatabaseHost:   data.DatabaseHost,
+			RedisHost:      data.RedisPrimaryHost,
+			UploadsBucket:  data.UploadsBucketName,
+			BackendRoleArn: data.BackendRoleArn,
+		},
+		Namer:              n,
+		Account:            account,
+		OIDC:               cluster.OIDC(),
+		VpcId:              network.VpcId,
+		DatabaseCidrs:      databaseCidrs,
+		CacheCidrs:         cacheCidrs,
+		KubernetesProvider: cluster.Provider,
+		AWSProvider:        awsProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the app tier: %w", err)
+	}
+
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app}, nil
 }
 
 // Outputs are the stack outputs; secrets stay secret.
@@ -136,6 +170,8 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"redisReaderHost":     p.Data.RedisReaderHost,
 		"uploadsBucket":       p.Data.UploadsBucketName,
 		"backendRoleArn":      p.Data.BackendRoleArn,
+		"appUrl":              p.App.URL,
+		"appNamespace":        p.App.Namespace,
 		// Connection strings carry credentials: secret outputs.
 		"databaseUrl": p.Data.DatabaseURL,
 		"redisUrl":    p.Data.RedisURL,

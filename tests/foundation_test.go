@@ -179,7 +179,7 @@ var wantNodeGroups = map[string]map[string]struct {
 	},
 	"production": {
 		"system":   {"ON_DEMAND", []string{"m6i.large"}, 3, 3, 4, "CriticalAddonsOnly"},
-		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 3, 6, 12, ""},
+		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 3, 6, 20, ""},
 		"spot":     {"SPOT", []string{"m6i.xlarge", "m5.xlarge", "m6a.xlarge"}, 0, 0, 6, "scrolluniversity.io/interruptible"},
 	},
 }

@@ -51,6 +51,26 @@ type Config struct {
 	Logging LoggingConfig `json:"logging"`
 	// Backups are scheduled database dumps to S3.
 	Backups BackupsConfig `json:"backups"`
+
+	// Secrets are the external API keys the backend needs, by the
+	// environment variable it reads them from. They come from secret stack
+	// config (see AppSecrets) and are only ever placed in a Kubernetes Secret.
+	Secrets map[string]string `json:"-"`
+}
+
+// AppSecret is one external credential: its stack config key and the
+// environment variable the backend reads.
+type AppSecret struct {
+	Key, Env string
+}
+
+// AppSecrets are required in every stack, set with
+// `pulumi config set --secret scrolluniversity:<key> <value>`.
+var AppSecrets = []AppSecret{
+	{"openaiApiKey", "OPENAI_API_KEY"},
+	{"stripeSecretKey", "STRIPE_SECRET_KEY"},
+	{"stripeWebhookSecret", "STRIPE_WEBHOOK_SECRET"},
+	{"sentryDsn", "SENTRY_DSN"},
 }
 
 // GuardsConfig says how hard stateful resources are guarded against loss.
@@ -155,9 +175,12 @@ func (c *Config) sections() map[string]any {
 // Keys lists the config keys the program reads under the project's
 // namespace, sorted. The synthesizer uses it to refuse unknown keys.
 func Keys() []string {
-	keys := make([]string, 0, len((&Config{}).sections()))
+	keys := make([]string, 0, len((&Config{}).sections())+len(AppSecrets))
 	for k := range (&Config{}).sections() {
 		keys = append(keys, k)
+	}
+	for _, s := range AppSecrets {
+		keys = append(keys, s.Key)
 	}
 	sort.Strings(keys)
 	return keys
@@ -186,6 +209,14 @@ func Parse(project, stack, region string, raw map[string]string) (*Config, error
 
 	var errs []error
 	cfgValue := cfg.sections()
+	for _, secret := range AppSecrets {
+		v, ok := raw[secret.Key]
+		if !ok || v == "" {
+			errs = append(errs, fmt.Errorf("config %s:%s is not set: the backend needs %s; set it with `pulumi config set --secret %s:%s <value>`", project, secret.Key, secret.Env, project, secret.Key))
+			continue
+		}
+		cfg.Secrets[secret.Env] = v
+	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -193,6 +224,9 @@ func Parse(project, stack, region string, raw map[string]string) (*Config, error
 	sort.Strings(keys)
 	for _, key := range keys {
 		target, ok := cfgValue[key]
+		if isSecretKey(key) {
+			continue
+		}
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s:%s: unknown config key", project, key))
 			continue
@@ -231,3 +265,12 @@ func (c *Config) AWSTags() map[string]string {
 
 // RequiredTagKeys are the tag keys every taggable AWS resource must carry.
 var RequiredTagKeys = []string{"Project", "Environment", "ManagedBy"}
+
+func isSecretKey(key string) bool {
+	for _, s := range AppSecrets {
+		if s.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -28,6 +28,7 @@ func Defaults(project, stack string) *Config {
 		Project: project,
 		Stack:   stack,
 		Tags:    map[string]string{},
+		Secrets: map[string]string{},
 		Guards: GuardsConfig{
 			Protect:            false,
 			DeletionProtection: false,
@@ -75,6 +76,31 @@ func Defaults(project, stack string) *Config {
 		App: AppConfig{
 			Namespace:             "scrolluniversity",
 			BackendServiceAccount: "backend",
+			NodePool:              "workload",
+			Backend: WorkloadConfig{Resources: ResourcesConfig{
+				RequestsCpu: "250m", RequestsMemory: "512Mi", LimitsCpu: "1", LimitsMemory: "1Gi",
+			}},
+			Frontend: WorkloadConfig{Resources: ResourcesConfig{
+				RequestsCpu: "50m", RequestsMemory: "64Mi", LimitsCpu: "250m", LimitsMemory: "128Mi",
+			}},
+			Quota: QuotaConfig{
+				RequestsCpu: "8", RequestsMemory: "16Gi", LimitsCpu: "32", LimitsMemory: "64Gi", Pods: 60,
+			},
+			Settings:              map[string]string{},
+			RateLimit:             RateLimitConfig{RequestsPerSecond: 20, Burst: 40},
+			MaxBodySize:           "25m",
+			RequestTimeoutSeconds: 60,
+			WebSocketPath:         "/socket.io",
+			MigrateCommand:        []string{"npx", "prisma", "migrate", "deploy"},
+			WaitImage:             "busybox:1.37.0",
+			AcmeServer:            "https://acme-v02.api.letsencrypt.org/directory",
+			Charts: ChartsConfig{
+				GatewayAPI:             "v1.4.0",
+				GatewayFabric:          "2.4.0",
+				CertManager:            "v1.19.1",
+				LoadBalancerController: "1.14.0",
+				ExternalDNS:            "1.19.0",
+			},
 		},
 		Observability: ObservabilityConfig{RetentionDays: 15, StorageGiB: 50},
 		Logging:       LoggingConfig{ElasticsearchNodes: 1, StorageGiB: 30, RetentionDays: 14},
@@ -94,6 +120,11 @@ const (
 func (c *Config) resolveDerivedDefaults() {
 	if c.Cluster.Name == "" {
 		c.Cluster.Name = c.Project + "-" + c.Stack
+	}
+	if len(c.App.CorsOrigins) == 0 {
+		for _, h := range c.App.Hostnames {
+			c.App.CorsOrigins = append(c.App.CorsOrigins, "https://"+h)
+		}
 	}
 	for name, ng := range c.Cluster.NodeGroups {
 		if ng.CapacityType == "" {

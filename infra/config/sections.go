@@ -92,22 +92,61 @@ type UploadsConfig struct {
 	AbortIncompleteMultipartDays int `json:"abortIncompleteMultipartDays"`
 }
 
-// AppConfig is the web app. Later issues extend it; what the data tier needs
-// (the backend's most replicas, for sizing connections) is here already.
+// AppConfig is the web app: its namespace, workloads, configuration and edge.
 type AppConfig struct {
 	// Namespace is the Kubernetes namespace of the app. Default "scrolluniversity".
 	Namespace string `json:"namespace"`
 	// BackendServiceAccount is the backend's Kubernetes service account, the
 	// subject of its IRSA role. Default "backend".
 	BackendServiceAccount string `json:"backendServiceAccount"`
-	// Hostnames are the public hostnames the app answers on. Required.
+	// Hostnames are the public hostnames the app answers on; the first is
+	// the canonical one. Required.
 	Hostnames []string `json:"hostnames"`
-	// Backend and Frontend are the two workloads' scaling bounds.
+	// Backend (Express API, Node 20) and Frontend (React on non-root nginx).
 	Backend  WorkloadConfig `json:"backend"`
 	Frontend WorkloadConfig `json:"frontend"`
+	// NodePool is the node group (by its scrolluniversity.io/pool label)
+	// the app runs on. Its maxSize must hold every workload's maxReplicas,
+	// since replicas of one workload never share a node. Default "workload".
+	NodePool string `json:"nodePool"`
+	// Quota caps the namespace; it must hold both workloads at their HPA
+	// maximums plus a rollout's surge and the migration Job.
+	Quota QuotaConfig `json:"quota"`
+	// Settings override or extend the ConfigMap's non-secret settings, by
+	// environment variable name. Keys that look secret are refused.
+	Settings map[string]string `json:"settings"`
+	// CorsOrigins are the origins allowed to call the API from a browser.
+	// Default: https:// plus each hostname.
+	CorsOrigins []string `json:"corsOrigins"`
+	// RateLimit limits requests per client IP at the edge.
+	RateLimit RateLimitConfig `json:"rateLimit"`
+	// MaxBodySize is the largest request body the edge accepts, in NGINX
+	// size syntax. Default "25m" (course uploads go to S3 directly).
+	MaxBodySize string `json:"maxBodySize"`
+	// RequestTimeoutSeconds bounds a request through the edge, in seconds.
+	// Default 60.
+	RequestTimeoutSeconds int `json:"requestTimeoutSeconds"`
+	// WebSocketPath is the path of the backend's WebSocket endpoint.
+	// Default "/socket.io".
+	WebSocketPath string `json:"webSocketPath"`
+	// MigrateCommand runs the database migrations in the backend image.
+	// Default ["npx", "prisma", "migrate", "deploy"].
+	MigrateCommand []string `json:"migrateCommand"`
+	// WaitImage is the small image of the init container that waits for
+	// PostgreSQL and Redis. Default "busybox:1.37.0".
+	WaitImage string `json:"waitImage"`
+	// AcmeEmail receives Let's Encrypt expiry notices. Required.
+	AcmeEmail string `json:"acmeEmail"`
+	// AcmeServer is the ACME directory. Default Let's Encrypt production.
+	AcmeServer string `json:"acmeServer"`
+	// Route53ZoneId is the hosted zone of the hostnames; external-dns may
+	// change records in it and nowhere else. Required.
+	Route53ZoneId string `json:"route53ZoneId"`
+	// Charts pins the edge's upstream Helm charts.
+	Charts ChartsConfig `json:"charts"`
 }
 
-// WorkloadConfig is one Deployment's image and autoscaling bounds.
+// WorkloadConfig is one Deployment's image, autoscaling bounds and size.
 type WorkloadConfig struct {
 	// ImageTag is the image tag or digest ("1.4.2" or "sha256:..."); never
 	// "latest". Required.
@@ -115,6 +154,50 @@ type WorkloadConfig struct {
 	// MinReplicas and MaxReplicas bound the HPA: 1 <= min <= max.
 	MinReplicas int `json:"minReplicas"`
 	MaxReplicas int `json:"maxReplicas"`
+	// Resources are each pod's requests and limits.
+	Resources ResourcesConfig `json:"resources"`
+}
+
+// ResourcesConfig are a container's requests and limits, in Kubernetes
+// quantities ("250m", "512Mi"); requests <= limits.
+type ResourcesConfig struct {
+	RequestsCpu    string `json:"requestsCpu"`
+	RequestsMemory string `json:"requestsMemory"`
+	LimitsCpu      string `json:"limitsCpu"`
+	LimitsMemory   string `json:"limitsMemory"`
+}
+
+// QuotaConfig is the namespace's ResourceQuota, in Kubernetes quantities.
+type QuotaConfig struct {
+	RequestsCpu    string `json:"requestsCpu"`
+	RequestsMemory string `json:"requestsMemory"`
+	LimitsCpu      string `json:"limitsCpu"`
+	LimitsMemory   string `json:"limitsMemory"`
+	// Pods is the most pods the namespace may run.
+	Pods int `json:"pods"`
+}
+
+// RateLimitConfig is the edge's per-client-IP rate limit.
+type RateLimitConfig struct {
+	// RequestsPerSecond is the sustained rate per client IP. Default 20.
+	RequestsPerSecond int `json:"requestsPerSecond"`
+	// Burst is how many requests above the rate are served at once before
+	// the edge answers 429. Default 40.
+	Burst int `json:"burst"`
+}
+
+// ChartsConfig pins the upstream Helm charts of the edge.
+type ChartsConfig struct {
+	// GatewayAPI is the Gateway API CRD release (standard channel).
+	GatewayAPI string `json:"gatewayApi"`
+	// GatewayFabric is the NGINX Gateway Fabric chart version.
+	GatewayFabric string `json:"gatewayFabric"`
+	// CertManager is the cert-manager chart version.
+	CertManager string `json:"certManager"`
+	// LoadBalancerController is the AWS Load Balancer Controller chart version.
+	LoadBalancerController string `json:"loadBalancerController"`
+	// ExternalDNS is the external-dns chart version.
+	ExternalDNS string `json:"externalDns"`
 }
 
 // ObservabilityConfig is Prometheus, Grafana and Alertmanager.

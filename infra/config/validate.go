@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,7 +13,10 @@ import (
 	"strings"
 
 	"github.com/robfig/cron/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // problems collects every configuration problem so that one run reports all
@@ -48,6 +53,10 @@ var (
 	imageTagRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	imageDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 	k8sMinorRE      = regexp.MustCompile(`^1\.(\d+)$`)
+	envNameRE       = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	nginxSizeRE     = regexp.MustCompile(`^\d+[kKmMgG]?$`)
+	zoneIDRE        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	semverRE        = regexp.MustCompile(`^v?\d+\.\d+\.\d+$`)
 )
 
 // maxClusterNameLen keeps "<cluster>-redis" within ElastiCache's 40
@@ -345,6 +354,151 @@ func (c *Config) validateApp(p *problems) {
 		if w.cfg.MinReplicas < 1 || w.cfg.MinReplicas > w.cfg.MaxReplicas {
 			p.add(w.key, fmt.Sprintf("minReplicas=%d maxReplicas=%d", w.cfg.MinReplicas, w.cfg.MaxReplicas), "want 1 <= minReplicas <= maxReplicas")
 		}
+		validateResources(p, w.key+".resources", w.cfg.Resources)
+	}
+	c.validateQuota(p)
+	c.validateNodePool(p)
+	for _, k := range sortedKeys(a.Settings) {
+		switch {
+		case !envNameRE.MatchString(k):
+			p.add("app.settings", k, "setting names are environment variables: [A-Z_][A-Z0-9_]*")
+		case rules.SecretLikeKey(k):
+			p.add("app.settings."+k, k, "looks like a credential (PASSWORD, SECRET, TOKEN, KEY...); ConfigMaps are not secret, so it belongs in secret stack config and the app's Secret")
+		}
+	}
+	for i, o := range a.CorsOrigins {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || o == "https://*" {
+			p.add(fmt.Sprintf("app.corsOrigins[%d]", i), o, "want an https origin such as https://app.example.com (no path, no wildcard)")
+		}
+	}
+	if a.RateLimit.RequestsPerSecond < 1 || a.RateLimit.Burst < 0 {
+		p.add("app.rateLimit", fmt.Sprintf("requestsPerSecond=%d burst=%d", a.RateLimit.RequestsPerSecond, a.RateLimit.Burst), "want requestsPerSecond >= 1 and burst >= 0")
+	}
+	if !nginxSizeRE.MatchString(a.MaxBodySize) {
+		p.add("app.maxBodySize", a.MaxBodySize, "want an NGINX size such as 25m or 512k")
+	}
+	if a.RequestTimeoutSeconds < 1 || a.RequestTimeoutSeconds > 3600 {
+		p.add("app.requestTimeoutSeconds", a.RequestTimeoutSeconds, "want 1 to 3600 seconds")
+	}
+	if !strings.HasPrefix(a.WebSocketPath, "/") || a.WebSocketPath == "/" || strings.HasPrefix(a.WebSocketPath, "/api") {
+		p.add("app.webSocketPath", a.WebSocketPath, "want a path of its own such as /socket.io")
+	}
+	if len(a.MigrateCommand) == 0 {
+		p.add("app.migrateCommand", "[]", "want the command that applies migrations, e.g. [npx, prisma, migrate, deploy]")
+	}
+	if i := strings.LastIndex(a.WaitImage, ":"); i < 0 || strings.HasSuffix(a.WaitImage, ":latest") || strings.Contains(a.WaitImage[i:], "/") {
+		p.add("app.waitImage", a.WaitImage, "want an image pinned to a tag or digest, such as busybox:1.37.0")
+	}
+	if _, err := mail.ParseAddress(a.AcmeEmail); err != nil || !strings.Contains(a.AcmeEmail, "@") {
+		p.add("app.acmeEmail", a.AcmeEmail, "want the email Let's Encrypt sends expiry notices to")
+	}
+	if u, err := url.Parse(a.AcmeServer); err != nil || u.Scheme != "https" {
+		p.add("app.acmeServer", a.AcmeServer, "want an https ACME directory URL")
+	}
+	if !zoneIDRE.MatchString(a.Route53ZoneId) {
+		p.add("app.route53ZoneId", a.Route53ZoneId, "want the Route 53 hosted zone ID of the hostnames, such as Z0123456789ABCDEFGHIJ")
+	}
+	charts := map[string]string{
+		"gatewayApi": a.Charts.GatewayAPI, "gatewayFabric": a.Charts.GatewayFabric, "certManager": a.Charts.CertManager,
+		"loadBalancerController": a.Charts.LoadBalancerController, "externalDns": a.Charts.ExternalDNS,
+	}
+	for _, k := range sortedKeys(charts) {
+		if !semverRE.MatchString(charts[k]) {
+			p.add("app.charts."+k, charts[k], "want a pinned version such as 1.2.3 or v1.2.3")
+		}
+	}
+}
+
+// validateResources checks that quantities parse and requests <= limits.
+func validateResources(p *problems, key string, r ResourcesConfig) {
+	parsed := map[string]resource.Quantity{}
+	for name, v := range map[string]string{"requestsCpu": r.RequestsCpu, "requestsMemory": r.RequestsMemory, "limitsCpu": r.LimitsCpu, "limitsMemory": r.LimitsMemory} {
+		q, err := resource.ParseQuantity(v)
+		if err != nil || q.Sign() <= 0 {
+			p.add(key+"."+name, v, "want a positive Kubernetes quantity such as 250m or 512Mi")
+			continue
+		}
+		parsed[name] = q
+	}
+	for _, pair := range [][2]string{{"requestsCpu", "limitsCpu"}, {"requestsMemory", "limitsMemory"}} {
+		req, ok1 := parsed[pair[0]]
+		lim, ok2 := parsed[pair[1]]
+		if ok1 && ok2 && req.Cmp(lim) > 0 {
+			p.add(key+"."+pair[0], req.String(), "exceeds %s %s", pair[1], lim.String())
+		}
+	}
+}
+
+// QuotaNeed is what the app namespace must hold at the HPA maximums: every
+// replica of both workloads, a rolling update's surge of each (25%, rounded
+// up), and the migration Job (one backend-sized pod).
+func (c *Config) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMemory resource.Quantity, pods int) {
+	add := func(q *resource.Quantity, per string, n int) {
+		v, err := resource.ParseQuantity(per)
+		if err != nil {
+			return
+		}
+		v.Mul(int64(n))
+		q.Add(v)
+	}
+	requestsCpu, requestsMemory = resource.MustParse("0"), resource.MustParse("0")
+	limitsCpu, limitsMemory = resource.MustParse("0"), resource.MustParse("0")
+	backendPods := c.App.Backend.MaxReplicas + Surge(c.App.Backend.MaxReplicas) + 1
+	frontendPods := c.App.Frontend.MaxReplicas + Surge(c.App.Frontend.MaxReplicas)
+	for _, w := range []struct {
+		r ResourcesConfig
+		n int
+	}{{c.App.Backend.Resources, backendPods}, {c.App.Frontend.Resources, frontendPods}} {
+		add(&requestsCpu, w.r.RequestsCpu, w.n)
+		add(&requestsMemory, w.r.RequestsMemory, w.n)
+		add(&limitsCpu, w.r.LimitsCpu, w.n)
+		add(&limitsMemory, w.r.LimitsMemory, w.n)
+	}
+	return requestsCpu, requestsMemory, limitsCpu, limitsMemory, backendPods + frontendPods
+}
+
+// SurgePercent is the rolling update's maxSurge: new pods start before old
+// ones stop (maxUnavailable is 0).
+const SurgePercent = 25
+
+// Surge is how many extra pods a rollout of n replicas starts at once.
+func Surge(n int) int { return (n*SurgePercent + 99) / 100 }
+
+func (c *Config) validateQuota(p *problems) {
+	q := c.App.Quota
+	needCPU, needMem, needLimCPU, needLimMem, needPods := c.QuotaNeed()
+	for _, f := range []struct {
+		key, value string
+		need       resource.Quantity
+	}{
+		{"requestsCpu", q.RequestsCpu, needCPU}, {"requestsMemory", q.RequestsMemory, needMem},
+		{"limitsCpu", q.LimitsCpu, needLimCPU}, {"limitsMemory", q.LimitsMemory, needLimMem},
+	} {
+		have, err := resource.ParseQuantity(f.value)
+		switch {
+		case err != nil:
+			p.add("app.quota."+f.key, f.value, "want a Kubernetes quantity such as 8 or 16Gi")
+		case have.Cmp(f.need) < 0:
+			p.add("app.quota."+f.key, f.value, "too small: both workloads at their HPA maximums, a rollout's surge and the migration Job need %s", f.need.String())
+		}
+	}
+	if q.Pods < needPods {
+		p.add("app.quota.pods", q.Pods, "too small: the HPA maximums, a rollout's surge and the migration Job need %d pods", needPods)
+	}
+}
+
+// validateNodePool checks that the app's node group exists and can hold
+// every replica: replicas of one workload never share a node.
+func (c *Config) validateNodePool(p *problems) {
+	ng, ok := c.Cluster.NodeGroups[c.App.NodePool]
+	if !ok {
+		p.add("app.nodePool", c.App.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
+		return
+	}
+	need := max(c.App.Backend.MaxReplicas, c.App.Frontend.MaxReplicas)
+	if ng.MaxSize < need {
+		p.add("cluster.nodeGroups."+c.App.NodePool+".maxSize", ng.MaxSize, "replicas of a workload never share a node (required anti-affinity), so the app's node group needs room for %d", need)
 	}
 }
 

@@ -95,6 +95,16 @@ func LoadStack(dir, stack string) (*Stack, error) {
 		}
 		s.Config[full] = v
 	}
+	// Secrets declared by the project but not in the stack file (they live
+	// encrypted in Pulumi's config, set with `pulumi config set --secret`)
+	// get stand-ins, so the program runs offline exactly as with real values.
+	for key, setting := range project.Config {
+		full := qualify(key)
+		if _, ok := s.Config[full]; setting.Secret && !ok {
+			s.Config[full] = StandIn(full)
+			s.SecretKeys = append(s.SecretKeys, full)
+		}
+	}
 	sort.Strings(s.SecretKeys)
 	return s, nil
 }

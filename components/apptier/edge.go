@@ -1,0 +1,426 @@
+package apptier
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/kit"
+)
+
+// The edge: how a request from the internet reaches a pod.
+//
+//	client -> NLB (AWS Load Balancer Controller, internet-facing, IP targets)
+//	       -> NGINX (NGINX Gateway Fabric, one per Gateway) -> frontend / backend
+//
+// What the edge enforces, and where:
+//   - TLS: cert-manager issues a Let's Encrypt certificate per hostname
+//     (HTTP-01 through the Gateway); HTTP is redirected to HTTPS.
+//   - Security headers (HSTS with preload, CSP, X-Frame-Options DENY,
+//     X-Content-Type-Options, Referrer-Policy, Permissions-Policy): a
+//     ResponseHeaderModifier filter on every route rule.
+//   - Rate limiting: NGF's RateLimitPolicy on the app's route, per client IP
+//     (the NLB preserves client IPs).
+//   - Request body limit, body and keep-alive timeouts: NGF's
+//     ClientSettingsPolicy on the Gateway; the request timeout is the route
+//     rule's Gateway API timeouts.
+//   - WebSockets: NGF proxies Upgrade requests as they are; the WebSocket
+//     path has a rule of its own with no request timeout.
+//   - CORS: the Gateway API CORS filter is experimental-channel only, so the
+//     backend answers CORS itself from CORS_ORIGINS (the ConfigMap), which
+//     this program sets to exactly the configured origins.
+
+const (
+	gatewayName      = "public"
+	gatewayClass     = "nginx"
+	clusterIssuer    = "letsencrypt"
+	certManagerNS    = "cert-manager"
+	lbControllerSA   = "aws-load-balancer-controller"
+	externalDNSSA    = "external-dns"
+	controllersNS    = "kube-system"
+	rateLimitZone    = "10m"
+	rateLimitStatus  = 429
+	keepAliveSeconds = 75
+	// hstsMaxAge is two years, what the HSTS preload list requires at least.
+	hstsMaxAge = 63072000
+)
+
+// SecurityHeaders are set on every response the edge returns.
+func SecurityHeaders(hostnames []string) map[string]string {
+	var connect []string
+	for _, h := range hostnames {
+		connect = append(connect, "https://"+h, "wss://"+h)
+	}
+	return map[string]string{
+		"Strict-Transport-Security": fmt.Sprintf("max-age=%d; includeSubDomains; preload", hstsMaxAge),
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; " +
+			"font-src 'self' data:; connect-src 'self' " + strings.Join(connect, " ") + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+		"X-Frame-Options":        "DENY",
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+		"Permissions-Policy":     "camera=(), microphone=(), geolocation=(), payment=(self)",
+	}
+}
+
+// listenerName is the HTTPS listener of one hostname.
+func listenerName(host string) string {
+	return "https-" + strings.ReplaceAll(host, ".", "-")
+}
+
+func tlsSecretName(host string) string {
+	return "tls-" + strings.ReplaceAll(host, ".", "-")
+}
+
+type obj = map[string]any
+
+func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace string, spec obj, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}}
+	if namespace != "" {
+		meta.Namespace = pulumi.String(namespace)
+	}
+	return apiextensions.NewCustomResource(ctx, strings.ToLower(kind)+"-"+name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(apiVersion),
+		Kind:        pulumi.String(kind),
+		Metadata:    meta,
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, opts...)
+}
+
+func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+	args := &helmv3.ReleaseArgs{
+		Name:            pulumi.String(name),
+		Chart:           pulumi.String(chart),
+		Version:         pulumi.String(version),
+		Namespace:       pulumi.String(namespace),
+		CreateNamespace: pulumi.Bool(true),
+		// A failed upgrade rolls back instead of leaving a half-applied chart.
+		Atomic:        pulumi.Bool(true),
+		CleanupOnFail: pulumi.Bool(true),
+		Values:        values,
+	}
+	if repo != "" {
+		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(repo)}
+	}
+	r, err := helmv3.NewRelease(ctx, name, args, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("installing chart %s %s: %w", chart, version, err)
+	}
+	return r, nil
+}
+
+func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
+	app := args.Config.App
+	parent := pulumi.Parent(t)
+
+	crds, err := yamlv2.NewConfigFile(ctx, "gateway-api-crds", &yamlv2.ConfigFileArgs{
+		File: pulumi.Sprintf("https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml", app.Charts.GatewayAPI),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("installing the Gateway API CRDs: %w", err)
+	}
+	// The controllers below watch Gateway API kinds from their first start;
+	// the CRDs pass no value to them, so the order is explicit.
+	afterCRDs := pulumi.DependsOn([]pulumi.Resource{crds})
+
+	lbRole, err := args.OIDC.Role(ctx, args.Namer.Name("aws-load-balancer-controller"), kit.IRSAArgs{
+		Namespace: controllersNS, ServiceAccount: lbControllerSA, Policy: loadBalancerControllerPolicy(ctx, args, parent),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	lbc, err := release(ctx, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, pulumi.Map{
+		"clusterName":  pulumi.String(args.Config.Cluster.Name),
+		"region":       pulumi.String(args.Account.Region),
+		"vpcId":        args.VpcId,
+		"replicaCount": pulumi.Int(2),
+		// Only Services that ask for it (the Gateway's) get an NLB.
+		"enableServiceMutatorWebhook": pulumi.Bool(false),
+		"serviceAccount": pulumi.Map{
+			"create": pulumi.Bool(true), "name": pulumi.String(lbControllerSA),
+			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": lbRole.Role.Arn},
+		},
+	}, parent, pulumi.DependsOn(lbRole.Attachments))
+	if err != nil {
+		return err
+	}
+
+	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, certManagerNS, pulumi.Map{
+		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
+		"replicaCount":        pulumi.Int(2),
+		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
+		"config": pulumi.Map{
+			"apiVersion":       pulumi.String("controller.config.cert-manager.io/v1alpha1"),
+			"kind":             pulumi.String("ControllerConfiguration"),
+			"enableGatewayAPI": pulumi.Bool(true),
+		},
+	}, parent, afterCRDs)
+	if err != nil {
+		return err
+	}
+	ngf, err := release(ctx, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, pulumi.Map{
+		"nginxGateway": pulumi.Map{
+			"gatewayClassName": pulumi.String(gatewayClass),
+			"replicas":         pulumi.Int(2),
+		},
+	}, parent, afterCRDs)
+	if err != nil {
+		return err
+	}
+
+	dnsRole, err := args.OIDC.Role(ctx, args.Namer.Name("external-dns"), kit.IRSAArgs{
+		Namespace: controllersNS, ServiceAccount: externalDNSSA, Policy: externalDNSPolicy(ctx, args, parent),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	if _, err := release(ctx, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, pulumi.Map{
+		"provider":      pulumi.Map{"name": pulumi.String("aws")},
+		"sources":       pulumi.ToStringArray([]string{"gateway-httproute"}),
+		"domainFilters": pulumi.ToStringArray(app.Hostnames),
+		// Never delete records it did not create, and mark the ones it did.
+		"policy":     pulumi.String("upsert-only"),
+		"registry":   pulumi.String("txt"),
+		"txtOwnerId": pulumi.String(args.Config.Cluster.Name),
+		"extraArgs":  pulumi.ToStringArray([]string{"--zone-id-filter=" + app.Route53ZoneId, "--aws-zone-type=public"}),
+		"env":        pulumi.MapArray{pulumi.Map{"name": pulumi.String("AWS_DEFAULT_REGION"), "value": pulumi.String(args.Account.Region)}},
+		"serviceAccount": pulumi.Map{
+			"create": pulumi.Bool(true), "name": pulumi.String(externalDNSSA),
+			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": dnsRole.Role.Arn},
+		},
+	}, parent, afterCRDs, pulumi.DependsOn(dnsRole.Attachments)); err != nil {
+		return err
+	}
+
+	issuer, err := customResource(ctx, clusterIssuer, "cert-manager.io/v1", "ClusterIssuer", "", obj{
+		"acme": obj{
+			"email":               app.AcmeEmail,
+			"server":              app.AcmeServer,
+			"privateKeySecretRef": obj{"name": clusterIssuer + "-account"},
+			"solvers": []any{obj{"http01": obj{"gatewayHTTPRoute": obj{"parentRefs": []any{
+				obj{"name": gatewayName, "namespace": GatewayNamespace, "kind": "Gateway", "sectionName": "http"},
+			}}}}},
+		},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{certManager}))
+	if err != nil {
+		return fmt.Errorf("creating the ClusterIssuer: %w", err)
+	}
+
+	gateway, err := gatewayResource(ctx, args, parent, pulumi.DependsOn([]pulumi.Resource{ngf, lbc, issuer}))
+	if err != nil {
+		return err
+	}
+	return routes(ctx, args, parent, pulumi.DependsOn([]pulumi.Resource{gateway}))
+}
+
+// GatewaySpec is the public Gateway: HTTP for redirects and ACME, one HTTPS
+// listener per hostname with its own certificate, an internet-facing NLB.
+func GatewaySpec(hostnames []string, appNamespace string) obj {
+	listeners := []any{obj{
+		"name": "http", "port": 80, "protocol": "HTTP",
+		// The redirect route and cert-manager's HTTP-01 routes live here.
+		"allowedRoutes": obj{"namespaces": obj{"from": "Same"}},
+	}}
+	for _, h := range hostnames {
+		listeners = append(listeners, obj{
+			"name": listenerName(h), "port": 443, "protocol": "HTTPS", "hostname": h,
+			"tls": obj{"mode": "Terminate", "certificateRefs": []any{obj{"kind": "Secret", "name": tlsSecretName(h)}}},
+			"allowedRoutes": obj{"namespaces": obj{"from": "Selector", "selector": obj{
+				"matchLabels": obj{"kubernetes.io/metadata.name": appNamespace},
+			}}},
+		})
+	}
+	return obj{
+		"gatewayClassName": gatewayClass,
+		"infrastructure": obj{"annotations": obj{
+			"service.beta.kubernetes.io/aws-load-balancer-type":                              "external",
+			"service.beta.kubernetes.io/aws-load-balancer-scheme":                            "internet-facing",
+			"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type":                   "ip",
+			"service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":           "preserve_client_ip.enabled=true",
+			"service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+		}},
+		"listeners": listeners,
+	}
+}
+
+func gatewayResource(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	app := args.Config.App
+	gw, err := apiextensions.NewCustomResource(ctx, "gateway-"+gatewayName, &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("gateway.networking.k8s.io/v1"),
+		Kind:       pulumi.String("Gateway"),
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(gatewayName), Namespace: pulumi.String(GatewayNamespace),
+			Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)},
+			// cert-manager's gateway shim issues a certificate per HTTPS listener.
+			Annotations: pulumi.StringMap{"cert-manager.io/cluster-issuer": pulumi.String(clusterIssuer)},
+		},
+		OtherFields: kubernetes.UntypedArgs{"spec": GatewaySpec(app.Hostnames, app.Namespace)},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Gateway: %w", err)
+	}
+	if _, err := customResource(ctx, "gateway-client-settings", "gateway.nginx.org/v1alpha1", "ClientSettingsPolicy", GatewayNamespace, obj{
+		"targetRef": obj{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gatewayName},
+		"body":      obj{"maxSize": app.MaxBodySize, "timeout": "60s"},
+		"keepAlive": obj{"timeout": obj{"server": fmt.Sprintf("%ds", keepAliveSeconds)}},
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{gw}))...); err != nil {
+		return nil, fmt.Errorf("creating the ClientSettingsPolicy: %w", err)
+	}
+	return gw, nil
+}
+
+// headerFilter sets the security headers on a rule's responses.
+func headerFilter(hostnames []string) obj {
+	var set []any
+	headers := SecurityHeaders(hostnames)
+	for _, k := range []string{"Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy"} {
+		set = append(set, obj{"name": k, "value": headers[k]})
+	}
+	return obj{"type": "ResponseHeaderModifier", "responseHeaderModifier": obj{"set": set}}
+}
+
+func backendRef(service string) []any {
+	return []any{obj{"name": service, "port": ServicePort}}
+}
+
+// AppRouteSpec routes /api and the WebSocket path to the backend and
+// everything else to the frontend, on every HTTPS listener.
+func AppRouteSpec(hostnames []string, webSocketPath string, timeoutSeconds int) obj {
+	var parents []any
+	for _, h := range hostnames {
+		parents = append(parents, obj{"name": gatewayName, "namespace": GatewayNamespace, "sectionName": listenerName(h)})
+	}
+	prefix := func(p string) []any { return []any{obj{"path": obj{"type": "PathPrefix", "value": p}}} }
+	hdr := headerFilter(hostnames)
+	return obj{
+		"parentRefs": parents,
+		"hostnames":  hostnames,
+		"rules": []any{
+			obj{"matches": prefix("/api"), "backendRefs": backendRef("backend"), "filters": []any{hdr},
+				"timeouts": obj{"request": fmt.Sprintf("%ds", timeoutSeconds)}},
+			// Long-lived WebSocket connections: no request timeout.
+			obj{"matches": prefix(webSocketPath), "backendRefs": backendRef("backend"), "filters": []any{hdr}},
+			obj{"matches": prefix("/"), "backendRefs": backendRef("frontend"), "filters": []any{hdr}},
+		},
+	}
+}
+
+func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error {
+	app := args.Config.App
+	if _, err := customResource(ctx, "https-redirect", "gateway.networking.k8s.io/v1", "HTTPRoute", GatewayNamespace, obj{
+		"parentRefs": []any{obj{"name": gatewayName, "sectionName": "http"}},
+		"hostnames":  app.Hostnames,
+		"rules": []any{obj{"filters": []any{obj{
+			"type": "RequestRedirect", "requestRedirect": obj{"scheme": "https", "statusCode": 301},
+		}}}},
+	}, opts...); err != nil {
+		return fmt.Errorf("creating the HTTPS redirect: %w", err)
+	}
+	route, err := customResource(ctx, "app", "gateway.networking.k8s.io/v1", "HTTPRoute", app.Namespace, AppRouteSpec(app.Hostnames, app.WebSocketPath, app.RequestTimeoutSeconds), opts...)
+	if err != nil {
+		return fmt.Errorf("creating the app route: %w", err)
+	}
+	if _, err := customResource(ctx, "app-rate-limit", "gateway.nginx.org/v1alpha1", "RateLimitPolicy", app.Namespace, obj{
+		"targetRefs": []any{obj{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "app"}},
+		"rateLimit": obj{"local": obj{"rules": []any{obj{
+			"key":        "$binary_remote_addr",
+			"rate":       fmt.Sprintf("%dr/s", app.RateLimit.RequestsPerSecond),
+			"burst":      app.RateLimit.Burst,
+			"noDelay":    true,
+			"zoneSize":   rateLimitZone,
+			"rejectCode": rateLimitStatus,
+		}}}},
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{route}))...); err != nil {
+		return fmt.Errorf("creating the rate limit: %w", err)
+	}
+	return nil
+}
+
+// externalDNSPolicy lets external-dns change records in the configured zone
+// and nowhere else; listing zones has no resource-level scope in Route 53.
+func externalDNSPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrInvokeOption) pulumi.StringOutput {
+	zone := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", args.Account.Partition, args.Config.App.Route53ZoneId)
+	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:ListTagsForResource"}),
+				Resources: pulumi.StringArray{pulumi.String(zone)},
+			},
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"route53:ListHostedZones"}),
+				Resources: pulumi.StringArray{pulumi.String("*")},
+			},
+		},
+	}, parent).Json()
+}
+
+// clusterTagCondition limits an action to load balancer resources the
+// controller of this cluster created (it tags them elbv2.k8s.aws/cluster).
+func clusterTagCondition(key string) iam.GetPolicyDocumentStatementConditionArray {
+	return iam.GetPolicyDocumentStatementConditionArray{
+		iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("Null"), Variable: pulumi.String(key + "/elbv2.k8s.aws/cluster"), Values: pulumi.StringArray{pulumi.String("false")}},
+	}
+}
+
+// loadBalancerControllerPolicy is what the AWS Load Balancer Controller
+// needs to run NLBs for this cluster: read everything it reconciles, create
+// load balancers, target groups and security groups tagged for the cluster,
+// and change or delete only those.
+func loadBalancerControllerPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrInvokeOption) pulumi.StringOutput {
+	p := args.Account.Partition
+	stmt := func(actions []string, resources []string, conditions iam.GetPolicyDocumentStatementConditionArray) iam.GetPolicyDocumentStatementArgs {
+		return iam.GetPolicyDocumentStatementArgs{Actions: pulumi.ToStringArray(actions), Resources: pulumi.ToStringArray(resources), Conditions: conditions}
+	}
+	lbResources := []string{
+		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*", p),
+		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:loadbalancer/net/*/*", p),
+		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:loadbalancer/app/*/*", p),
+	}
+	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			stmt([]string{"iam:CreateServiceLinkedRole"}, []string{"*"}, iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("iam:AWSServiceName"), Values: pulumi.StringArray{pulumi.String("elasticloadbalancing.amazonaws.com")}},
+			}),
+			// Describe calls have no resource-level permissions.
+			stmt([]string{
+				"ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
+				"ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+				"ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:GetCoipPoolUsage", "ec2:DescribeCoipPools",
+				"ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools", "ec2:DescribeRouteTables",
+				"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+				"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
+				"elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules",
+				"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+				"elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTags",
+				"elasticloadbalancing:DescribeTrustStores", "elasticloadbalancing:DescribeListenerAttributes",
+				"elasticloadbalancing:DescribeCapacityReservation",
+				"acm:ListCertificates", "acm:DescribeCertificate",
+			}, []string{"*"}, nil),
+			stmt([]string{"ec2:CreateSecurityGroup"}, []string{"*"}, nil),
+			stmt([]string{"ec2:CreateTags"}, []string{fmt.Sprintf("arn:%s:ec2:*:*:security-group/*", p)}, iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("ec2:CreateAction"), Values: pulumi.StringArray{pulumi.String("CreateSecurityGroup")}},
+			}),
+			stmt([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"},
+				[]string{fmt.Sprintf("arn:%s:ec2:*:*:security-group/*", p)}, clusterTagCondition("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"}, []string{"*"}, clusterTagCondition("aws:RequestTag")),
+			stmt([]string{"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"}, []string{"*"}, nil),
+			stmt([]string{"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"}, lbResources, clusterTagCondition("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:AddTags"}, lbResources, iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("elasticloadbalancing:CreateAction"), Values: pulumi.ToStringArray([]string{"CreateTargetGroup", "CreateLoadBalancer"})},
+			}),
+			stmt([]string{
+				"elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType", "elasticloadbalancing:SetSecurityGroups",
+				"elasticloadbalancing:SetSubnets", "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+				"elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListenerAttributes",
+			}, []string{"*"}, clusterTagCondition("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"}, []string{fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*", p)}, nil),
+			stmt([]string{"elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:ModifyRule"}, []string{"*"}, nil),
+		},
+	}, parent).Json()
+}

@@ -1,0 +1,127 @@
+package apptier
+
+import (
+	"fmt"
+
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Namespaces the app's traffic comes from.
+const (
+	// GatewayNamespace runs NGINX Gateway Fabric and the Gateway's NGINX.
+	GatewayNamespace = "nginx-gateway"
+	// MonitoringNamespace runs Prometheus.
+	MonitoringNamespace = "monitoring"
+	// httpsPort is the only port the backend may reach outside the VPC on
+	// (OpenAI, Stripe, Sentry, S3 and STS for IRSA).
+	httpsPort = 443
+	dnsPort   = 53
+)
+
+// NetworkPolicySpec is one named policy of the app namespace.
+type NetworkPolicySpec struct {
+	Name string
+	Args *networkingv1.NetworkPolicySpecArgs
+}
+
+func peerNamespace(name string) networkingv1.NetworkPolicyPeerArgs {
+	return networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
+		MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(name)},
+	}}
+}
+
+func tcp(port int) networkingv1.NetworkPolicyPortArgs {
+	return networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}
+}
+
+func pods(labels map[string]string) *metav1.LabelSelectorArgs {
+	return &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(labels)}
+}
+
+func cidrPeers(cidrs []string) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, c := range cidrs {
+		out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
+	}
+	return out
+}
+
+// NetworkPolicies deny everything in the namespace, then admit exactly:
+// the gateway to frontend and backend, Prometheus to the backend's metrics,
+// every pod to cluster DNS, database clients (backend, migrations) to
+// PostgreSQL and Redis, and the backend to HTTPS.
+func NetworkPolicies(databaseCidrs, cacheCidrs []string) []NetworkPolicySpec {
+	dbClients := map[string]string{dbClientLabel: "true"}
+	return []NetworkPolicySpec{
+		{"default-deny", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+		}},
+		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("kube-system")}},
+					PodSelector:       pods(map[string]string{"k8s-app": "kube-dns"}),
+				}},
+				Ports: networkingv1.NetworkPolicyPortArray{
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
+					tcp(dnsPort),
+				},
+			}},
+		}},
+		{"frontend-from-gateway", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(SelectorLabels("frontend")),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(GatewayNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(FrontendPort)},
+			}},
+		}},
+		{"backend-from-gateway", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(SelectorLabels("backend")),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(GatewayNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(BackendPort)},
+			}},
+		}},
+		{"backend-metrics-from-prometheus", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(SelectorLabels("backend")),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(MonitoringNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(MetricsPort)},
+			}},
+		}},
+		{"db-clients-to-data", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(dbClients),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{
+				networkingv1.NetworkPolicyEgressRuleArgs{To: cidrPeers(databaseCidrs), Ports: networkingv1.NetworkPolicyPortArray{tcp(postgresPort)}},
+				networkingv1.NetworkPolicyEgressRuleArgs{To: cidrPeers(cacheCidrs), Ports: networkingv1.NetworkPolicyPortArray{tcp(redisPort)}},
+			},
+		}},
+		{"backend-to-https", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(SelectorLabels("backend")),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				To:    networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}},
+				Ports: networkingv1.NetworkPolicyPortArray{tcp(httpsPort)},
+			}},
+		}},
+	}
+}
+
+func networkPolicies(ctx *pulumi.Context, args Args, opts []pulumi.ResourceOption) error {
+	ns := args.Config.App.Namespace
+	for _, p := range NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs) {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, ns+"-"+p.Name, &networkingv1.NetworkPolicyArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(p.Name), Namespace: pulumi.String(ns), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}},
+			Spec:     p.Args,
+		}, opts...); err != nil {
+			return fmt.Errorf("creating NetworkPolicy %s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
