@@ -78,6 +78,14 @@ func TestPolicyPackCatchesBrokenResources(t *testing.T) {
 			"publicAccessCidrs", func(in map[string]any) { in["vpcConfig"].(map[string]any)["publicAccessCidrs"] = []any{"0.0.0.0/0"} }},
 		{"IMDSv1 nodes", typeLaunchTmpl, prefix + "nodes-workload", "ec2-imdsv2-required",
 			"httpTokens: required", func(in map[string]any) { in["metadataOptions"].(map[string]any)["httpTokens"] = "optional" }},
+		{"backend running as root", typeDeployment, "backend", "k8s-run-as-non-root",
+			"runAsNonRoot: true", func(in map[string]any) {
+				pod := path(in, "spec", "template", "spec").(map[string]any)
+				delete(pod["securityContext"].(map[string]any), "runAsNonRoot")
+				delete(path(pod["containers"].([]any)[0], "securityContext").(map[string]any), "runAsNonRoot")
+			}},
+		{"ConfigMap with a credential", typeConfigMap, "backend-config", "k8s-configmap-no-secrets",
+			"move it to a Secret", func(in map[string]any) { in["data"].(map[string]any)["STRIPE_SECRET_KEY"] = "sk_live_x" }},
 		{"backend role turned admin", typeRolePolicy, prefix + "backend", "iam-no-admin-wildcard",
 			"grant the actions it needs", func(in map[string]any) {
 				in["policy"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`

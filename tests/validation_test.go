@@ -23,6 +23,10 @@ func withChanges(t *testing.T, changes ...change) *synth.Stack {
 	s := loadStack(t, "production").Clone()
 	for _, c := range changes {
 		if strings.Contains(c.section, ":") {
+			if c.value == nil {
+				delete(s.Config, c.section)
+				continue
+			}
 			if err := s.Set(c.section, c.value); err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +107,21 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"eviction policy", []change{{"cache", "maxmemoryPolicy", "lru"}}, "scrolluniversity:cache.maxmemoryPolicy", "lru"},
 		{"cluster name too long for ElastiCache IDs", []change{{"cluster", "name", "scrolluniversity-production-eu-west"}}, "scrolluniversity:cluster.name", "scrolluniversity-production-eu-west"},
 		{"uploads lifecycle zero", []change{{"uploads", "noncurrentVersionDays", 0}}, "scrolluniversity:uploads.noncurrentVersionDays", "0"},
+		{"quota too small for the HPA maximums", []change{{"app", "quota.requestsCpu", "4"}}, "scrolluniversity:app.quota.requestsCpu", "13650m"},
+		{"quota with too few pods", []change{{"app", "quota.pods", 20}}, "scrolluniversity:app.quota.pods", "need 39 pods"},
+		{"credential in the ConfigMap settings", []change{{"app", "settings", map[string]string{"STRIPE_SECRET_KEY": "sk_live_x"}}}, "scrolluniversity:app.settings.STRIPE_SECRET_KEY", "looks like a credential"},
+		{"setting that is not an env var", []change{{"app", "settings", map[string]string{"log-level": "debug"}}}, "scrolluniversity:app.settings", "log-level"},
+		{"node pool too small for one replica per node", []change{{"cluster", "nodeGroups.workload.maxSize", 12}}, "scrolluniversity:cluster.nodeGroups.workload.maxSize", "room for 20"},
+		{"node pool that does not exist", []change{{"app", "nodePool", "gpu"}}, "scrolluniversity:app.nodePool", "gpu"},
+		{"requests above limits", []change{{"app", "backend.resources.requestsMemory", "4Gi"}}, "scrolluniversity:app.backend.resources.requestsMemory", "exceeds limitsMemory"},
+		{"quantity that does not parse", []change{{"app", "frontend.resources.limitsCpu", "lots"}}, "scrolluniversity:app.frontend.resources.limitsCpu", "lots"},
+		{"CORS wildcard", []change{{"app", "corsOrigins", []string{"https://*"}}}, "scrolluniversity:app.corsOrigins[0]", "https://*"},
+		{"CORS over plain HTTP", []change{{"app", "corsOrigins", []string{"http://scrolluniversity.app"}}}, "scrolluniversity:app.corsOrigins[0]", "http://scrolluniversity.app"},
+		{"no ACME email", []change{{"app", "acmeEmail", ""}}, "scrolluniversity:app.acmeEmail", `""`},
+		{"Route 53 zone", []change{{"app", "route53ZoneId", "scrolluniversity.app"}}, "scrolluniversity:app.route53ZoneId", "scrolluniversity.app"},
+		{"unpinned chart", []change{{"app", "charts.certManager", "latest"}}, "scrolluniversity:app.charts.certManager", "latest"},
+		{"WebSocket path under /api", []change{{"app", "webSocketPath", "/api/ws"}}, "scrolluniversity:app.webSocketPath", "/api/ws"},
+		{"missing required secret", []change{{"scrolluniversity:openaiApiKey", "", nil}}, "scrolluniversity:openaiApiKey is not set", "pulumi config set --secret scrolluniversity:openaiApiKey"},
 		{"misspelt field", []change{{"network", "vpcCidrBlock", "10.0.0.0/16"}}, "scrolluniversity:network", "vpcCidrBlock"},
 		{"no region", []change{{"aws:region", "", ""}}, "aws:region", `""`},
 		{"region that is not one", []change{{"aws:region", "", "useast1"}}, "aws:region", "useast1"},

@@ -106,6 +106,13 @@ func Image(repository, tagOrDigest string) string {
 	return repository + ":" + tagOrDigest
 }
 
+// migrationJobPrefix starts every migration Job's name.
+const migrationJobPrefix = "backend-migrate-"
+
+// maxJobName is 63: Kubernetes copies a Job's name into its pods'
+// job-name label, and label values are at most 63 characters.
+const maxJobName = 63
+
 // MigrationJobName names the migration Job after the release, so that each
 // release runs its migrations exactly once and the name says which ran.
 func MigrationJobName(tagOrDigest string) string {
@@ -113,7 +120,11 @@ func MigrationJobName(tagOrDigest string) string {
 	if strings.HasPrefix(tagOrDigest, "sha256:") && len(v) > 12 {
 		v = "sha256-" + v[:12]
 	}
-	return strings.Trim("backend-migrate-"+strings.ReplaceAll(strings.ReplaceAll(v, ".", "-"), "_", "-"), "-")
+	v = strings.ReplaceAll(strings.ReplaceAll(v, ".", "-"), "_", "-")
+	if len(v) > maxJobName-len(migrationJobPrefix) {
+		v = v[:maxJobName-len(migrationJobPrefix)]
+	}
+	return strings.TrimRight(migrationJobPrefix+v, "-")
 }
 
 // Workload describes one Deployment; DeploymentArgs turns it into a spec.
