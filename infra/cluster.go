@@ -73,14 +73,12 @@ type Cluster struct {
 	// Provider is the Kubernetes provider for this cluster; every Kubernetes
 	// resource uses it.
 	Provider *kubernetes.Provider
-
-	account kit.Account
 }
 
 // NewCluster builds the EKS control plane, node groups, add-ons, OIDC
 // provider, default StorageClass and the Kubernetes provider.
 func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
-	c := &Cluster{account: args.Account}
+	c := &Cluster{}
 	if err := ctx.RegisterComponentResource("scrolluniversity:infra:Cluster", name, c, opts...); err != nil {
 		return nil, err
 	}

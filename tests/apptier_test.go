@@ -226,9 +226,7 @@ func TestMigrationJobPerRelease(t *testing.T) {
 		}
 	})
 
-	s := loadStack(t, "production").Clone()
 	next := withChanges(t, change{"app", "backend.imageTag", "1.1.0"})
-	_ = s
 	res, err := synth.Run(next, infra.Deploy)
 	if err != nil {
 		t.Fatal(err)

@@ -164,9 +164,11 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		AllowMajorVersionUpgrade: pulumi.Bool(false),
 		// Changes wait for the maintenance window unless someone says otherwise.
-		ApplyImmediately:                   pulumi.Bool(false),
-		CopyTagsToSnapshot:                 pulumi.Bool(true),
-		DeleteAutomatedBackups:             pulumi.Bool(!args.Guards.DeletionProtection),
+		ApplyImmediately:   pulumi.Bool(false),
+		CopyTagsToSnapshot: pulumi.Bool(true),
+		// Automated backups outlive the instance and expire on their own
+		// retention: a deleted database can still be restored.
+		DeleteAutomatedBackups:             pulumi.Bool(false),
 		DeletionProtection:                 pulumi.Bool(args.Guards.DeletionProtection),
 		SkipFinalSnapshot:                  pulumi.Bool(!args.Guards.FinalSnapshot),
 		FinalSnapshotIdentifier:            finalSnapshot,

@@ -29,6 +29,20 @@ var productionLike = map[string]map[string]any{
 	"productionLike": {"type": "boolean", "default": false, "description": "the stack holds production data"},
 }
 
+// defaultInstanceFamilies are the current-generation families the platform
+// runs on; older ones (m4, t2, r4...) cost more per unit of work.
+var defaultInstanceFamilies = []string{
+	"t3", "t3a", "t4g", "m5", "m6i", "m6a", "m6g", "m7i", "m7g", "c6i", "c6g", "c7i", "c7g", "r6i", "r6g", "r7i", "r7g",
+}
+
+func toAny(l []string) []any {
+	out := make([]any, 0, len(l))
+	for _, s := range l {
+		out = append(out, s)
+	}
+	return out
+}
+
 // iamPolicyTypes carry an IAM policy document in "policy".
 var iamPolicyTypes = map[string]bool{
 	"aws:iam/policy:Policy":           true,
@@ -246,6 +260,33 @@ func awsRules() []ResourceRule {
 				return nil
 			}
 			return []string{fmt.Sprintf("%s %s allows IMDSv1; set metadataOptions.httpTokens: required", r.Type, shortName(r))}
+		}},
+		{Policy{"aws-allowed-instance-families", "EC2, RDS and ElastiCache capacity comes from the instance families the team supports (current generation, reserved capacity)", Mandatory, map[string]map[string]any{
+			"allowedFamilies": {"type": "array", "items": map[string]any{"type": "string"}, "default": toAny(defaultInstanceFamilies), "description": "instance families (the part before the dot, without db. or cache.)"},
+		}}, func(r Resource, cfg Config) []string {
+			var types []string
+			switch r.Type {
+			case "aws:eks/nodeGroup:NodeGroup":
+				types = strList(r.Props["instanceTypes"])
+			case typeLaunchTemplate, typeEC2Instance:
+				types = strList(r.Props["instanceType"])
+			case typeRDSInstance:
+				types = strList(r.Props["instanceClass"])
+			case typeRedisGroup:
+				types = strList(r.Props["nodeType"])
+			}
+			allowed := cfg.Strings("allowedFamilies", defaultInstanceFamilies)
+			var msgs []string
+			for _, t := range types {
+				family := strings.TrimPrefix(strings.TrimPrefix(t, "db."), "cache.")
+				if i := strings.Index(family, "."); i >= 0 {
+					family = family[:i]
+				}
+				if !contains(allowed, family) {
+					msgs = append(msgs, fmt.Sprintf("%s %s uses %s; pick a family from %v or add %s to the policy's allowedFamilies", r.Type, shortName(r), t, allowed, family))
+				}
+			}
+			return msgs
 		}},
 		{Policy{"log-group-retention-and-encryption", "log groups expire and are encrypted with a customer-managed key", Advisory, nil}, func(r Resource, _ Config) []string {
 			if r.Type != typeLogGroup {

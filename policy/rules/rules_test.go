@@ -137,6 +137,13 @@ var resourceCases = map[string][]struct {
 		{"optional tokens", res(typeLaunchTemplate, m{"metadataOptions": m{"httpTokens": "optional"}}), nil, "httpTokens: required"},
 		{"required tokens", res(typeLaunchTemplate, m{"metadataOptions": m{"httpTokens": "required"}}), nil, ""},
 	},
+	"aws-allowed-instance-families": {
+		{"previous-generation nodes", res("aws:eks/nodeGroup:NodeGroup", m{"instanceTypes": l{"m6i.large", "m4.large"}}), nil, "uses m4.large"},
+		{"old database class", res(typeRDSInstance, m{"instanceClass": "db.r4.large"}), nil, "uses db.r4.large"},
+		{"family not in the team's list", res(typeRedisGroup, m{"nodeType": "cache.r7g.large"}), m{"allowedFamilies": l{"r6g"}}, "uses cache.r7g.large"},
+		{"current nodes", res("aws:eks/nodeGroup:NodeGroup", m{"instanceTypes": l{"m6i.large", "m6a.large"}}), nil, ""},
+		{"current cache", res(typeRedisGroup, m{"nodeType": "cache.r7g.large"}), nil, ""},
+	},
 	"log-group-retention-and-encryption": {
 		{"forever, unencrypted", res(typeLogGroup, m{}), nil, "set retentionInDays"},
 		{"expiring, encrypted", res(typeLogGroup, m{"retentionInDays": int64(30), "kmsKeyId": "arn:aws:kms:x"}), nil, ""},
