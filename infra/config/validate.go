@@ -250,21 +250,7 @@ func (c *Config) validateDatabase(p *problems) {
 	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
 		p.add("database.backupRetentionDays", d.BackupRetentionDays, "want 1 to 35 days; 0 would turn off backups and point-in-time recovery")
 	}
-	backup, backupLen, berr := ParseDailyWindow(d.BackupWindow)
-	if berr != nil {
-		p.add("database.backupWindow", d.BackupWindow, "%v", berr)
-	} else if backupLen < 30 {
-		p.add("database.backupWindow", d.BackupWindow, "RDS wants at least 30 minutes")
-	}
-	maint, maintLen, merr := ParseWeeklyWindow(d.MaintenanceWindow)
-	if merr != nil {
-		p.add("database.maintenanceWindow", d.MaintenanceWindow, "%v", merr)
-	} else if maintLen < 30 {
-		p.add("database.maintenanceWindow", d.MaintenanceWindow, "RDS wants at least 30 minutes")
-	}
-	if berr == nil && merr == nil && WindowsOverlap(backup, maint) {
-		p.add("database.maintenanceWindow", d.MaintenanceWindow, "overlaps database.backupWindow %q; RDS refuses overlapping windows", d.BackupWindow)
-	}
+	validateWindows(p, "RDS", 30, "database.backupWindow", d.BackupWindow, "database.maintenanceWindow", d.MaintenanceWindow)
 	if !slices.Contains(rdsMonitoringIntervals, d.MonitoringIntervalSeconds) {
 		p.add("database.monitoringIntervalSeconds", d.MonitoringIntervalSeconds, "want one of %v", rdsMonitoringIntervals)
 	}
@@ -282,6 +268,27 @@ func (c *Config) validateDatabase(p *problems) {
 	}
 	if d.SlowQueryMs < 1 {
 		p.add("database.slowQueryMs", d.SlowQueryMs, "want a threshold of 1 ms or more")
+	}
+}
+
+// validateWindows checks a service's daily backup (or snapshot) window and
+// its weekly maintenance window: each well-formed and at least minMinutes
+// long, and not overlapping, which AWS refuses mid-deployment.
+func validateWindows(p *problems, service string, minMinutes int, dailyKey, daily, weeklyKey, weekly string) {
+	d, dLen, derr := ParseDailyWindow(daily)
+	if derr != nil {
+		p.add(dailyKey, daily, "%v", derr)
+	} else if dLen < minMinutes {
+		p.add(dailyKey, daily, "%s wants at least %d minutes", service, minMinutes)
+	}
+	w, wLen, werr := ParseWeeklyWindow(weekly)
+	if werr != nil {
+		p.add(weeklyKey, weekly, "%v", werr)
+	} else if wLen < minMinutes {
+		p.add(weeklyKey, weekly, "%s wants at least %d minutes", service, minMinutes)
+	}
+	if derr == nil && werr == nil && WindowsOverlap(d, w) {
+		p.add(weeklyKey, weekly, "overlaps %s %q; %s refuses overlapping windows", dailyKey, daily, service)
 	}
 }
 
@@ -305,21 +312,7 @@ func (c *Config) validateCache(p *problems) {
 	if r.SnapshotRetentionDays < 1 || r.SnapshotRetentionDays > 35 {
 		p.add("cache.snapshotRetentionDays", r.SnapshotRetentionDays, "want 1 to 35 days; 0 would turn off snapshots")
 	}
-	snap, snapLen, serr := ParseDailyWindow(r.SnapshotWindow)
-	if serr != nil {
-		p.add("cache.snapshotWindow", r.SnapshotWindow, "%v", serr)
-	} else if snapLen < 60 {
-		p.add("cache.snapshotWindow", r.SnapshotWindow, "ElastiCache wants at least 60 minutes")
-	}
-	maint, maintLen, merr := ParseWeeklyWindow(r.MaintenanceWindow)
-	if merr != nil {
-		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "%v", merr)
-	} else if maintLen < 60 {
-		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "ElastiCache wants at least 60 minutes")
-	}
-	if serr == nil && merr == nil && WindowsOverlap(snap, maint) {
-		p.add("cache.maintenanceWindow", r.MaintenanceWindow, "overlaps cache.snapshotWindow %q", r.SnapshotWindow)
-	}
+	validateWindows(p, "ElastiCache", 60, "cache.snapshotWindow", r.SnapshotWindow, "cache.maintenanceWindow", r.MaintenanceWindow)
 	if !slices.Contains(redisEvictionPolicies, r.MaxmemoryPolicy) {
 		p.add("cache.maxmemoryPolicy", r.MaxmemoryPolicy, "want one of %v", redisEvictionPolicies)
 	}
