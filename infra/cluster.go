@@ -386,14 +386,17 @@ func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks
 			taints = append(taints, &eks.NodeGroupTaintArgs{Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(EKSTaintEffect(t.Effect))})
 		}
 		group, err := eks.NewNodeGroup(ctx, n.Name(name), &eks.NodeGroupArgs{
-			ClusterName:   cluster.Name,
-			NodeGroupName: pulumi.String(n.Name(name)),
-			NodeRoleArn:   role.Role.Arn,
-			SubnetIds:     args.PrivateSubnetIds,
-			Version:       cluster.Version,
-			AmiType:       pulumi.String(args.Config.AmiType),
-			CapacityType:  pulumi.String(ng.CapacityType),
-			InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
+			ClusterName: cluster.Name,
+			// A prefix, not a name: changing instance types or capacity
+			// replaces the group, and the new one must come up (under a
+			// new name) before the old one drains.
+			NodeGroupNamePrefix: pulumi.String(n.Name(name) + "-"),
+			NodeRoleArn:         role.Role.Arn,
+			SubnetIds:           args.PrivateSubnetIds,
+			Version:             cluster.Version,
+			AmiType:             pulumi.String(args.Config.AmiType),
+			CapacityType:        pulumi.String(ng.CapacityType),
+			InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
 			ScalingConfig: &eks.NodeGroupScalingConfigArgs{
 				MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
 			},

@@ -29,8 +29,10 @@ import (
 //   - Rate limiting: NGF's RateLimitPolicy on the app's route, per client IP
 //     (the NLB preserves client IPs).
 //   - Request body limit, body and keep-alive timeouts: NGF's
-//     ClientSettingsPolicy on the Gateway; the request timeout is the route
-//     rule's Gateway API timeouts.
+//     ClientSettingsPolicy on the Gateway. The API's request timeout is the
+//     route rule's Gateway API timeouts (an Extended feature: check NGF's
+//     compatibility page for the pinned version); NGINX's 60 s proxy read
+//     timeout bounds a request in any case.
 //   - WebSockets: NGF proxies Upgrade requests as they are; the WebSocket
 //     path has a rule of its own with no request timeout.
 //   - CORS: the Gateway API CORS filter is experimental-channel only, so the

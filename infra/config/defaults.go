@@ -95,7 +95,8 @@ func Defaults(project, stack string) *Config {
 			WaitImage:             "busybox:1.37.0",
 			AcmeServer:            "https://acme-v02.api.letsencrypt.org/directory",
 			Charts: ChartsConfig{
-				GatewayAPI:             "v1.4.0",
+				// The Gateway API release NGF 2.4.0 is built and tested against.
+				GatewayAPI:             "v1.4.1",
 				GatewayFabric:          "2.4.0",
 				CertManager:            "v1.19.1",
 				LoadBalancerController: "1.14.0",
