@@ -2,6 +2,8 @@ package tests
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -186,5 +188,30 @@ func TestUnknownSectionIsRefused(t *testing.T) {
 	}
 	if err := synth.CheckKeys(loadStack(t, "staging"), config.Keys()); err != nil {
 		t.Errorf("shipped staging stack: %v", err)
+	}
+}
+
+// The project and stack files pass Pulumi's own loaders (what the CLI runs
+// first), and a project file the CLI would refuse is refused offline too.
+func TestPulumiLoadsTheProjectFiles(t *testing.T) {
+	for _, name := range stacks {
+		if _, err := synth.LoadStack(repoRoot, name); err != nil {
+			t.Errorf("stack %s: %v", name, err)
+		}
+	}
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(project), "config:\n", "config:\n  aws:region:\n    type: string\n", 1)
+	stack, _ := os.ReadFile(filepath.Join(repoRoot, "Pulumi.staging.yaml"))
+	for file, body := range map[string]string{"Pulumi.yaml": bad, "Pulumi.staging.yaml": string(stack)} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := synth.LoadStack(dir, "staging"); err == nil || !strings.Contains(err.Error(), "aws:region") {
+		t.Errorf("a typed aws:region in Pulumi.yaml must be refused as the CLI does, got %v", err)
 	}
 }

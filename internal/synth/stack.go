@@ -8,11 +8,15 @@ package synth
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 )
 
@@ -54,6 +58,16 @@ func StandIn(key string) string {
 // Pulumi.<stack>.yaml from dir. Stack values override project defaults,
 // as in the Pulumi CLI.
 func LoadStack(dir, stack string) (*Stack, error) {
+	// Pulumi's own loaders validate both files first, exactly as the CLI
+	// will: a project file the CLI would refuse fails here too.
+	proj, err := workspace.LoadProject(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: colors.Never})
+	if _, err := workspace.LoadProjectStack(sink, proj, filepath.Join(dir, "Pulumi."+stack+".yaml")); err != nil {
+		return nil, fmt.Errorf("stack %q: %w", stack, err)
+	}
 	var project projectFile
 	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
 		return nil, err
