@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -204,6 +205,9 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	c.Provider = provider
 
 	if err := c.defaultStorageClass(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.autoscaler(ctx, args, nodeGroups); err != nil {
 		return nil, err
 	}
 
@@ -460,6 +464,82 @@ func (c *Cluster) defaultStorageClass(ctx *pulumi.Context) error {
 	}, pulumi.Parent(c), pulumi.Provider(c.Provider))
 	if err != nil {
 		return fmt.Errorf("creating gp3 StorageClass: %w", err)
+	}
+	return nil
+}
+
+// autoscalerSA is the Cluster Autoscaler's service account in kube-system.
+const autoscalerSA = "cluster-autoscaler"
+
+// autoscaler installs the Cluster Autoscaler: node groups grow when pods
+// cannot be scheduled (an HPA scaling out, with one replica per node) and
+// shrink when nodes sit idle, always within the configured bounds. Its IRSA
+// role may resize only the Auto Scaling groups EKS tagged as this cluster's.
+func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups []pulumi.Resource) error {
+	n := args.Namer
+	cfg := args.Config
+	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+		Statements: iam.GetPolicyDocumentStatementArray{
+			// Describe calls have no resource-level permissions.
+			iam.GetPolicyDocumentStatementArgs{
+				Actions: pulumi.ToStringArray([]string{
+					"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+					"autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
+					"ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
+					"ec2:GetInstanceTypesFromInstanceRequirements", "eks:DescribeNodegroup",
+				}),
+				Resources: pulumi.StringArray{pulumi.String("*")},
+			},
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}),
+				Resources: pulumi.StringArray{pulumi.String("*")},
+				Conditions: iam.GetPolicyDocumentStatementConditionArray{
+					iam.GetPolicyDocumentStatementConditionArgs{
+						Test: pulumi.String("StringEquals"), Variable: pulumi.String("aws:ResourceTag/k8s.io/cluster-autoscaler/" + cfg.Name),
+						Values: pulumi.StringArray{pulumi.String("owned")},
+					},
+				},
+			},
+		},
+	}, pulumi.Parent(c))
+	role, err := c.IRSARole(ctx, n.Name("cluster-autoscaler"), kit.IRSAArgs{
+		Namespace: "kube-system", ServiceAccount: autoscalerSA, Policy: policy.Json(),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return err
+	}
+	_, err = helmv3.NewRelease(ctx, "cluster-autoscaler", &helmv3.ReleaseArgs{
+		Name:           pulumi.String("cluster-autoscaler"),
+		Chart:          pulumi.String("cluster-autoscaler"),
+		Version:        pulumi.String(cfg.Autoscaler.Chart),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String("https://kubernetes.github.io/autoscaler")},
+		Namespace:      pulumi.String("kube-system"),
+		Atomic:         pulumi.Bool(true),
+		CleanupOnFail:  pulumi.Bool(true),
+		Values: pulumi.Map{
+			"cloudProvider": pulumi.String("aws"),
+			"awsRegion":     pulumi.String(args.Account.Region),
+			"autoDiscovery": pulumi.Map{"clusterName": pulumi.String(cfg.Name)},
+			"image":         pulumi.Map{"tag": pulumi.String(cfg.Autoscaler.ImageTag)},
+			"rbac": pulumi.Map{"serviceAccount": pulumi.Map{
+				"create": pulumi.Bool(true), "name": pulumi.String(autoscalerSA),
+				"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Role.Arn},
+			}},
+			"extraArgs": pulumi.Map{
+				// Spread scale-ups over the zones' groups alike.
+				"balance-similar-node-groups": pulumi.Bool(true),
+				"expander":                    pulumi.String("least-waste"),
+				"skip-nodes-with-system-pods": pulumi.Bool(false),
+			},
+			// It belongs with the other cluster add-ons on the system nodes.
+			"tolerations": pulumi.MapArray{pulumi.Map{"key": pulumi.String("CriticalAddonsOnly"), "operator": pulumi.String("Exists")}},
+		},
+	}, pulumi.Parent(c), pulumi.Provider(c.Provider),
+		// It discovers the node groups' Auto Scaling groups by tag and
+		// needs its role's policy in place; neither passes a value.
+		pulumi.DependsOn(append(append([]pulumi.Resource{}, nodeGroups...), role.Attachments...)))
+	if err != nil {
+		return fmt.Errorf("installing the cluster autoscaler: %w", err)
 	}
 	return nil
 }

@@ -404,6 +404,7 @@ func TestEdge(t *testing.T) {
 		want := map[string]string{
 			"aws-load-balancer-controller": cfg.App.Charts.LoadBalancerController, "cert-manager": cfg.App.Charts.CertManager,
 			"nginx-gateway-fabric": cfg.App.Charts.GatewayFabric, "external-dns": cfg.App.Charts.ExternalDNS,
+			"cluster-autoscaler": cfg.Cluster.Autoscaler.Chart,
 		}
 		if !maps.Equal(charts, want) {
 			t.Errorf("charts: want %v, got %v", want, charts)

@@ -260,6 +260,17 @@ func TestAddons(t *testing.T) {
 				}
 			}
 		}
+		ca := one(t, res, "kubernetes:helm.sh/v3:Release", "cluster-autoscaler").Plain()
+		if path(ca, "values", "autoDiscovery", "clusterName") != cfg.Cluster.Name || path(ca, "values", "image", "tag") != cfg.Cluster.Autoscaler.ImageTag || ca["version"] != cfg.Cluster.Autoscaler.Chart {
+			t.Errorf("cluster autoscaler: want auto-discovery of %s at %s, got %v", cfg.Cluster.Name, cfg.Cluster.Autoscaler.ImageTag, ca["values"])
+		}
+		caPolicy := parsePolicy(t, one(t, res, "aws:iam/rolePolicy:RolePolicy", n.Name("cluster-autoscaler")).Plain()["policy"])
+		for _, s := range caPolicy.Statement {
+			if slices.Contains(list(s.Action), "autoscaling:SetDesiredCapacity") &&
+				!slices.Equal(list(s.Condition["StringEquals"]["aws:ResourceTag/k8s.io/cluster-autoscaler/"+cfg.Cluster.Name]), []string{"owned"}) {
+				t.Errorf("the autoscaler may resize Auto Scaling groups of other clusters: %v", s.Condition)
+			}
+		}
 		sc := one(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", "gp3").Plain()
 		if path(sc, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class") != "true" || path(sc, "parameters", "encrypted") != "true" || path(sc, "parameters", "type") != "gp3" {
 			t.Errorf("gp3 StorageClass: want default, encrypted gp3, got %v", sc)

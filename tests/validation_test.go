@@ -83,6 +83,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"taint effect", []change{{"cluster", "nodeGroups.system.taints", []map[string]string{{"key": "a", "value": "b", "effect": "Never"}}}}, "scrolluniversity:cluster.nodeGroups.system.taints[0].effect", "Never"},
 		{"Kubernetes version out of the window", []change{{"cluster", "kubernetesVersion", "1.20"}}, "scrolluniversity:cluster.kubernetesVersion", "1.20"},
 		{"public endpoint open to the internet", []change{{"cluster", "publicAccessCidrs", []string{"0.0.0.0/0"}}}, "scrolluniversity:cluster.publicAccessCidrs[0]", "0.0.0.0/0"},
+		{"autoscaler of another Kubernetes minor", []change{{"cluster", "autoscaler.imageTag", "v1.31.4"}}, "scrolluniversity:cluster.autoscaler.imageTag", "v1.31.4"},
 		{"AMI family", []change{{"cluster", "amiType", "AL2_x86_64"}}, "scrolluniversity:cluster.amiType", "AL2_x86_64"},
 		{"admin role that is not a role ARN", []change{{"cluster", "adminRoleArns", []string{"platform-admins"}}}, "scrolluniversity:cluster.adminRoleArns[0]", "platform-admins"},
 		{"RDS class without db.", []change{{"database", "instanceClass", "r6g.large"}}, "scrolluniversity:database.instanceClass", "r6g.large"},

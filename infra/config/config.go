@@ -127,10 +127,22 @@ type ClusterConfig struct {
 	// NodeGroups are the managed node groups, keyed by a stable name
 	// ("system", "workload", "spot"). Required.
 	NodeGroups map[string]NodeGroupConfig `json:"nodeGroups"`
+	// Autoscaler is the Cluster Autoscaler, which grows and shrinks the
+	// node groups within their bounds as pods need room.
+	Autoscaler AutoscalerConfig `json:"autoscaler"`
 	// AddonVersions pins EKS add-on versions by add-on name. An add-on not
 	// listed gets the default version AWS publishes for KubernetesVersion,
 	// looked up at preview time. Default empty.
 	AddonVersions map[string]string `json:"addonVersions"`
+}
+
+// AutoscalerConfig pins the Cluster Autoscaler.
+type AutoscalerConfig struct {
+	// Chart is the cluster-autoscaler Helm chart version. Default "9.52.1".
+	Chart string `json:"chart"`
+	// ImageTag is the autoscaler release; its minor version must be the
+	// control plane's. Default "v1.34.0".
+	ImageTag string `json:"imageTag"`
 }
 
 // NodeGroupConfig is one managed node group.

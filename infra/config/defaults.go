@@ -44,6 +44,7 @@ func Defaults(project, stack string) *Config {
 			ServiceCidr:       "172.20.0.0/16",
 			AmiType:           "AL2023_x86_64_STANDARD",
 			LogRetentionDays:  90,
+			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.34.0"},
 			AddonVersions:     map[string]string{},
 		},
 		Database: DatabaseConfig{

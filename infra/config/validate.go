@@ -57,6 +57,7 @@ var (
 	nginxSizeRE     = regexp.MustCompile(`^\d+[kKmMgG]?$`)
 	zoneIDRE        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	semverRE        = regexp.MustCompile(`^v?\d+\.\d+\.\d+$`)
+	autoscalerTagRE = regexp.MustCompile(`^v1\.(\d+)\.\d+$`)
 )
 
 // maxClusterNameLen keeps "<cluster>-redis" within ElastiCache's 40
@@ -167,6 +168,12 @@ func (c *Config) validateCluster(p *problems) {
 		if !roleArnRE.MatchString(arn) {
 			p.add(fmt.Sprintf("cluster.adminRoleArns[%d]", i), arn, "want an IAM role ARN, arn:aws:iam::<account>:role/<name>")
 		}
+	}
+	if !semverRE.MatchString(k.Autoscaler.Chart) {
+		p.add("cluster.autoscaler.chart", k.Autoscaler.Chart, "want a pinned chart version such as 9.52.1")
+	}
+	if m := autoscalerTagRE.FindStringSubmatch(k.Autoscaler.ImageTag); m == nil || "1."+m[1] != k.KubernetesVersion {
+		p.add("cluster.autoscaler.imageTag", k.Autoscaler.ImageTag, "want the autoscaler release of the control plane's minor version, v%s.N", k.KubernetesVersion)
 	}
 	if !slices.Contains(AllowedAmiTypes, k.AmiType) {
 		p.add("cluster.amiType", k.AmiType, "want one of %v", AllowedAmiTypes)
