@@ -48,6 +48,9 @@ type ClusterArgs struct {
 	PrivateSubnetIds pulumi.StringArrayInput
 	// LogsKeyArn encrypts the control-plane log group.
 	LogsKeyArn pulumi.StringInput
+	// Protect guards the Secrets encryption key: losing it makes every
+	// Kubernetes Secret unreadable.
+	Protect bool
 }
 
 // Cluster is an EKS cluster with its node groups, add-ons, OIDC provider and
@@ -93,7 +96,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	secretsKey, err := kit.NewKey(ctx, n.Name("eks-secrets"), a, kit.KeyArgs{Description: "Envelope encryption of Kubernetes Secrets in " + cfg.Name}, parent)
+	secretsKey, err := kit.NewKey(ctx, n.Name("eks-secrets"), a, kit.KeyArgs{Description: "Envelope encryption of Kubernetes Secrets in " + cfg.Name}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}

@@ -92,6 +92,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Account:          account,
 		PrivateSubnetIds: network.PrivateSubnetIds,
 		LogsKeyArn:       logsKey.Arn,
+		Protect:          cfg.Guards.Protect,
 	}, withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("building the cluster: %w", err)

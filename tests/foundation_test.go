@@ -122,6 +122,9 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 		if secretsKey.Plain()["enableKeyRotation"] != true {
 			t.Errorf("secrets key rotation is off")
 		}
+		if secretsKey.Protect != cfg.Guards.Protect {
+			t.Errorf("secrets key protect: want %v, got %v", cfg.Guards.Protect, secretsKey.Protect)
+		}
 		if got := strs(in["enabledClusterLogTypes"]); !slices.Equal(got, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}) {
 			t.Errorf("control-plane logs: got %v", got)
 		}
