@@ -48,6 +48,18 @@ func cidrPeers(cidrs []string) networkingv1.NetworkPolicyPeerArray {
 	return out
 }
 
+// allowIngress admits one namespace to one port of a component's pods.
+func allowIngress(name, component, fromNamespace string, port int) NetworkPolicySpec {
+	return NetworkPolicySpec{name, &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: pods(SelectorLabels(component)),
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{peerNamespace(fromNamespace)},
+			Ports: networkingv1.NetworkPolicyPortArray{tcp(port)},
+		}},
+	}}
+}
+
 // NetworkPolicies deny everything in the namespace, then admit exactly:
 // the gateway to frontend and backend, Prometheus to the backend's metrics,
 // every pod to cluster DNS, database clients (backend, migrations) to
@@ -73,27 +85,9 @@ func NetworkPolicies(databaseCidrs, cacheCidrs []string) []NetworkPolicySpec {
 				},
 			}},
 		}},
-		{"frontend-from-gateway", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: pods(SelectorLabels("frontend")),
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(GatewayNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(FrontendPort)},
-			}},
-		}},
-		{"backend-from-gateway", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: pods(SelectorLabels("backend")),
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(GatewayNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(BackendPort)},
-			}},
-		}},
-		{"backend-metrics-from-prometheus", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: pods(SelectorLabels("backend")),
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{peerNamespace(MonitoringNamespace)}, Ports: networkingv1.NetworkPolicyPortArray{tcp(MetricsPort)},
-			}},
-		}},
+		allowIngress("frontend-from-gateway", "frontend", GatewayNamespace, FrontendPort),
+		allowIngress("backend-from-gateway", "backend", GatewayNamespace, BackendPort),
+		allowIngress("backend-metrics-from-prometheus", "backend", MonitoringNamespace, MetricsPort),
 		{"db-clients-to-data", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: pods(dbClients),
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
