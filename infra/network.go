@@ -38,6 +38,9 @@ type Network struct {
 	VpcId pulumi.StringOutput
 	// VpcCidr is the VPC's IPv4 block.
 	VpcCidr string
+	// Plan is every zone's subnet CIDRs, known before anything is created
+	// (network policies name the database and cache subnets by CIDR).
+	Plan []config.ZoneSubnets
 	// PublicSubnetIds hold load balancers and NAT gateways, one per zone.
 	PublicSubnetIds pulumi.StringArrayOutput
 	// PrivateSubnetIds hold nodes and pods, one per zone, egress through NAT.
@@ -54,7 +57,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	if err != nil {
 		return nil, fmt.Errorf("planning subnets: %w", err)
 	}
-	net := &Network{VpcCidr: args.Config.VpcCidr}
+	net := &Network{VpcCidr: args.Config.VpcCidr, Plan: plan}
 	if err := ctx.RegisterComponentResource("scrolluniversity:infra:Network", name, net, opts...); err != nil {
 		return nil, err
 	}

@@ -120,12 +120,8 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the data tier: %w", err)
 	}
 
-	plan, err := config.PlanSubnets(cfg.Network.VpcCidr, cfg.Network.AvailabilityZones)
-	if err != nil {
-		return nil, err
-	}
 	var databaseCidrs, cacheCidrs []string
-	for _, z := range plan {
+	for _, z := range network.Plan {
 		databaseCidrs = append(databaseCidrs, z.Isolated.String())
 		cacheCidrs = append(cacheCidrs, z.Private.String())
 	}
