@@ -12,7 +12,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -511,14 +510,12 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 	if err != nil {
 		return err
 	}
-	_, err = helmv3.NewRelease(ctx, "cluster-autoscaler", &helmv3.ReleaseArgs{
-		Name:           pulumi.String("cluster-autoscaler"),
-		Chart:          pulumi.String("cluster-autoscaler"),
-		Version:        pulumi.String(cfg.Autoscaler.Chart),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String("https://kubernetes.github.io/autoscaler")},
-		Namespace:      pulumi.String("kube-system"),
-		Atomic:         pulumi.Bool(true),
-		CleanupOnFail:  pulumi.Bool(true),
+	_, err = kit.NewRelease(ctx, kit.Chart{
+		Name:      "cluster-autoscaler",
+		Chart:     "cluster-autoscaler",
+		Version:   cfg.Autoscaler.Chart,
+		Repo:      "https://kubernetes.github.io/autoscaler",
+		Namespace: "kube-system",
 		Values: pulumi.Map{
 			"cloudProvider": pulumi.String("aws"),
 			"awsRegion":     pulumi.String(args.Account.Region),
@@ -541,10 +538,7 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 		// It discovers the node groups' Auto Scaling groups by tag and
 		// needs its role's policy in place; neither passes a value.
 		pulumi.DependsOn(append(append([]pulumi.Resource{}, nodeGroups...), role.Attachments...)))
-	if err != nil {
-		return fmt.Errorf("installing the cluster autoscaler: %w", err)
-	}
-	return nil
+	return err
 }
 
 // kubeconfig is the subset of the kubeconfig format the provider reads,

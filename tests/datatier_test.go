@@ -66,7 +66,7 @@ func TestPostgres(t *testing.T) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		primary := one(t, res, typeDBInstance, n.Name("postgres"))
 		in := primary.Plain()
-		checks := map[string]struct{ got, want any }{
+		expectAll(t, "primary", expectations{
 			"engine":                     {in["engine"], "postgres"},
 			"engineVersion major":        {strings.Split(in["engineVersion"].(string), ".")[0], "15"},
 			"instanceClass":              {in["instanceClass"], want.instanceClass},
@@ -85,12 +85,7 @@ func TestPostgres(t *testing.T) {
 			"performanceInsightsEnabled": {in["performanceInsightsEnabled"], want.performanceInsig},
 			"logs exported":              {strings.Join(strs(in["enabledCloudwatchLogsExports"]), ","), "postgresql,upgrade"},
 			"password is secret":         {primary.IsSecretInput("password"), true},
-		}
-		for what, c := range checks {
-			if c.got != c.want {
-				t.Errorf("primary %s: want %v, got %v", what, c.want, c.got)
-			}
-		}
+		})
 		if in["maxAllocatedStorage"].(int64) <= in["allocatedStorage"].(int64) {
 			t.Errorf("storage autoscaling off: max %v <= allocated %v", in["maxAllocatedStorage"], in["allocatedStorage"])
 		}
@@ -141,7 +136,7 @@ func TestRedis(t *testing.T) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		group := one(t, res, typeRedis, n.Name("redis"))
 		in := group.Plain()
-		checks := map[string]struct{ got, want any }{
+		expectAll(t, "Redis", expectations{
 			"engineVersion":            {in["engineVersion"], "7.1"},
 			"numCacheClusters":         {in["numCacheClusters"], want.redisNodes},
 			"automaticFailoverEnabled": {in["automaticFailoverEnabled"], want.redisFailover},
@@ -154,12 +149,7 @@ func TestRedis(t *testing.T) {
 			"snapshotWindow":           {in["snapshotWindow"], "04:00-05:00"},
 			"snapshotRetentionLimit":   {in["snapshotRetentionLimit"], int64(cfg.Cache.SnapshotRetentionDays)},
 			"protect":                  {group.Protect, want.guarded},
-		}
-		for what, c := range checks {
-			if c.got != c.want {
-				t.Errorf("Redis %s: want %v, got %v", what, c.want, c.got)
-			}
-		}
+		})
 		sn := one(t, res, typeRedisSubnets, n.Name("redis")).Plain()
 		if got, wantIDs := strs(sn["subnetIds"]), subnetIDs(t, res, n, "private", cfg.Network.AvailabilityZones); !slices.Equal(got, wantIDs) {
 			t.Errorf("cache subnets: want the private subnets %v, got %v", wantIDs, got)

@@ -152,3 +152,16 @@ func list(v any) []string {
 	}
 	return nil
 }
+
+// expectations name values that must be equal: what -> {got, want}.
+type expectations map[string]struct{ got, want any }
+
+// expectAll reports every expectation of a subject that does not hold.
+func expectAll(t *testing.T, subject string, e expectations) {
+	t.Helper()
+	for what, c := range e {
+		if c.got != c.want {
+			t.Errorf("%s %s: want %v, got %v", subject, what, c.want, c.got)
+		}
+	}
+}

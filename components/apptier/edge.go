@@ -95,26 +95,12 @@ func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace strin
 	}, opts...)
 }
 
+// release installs one of the edge's charts; each creates its namespace.
 func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
-	args := &helmv3.ReleaseArgs{
-		Name:            pulumi.String(name),
-		Chart:           pulumi.String(chart),
-		Version:         pulumi.String(version),
-		Namespace:       pulumi.String(namespace),
-		CreateNamespace: pulumi.Bool(true),
-		// A failed upgrade rolls back instead of leaving a half-applied chart.
-		Atomic:        pulumi.Bool(true),
-		CleanupOnFail: pulumi.Bool(true),
-		Values:        values,
-	}
-	if repo != "" {
-		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(repo)}
-	}
-	r, err := helmv3.NewRelease(ctx, name, args, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("installing chart %s %s: %w", chart, version, err)
-	}
-	return r, nil
+	return kit.NewRelease(ctx, kit.Chart{
+		Name: name, Chart: chart, Repo: repo, Version: version,
+		Namespace: namespace, CreateNamespace: true, Values: values,
+	}, opts...)
 }
 
 func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
