@@ -43,12 +43,19 @@ type ClusterArgs struct {
 	Namer kit.Namer
 	// Account is where the cluster lives.
 	Account kit.Account
-	// PrivateSubnetIds hold the control-plane ENIs and the nodes.
-	PrivateSubnetIds pulumi.StringArrayInput
+	// PrivateSubnetIds hold the control-plane ENIs and the nodes, one per
+	// zone in the order of Zones.
+	PrivateSubnetIds pulumi.StringArrayOutput
+	// Zones are the availability zones, for zonal node groups.
+	Zones []string
+	// Tags are the stack's AWS tags. The provider's defaultTags do not reach
+	// the instances and volumes an Auto Scaling group launches, so the
+	// launch templates carry them.
+	Tags map[string]string
 	// LogsKeyArn encrypts the control-plane log group.
 	LogsKeyArn pulumi.StringInput
-	// Protect guards the Secrets encryption key: losing it makes every
-	// Kubernetes Secret unreadable.
+	// Protect guards the cluster and its Secrets encryption key (losing the
+	// key makes every Kubernetes Secret unreadable) with Pulumi's protect.
 	Protect bool
 }
 
@@ -142,10 +149,15 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		AccessConfig: &eks.ClusterAccessConfigArgs{
 			// Access entries only: no aws-auth ConfigMap to drift.
 			AuthenticationMode: pulumi.String("API"),
-			// The identity running `pulumi up` must reach the API to create
-			// the Kubernetes resources of this very program.
-			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
+			// No implicit admin for whoever created the cluster: the
+			// deployer gets an explicit access entry below like every admin
+			// (with the implicit one on, that entry would fail with
+			// ResourceInUseException).
+			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(false),
 		},
+		// Standard support only: a version past it is upgraded by EKS rather
+		// than billed for extended support without anyone deciding so.
+		UpgradePolicy: &eks.ClusterUpgradePolicyArgs{SupportType: pulumi.String("STANDARD")},
 		EncryptionConfig: &eks.ClusterEncryptionConfigArgs{
 			Provider:  &eks.ClusterEncryptionConfigProviderArgs{KeyArn: secretsKey.Arn},
 			Resources: pulumi.StringArray{pulumi.String("secrets")},
@@ -153,7 +165,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		EnabledClusterLogTypes: pulumi.ToStringArray(ControlPlaneLogTypes),
 		// The managed add-ons below replace the self-managed defaults.
 		BootstrapSelfManagedAddons: pulumi.Bool(false),
-	}, parent,
+	}, parent, pulumi.Protect(args.Protect),
 		// The role needs its KMS grant, and the log group must exist before
 		// EKS writes its first line; neither passes a value to the cluster.
 		pulumi.DependsOn(append([]pulumi.Resource{rolePolicy, logGroup}, role.Attachments...)))
@@ -166,8 +178,14 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	issuerURL := cluster.Identities.Index(pulumi.Int(0)).Oidcs().Index(pulumi.Int(0)).Issuer().Elem()
 	c.OidcIssuer = issuerURL.ApplyT(func(u string) string { return strings.TrimPrefix(u, "https://") }).(pulumi.StringOutput)
 
+	// The deployer's entry must exist before the provider below talks to
+	// the cluster; the admins' need not.
+	deployer, err := clusterAdmin(ctx, c, n, a, cluster.Name, cfg.DeployerRoleArn)
+	if err != nil {
+		return nil, err
+	}
 	for _, arn := range cfg.AdminRoleArns {
-		if err := clusterAdmin(ctx, c, n, a, cluster.Name, arn); err != nil {
+		if _, err := clusterAdmin(ctx, c, n, a, cluster.Name, arn); err != nil {
 			return nil, err
 		}
 	}
@@ -189,7 +207,8 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	if err := c.addonsAfterNodes(ctx, args, cluster, addons, nodeGroups); err != nil {
+	coreAddons, err := c.addonsAfterNodes(ctx, args, cluster, addons, nodeGroups)
+	if err != nil {
 		return nil, err
 	}
 
@@ -200,7 +219,13 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	provider, err := kubernetes.NewProvider(ctx, n.Name("k8s"), &kubernetes.ProviderArgs{
 		Kubeconfig:            c.Kubeconfig,
 		EnableServerSideApply: pulumi.Bool(true),
-	}, parent)
+	}, parent,
+		// Every Kubernetes object goes through this provider, so it is where
+		// "the cluster is ready" is said once: the deployer may reach the
+		// API, nodes have joined, and DNS and the EBS CSI driver run. Charts
+		// that wait for their pods (atomic releases) would otherwise start
+		// on a cluster without nodes and time out on a first deploy.
+		pulumi.DependsOn(append(append([]pulumi.Resource{deployer}, nodeGroups...), coreAddons...)))
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes provider: %w", err)
 	}
@@ -226,8 +251,9 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 }
 
 // clusterAdmin gives an IAM role cluster-admin through an access entry. It is
-// keyed by the role's name, not its position in the list.
-func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, clusterName pulumi.StringInput, roleArn string) error {
+// keyed by the role's name, not its position in the list, and returns the
+// policy association (the grant takes effect with it).
+func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, clusterName pulumi.StringInput, roleArn string) (pulumi.Resource, error) {
 	key := n.Name("admin", kit.PolicyShortName(roleArn))
 	entry, err := eks.NewAccessEntry(ctx, key, &eks.AccessEntryArgs{
 		ClusterName:  clusterName,
@@ -235,17 +261,18 @@ func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, c
 		Type:         pulumi.String("STANDARD"),
 	}, pulumi.Parent(c))
 	if err != nil {
-		return fmt.Errorf("creating access entry for %s: %w", roleArn, err)
+		return nil, fmt.Errorf("creating access entry for %s: %w", roleArn, err)
 	}
-	if _, err := eks.NewAccessPolicyAssociation(ctx, key, &eks.AccessPolicyAssociationArgs{
+	assoc, err := eks.NewAccessPolicyAssociation(ctx, key, &eks.AccessPolicyAssociationArgs{
 		ClusterName:  clusterName,
 		PrincipalArn: entry.PrincipalArn,
 		PolicyArn:    pulumi.Sprintf(clusterAdminPolicy, a.Partition),
 		AccessScope:  &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-	}, pulumi.Parent(c)); err != nil {
-		return fmt.Errorf("granting cluster-admin to %s: %w", roleArn, err)
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("granting cluster-admin to %s: %w", roleArn, err)
 	}
-	return nil
+	return assoc, nil
 }
 
 // IRSARole makes an IAM role that one service account of this cluster may
@@ -309,21 +336,24 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 
 // addonsAfterNodes installs the add-ons that run as Deployments: created
 // before any node exists they stay DEGRADED and time out the update.
-func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, installed *installedAddons, nodes []pulumi.Resource) error {
+func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, installed *installedAddons, nodes []pulumi.Resource) ([]pulumi.Resource, error) {
 	ebsRole, err := c.IRSARole(ctx, args.Namer.Name("ebs-csi"), kit.IRSAArgs{
 		Namespace: "kube-system", ServiceAccount: "ebs-csi-controller-sa",
 		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", args.Account.Partition)},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Role.Arn}
+	var out []pulumi.Resource
 	for _, name := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
-		if _, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], nil, pulumi.DependsOn(nodes)); err != nil {
-			return err
+		addon, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], nil, pulumi.DependsOn(nodes))
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, addon)
 	}
-	return nil
+	return out, nil
 }
 
 func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, name, version string, role, configuration pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
@@ -377,12 +407,7 @@ func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks
 					},
 				},
 			},
-			// Instances and volumes launched by the node group's Auto Scaling
-			// group do not inherit the provider's default tags.
-			TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-				&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.StringMap{"Name": pulumi.String(n.Name(name))}},
-				&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.StringMap{"Name": pulumi.String(n.Name(name))}},
-			},
+			TagSpecifications: launchTemplateTags(args.Tags, n.Name(name)),
 		}, pulumi.Parent(c))
 		if err != nil {
 			return nil, fmt.Errorf("creating launch template for node group %s: %w", name, err)
@@ -391,37 +416,62 @@ func (c *Cluster) nodeGroups(ctx *pulumi.Context, args ClusterArgs, cluster *eks
 		for _, t := range ng.Taints {
 			taints = append(taints, &eks.NodeGroupTaintArgs{Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(EKSTaintEffect(t.Effect))})
 		}
-		group, err := eks.NewNodeGroup(ctx, n.Name(name), &eks.NodeGroupArgs{
-			ClusterName: cluster.Name,
-			// A prefix, not a name: changing instance types or capacity
-			// replaces the group, and the new one must come up (under a
-			// new name) before the old one drains.
-			NodeGroupNamePrefix: pulumi.String(n.Name(name) + "-"),
-			NodeRoleArn:         role.Role.Arn,
-			SubnetIds:           args.PrivateSubnetIds,
-			Version:             cluster.Version,
-			AmiType:             pulumi.String(args.Config.AmiType),
-			CapacityType:        pulumi.String(ng.CapacityType),
-			InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
-			ScalingConfig: &eks.NodeGroupScalingConfigArgs{
-				MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
-			},
-			UpdateConfig:   &eks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(nodeMaxUnavailablePercent)},
-			Labels:         pulumi.ToStringMap(ng.Labels),
-			Taints:         taints,
-			LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
-		}, pulumi.Parent(c),
-			// The autoscaler owns the current size; config owns the bounds.
-			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
-			// Nodes need pod networking (vpc-cni and its IRSA role) and the
-			// node role's policies the moment they boot.
-			pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), role.Attachments...)))
-		if err != nil {
-			return nil, fmt.Errorf("creating node group %s: %w", name, err)
+		prefixes := config.NodeGroupPrefixes(name, ng.Zonal, args.Zones)
+		for i, prefix := range prefixes {
+			logical, subnets := n.Name(name), pulumi.StringArrayInput(args.PrivateSubnetIds)
+			if ng.Zonal {
+				// Keyed by the zone, not its position: adding a zone
+				// never replaces another zone's group.
+				logical = n.Name(name, args.Zones[i])
+				subnets = pulumi.StringArray{args.PrivateSubnetIds.Index(pulumi.Int(i))}
+			}
+			group, err := eks.NewNodeGroup(ctx, logical, &eks.NodeGroupArgs{
+				ClusterName: cluster.Name,
+				// A prefix, not a name: changing instance types or capacity
+				// replaces the group, and the new one must come up (under a
+				// new name) before the old one drains.
+				NodeGroupNamePrefix: pulumi.String(prefix),
+				NodeRoleArn:         role.Role.Arn,
+				SubnetIds:           subnets,
+				Version:             cluster.Version,
+				AmiType:             pulumi.String(args.Config.AmiType),
+				CapacityType:        pulumi.String(ng.CapacityType),
+				InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
+				ScalingConfig: &eks.NodeGroupScalingConfigArgs{
+					MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
+				},
+				UpdateConfig:   &eks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(nodeMaxUnavailablePercent)},
+				Labels:         pulumi.ToStringMap(ng.Labels),
+				Taints:         taints,
+				LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
+			}, pulumi.Parent(c),
+				// The autoscaler owns the current size; config owns the bounds.
+				pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
+				// Nodes need pod networking (vpc-cni and its IRSA role) and the
+				// node role's policies the moment they boot.
+				pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), role.Attachments...)))
+			if err != nil {
+				return nil, fmt.Errorf("creating node group %s: %w", logical, err)
+			}
+			groups = append(groups, group)
 		}
-		groups = append(groups, group)
 	}
 	return groups, nil
+}
+
+// launchTemplateTags tag what a node group's Auto Scaling group launches
+// (instances, their volumes and network interfaces) with the stack's tags:
+// the provider's defaultTags reach only resources Pulumi creates itself.
+func launchTemplateTags(tags map[string]string, name string) ec2.LaunchTemplateTagSpecificationArray {
+	all := pulumi.StringMap{"Name": pulumi.String(name)}
+	for k, v := range tags {
+		all[k] = pulumi.String(v)
+	}
+	var out ec2.LaunchTemplateTagSpecificationArray
+	for _, kind := range []string{"instance", "volume", "network-interface"} {
+		out = append(out, &ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(kind), Tags: all})
+	}
+	return out
 }
 
 // NodeVolumeDevice is the device of the volume that holds images and pods:

@@ -68,8 +68,8 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 	withAWS := pulumi.Provider(awsProvider)
 
 	logsKey, err := kit.NewKey(ctx, n.Name("logs"), account, kit.KeyArgs{
-		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane)",
-		ServicePrincipals: []kit.ServiceKeyUse{kit.LogsKeyUse(account)},
+		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane, RDS)",
+		ServicePrincipals: []kit.ServiceKeyUse{kit.LogsKeyUse(account, LogGroupPatterns(cfg.Cluster.Name))},
 	}, withAWS)
 	if err != nil {
 		return nil, err
@@ -91,6 +91,8 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Namer:            n,
 		Account:          account,
 		PrivateSubnetIds: network.PrivateSubnetIds,
+		Zones:            cfg.Network.AvailabilityZones,
+		Tags:             cfg.AWSTags(),
 		LogsKeyArn:       logsKey.Arn,
 		Protect:          cfg.Guards.Protect,
 	}, withAWS)
@@ -126,7 +128,11 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		cacheCidrs = append(cacheCidrs, z.Private.String())
 	}
 	app, err := apptier.New(ctx, "app", apptier.Args{
-		Config: cfg,
+		App:         cfg.App,
+		Project:     cfg.Project,
+		ClusterName: cfg.Cluster.Name,
+		Database:    apptier.DatabaseSettings{Name: cfg.Database.Name, Pool: cfg.Database.Pool},
+		Secrets:     cfg.Secrets,
 		Data: apptier.Data{
 			DatabaseURL:    data.DatabaseURL,
 			RedisURL:       data.RedisURL,
@@ -135,20 +141,33 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 			UploadsBucket:  data.UploadsBucketName,
 			BackendRoleArn: data.BackendRoleArn,
 		},
-		Namer:              n,
-		Account:            account,
-		OIDC:               cluster.OIDC(),
-		VpcId:              network.VpcId,
-		DatabaseCidrs:      databaseCidrs,
-		CacheCidrs:         cacheCidrs,
-		KubernetesProvider: cluster.Provider,
-		AWSProvider:        awsProvider,
+		Namer:                  n,
+		Account:                account,
+		OIDC:                   cluster.OIDC(),
+		VpcId:                  network.VpcId,
+		VpcCidr:                network.VpcCidr,
+		ClusterSecurityGroupId: cluster.SecurityGroupId,
+		DatabaseCidrs:          databaseCidrs,
+		CacheCidrs:             cacheCidrs,
+		KubernetesProvider:     cluster.Provider,
+		AWSProvider:            awsProvider,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the app tier: %w", err)
 	}
 
 	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app}, nil
+}
+
+// LogGroupPatterns are the names of every log group the stack creates (VPC
+// flow logs, EKS control plane, RDS exports): the logs key may encrypt
+// these and no other group of the account.
+func LogGroupPatterns(clusterName string) []string {
+	return []string{
+		"/aws/vpc/" + clusterName + "/*",
+		"/aws/eks/" + clusterName + "/*",
+		"/aws/rds/instance/" + clusterName + "-*",
+	}
 }
 
 // Outputs are the stack outputs; secrets stay secret.

@@ -305,7 +305,7 @@ func TestServiceAccountsAndRBAC(t *testing.T) {
 func TestQuotaHoldsTheHPAMaximums(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		hard := path(one(t, res, "kubernetes:core/v1:ResourceQuota", cfg.App.Namespace).Plain(), "spec", "hard").(map[string]any)
-		reqCPU, reqMem, limCPU, limMem, pods := cfg.QuotaNeed()
+		reqCPU, reqMem, limCPU, limMem, pods := cfg.App.QuotaNeed()
 		for key, need := range map[string]resource.Quantity{"requests.cpu": reqCPU, "requests.memory": reqMem, "limits.cpu": limCPU, "limits.memory": limMem} {
 			have := resource.MustParse(hard[key].(string))
 			if have.Cmp(need) < 0 {

@@ -52,9 +52,19 @@ type Data struct {
 
 // Args configure the app tier.
 type Args struct {
-	// Config is the whole stack config: the app section, and the database
-	// pool and region the settings carry.
-	Config *config.Config
+	// App is the app section of the stack config (`app`).
+	App config.AppConfig
+	// Project names the stack config namespace in error messages.
+	Project string
+	// ClusterName is the EKS cluster's name: the load balancer controller
+	// manages its load balancers, external-dns owns records under it.
+	ClusterName string
+	// Database is what the backend's settings say of the database: its
+	// name and per-pod pool (config section `database`).
+	Database DatabaseSettings
+	// Secrets are the external credentials from secret stack config, by
+	// the environment variable the backend reads; they go to the Secret.
+	Secrets map[string]string
 	// Data are the data tier's endpoints, credentials and IRSA role.
 	Data Data
 	// Namer names AWS resources (the edge's IRSA roles).
@@ -65,6 +75,14 @@ type Args struct {
 	OIDC kit.OIDC
 	// VpcId is the VPC the load balancer controller works in.
 	VpcId pulumi.StringInput
+	// VpcCidr is the VPC's block: the EKS control plane's ENIs (the API
+	// server, and the source of webhook calls) and the NLB's health checks
+	// come from it.
+	VpcCidr string
+	// ClusterSecurityGroupId is the group every pod ENI carries: the load
+	// balancer controller adds the NLB's ingress rule to it.
+	ClusterSecurityGroupId pulumi.StringInput
+
 	// DatabaseCidrs and CacheCidrs are the subnets PostgreSQL and Redis
 	// live in: the backend's only non-HTTPS egress.
 	DatabaseCidrs, CacheCidrs []string
@@ -84,14 +102,21 @@ type AppTier struct {
 	URL pulumi.StringOutput
 }
 
+// DatabaseSettings are the database facts the backend's settings carry.
+type DatabaseSettings struct {
+	// Name is the application database's name.
+	Name string
+	// Pool is the per-pod connection pool.
+	Pool config.PoolConfig
+}
+
 // New builds the app tier.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*AppTier, error) {
-	cfg := args.Config
-	app := cfg.App
+	app := args.App
 	// Settings are checked before anything is registered.
-	settings, err := DefaultSettings(cfg).Render(app.Settings)
+	settings, err := DefaultSettings(app, args.Database, args.Account.Region).Render(app.Settings)
 	if err != nil {
-		return nil, fmt.Errorf("config %s:app.settings: %w", cfg.Project, err)
+		return nil, fmt.Errorf("config %s:app.settings: %w", args.Project, err)
 	}
 	t := &AppTier{}
 	opts = append(opts, pulumi.Providers(args.KubernetesProvider, args.AWSProvider))
@@ -101,14 +126,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(t)
 	ns := app.Namespace
 
-	namespace, err := corev1.NewNamespace(ctx, ns, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ns), Labels: pulumi.ToStringMap(NamespaceLabels())},
-	}, parent)
+	namespace, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: ns, PodSecurity: kit.Restricted, PartOf: PartOf}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating namespace: %w", err)
+		return nil, err
 	}
 	inNS := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{namespace})}
-	if err := guardRails(ctx, cfg, inNS); err != nil {
+	if err := guardRails(ctx, app, inNS); err != nil {
 		return nil, err
 	}
 
@@ -140,8 +163,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		"REDIS_URL":    args.Data.RedisURL,
 		"JWT_SECRET":   jwt.Result,
 	}
-	for _, env := range slices.Sorted(maps.Keys(cfg.Secrets)) {
-		secretData[env] = pulumi.ToSecret(pulumi.String(cfg.Secrets[env])).(pulumi.StringOutput)
+	for _, env := range slices.Sorted(maps.Keys(args.Secrets)) {
+		secretData[env] = pulumi.ToSecret(pulumi.String(args.Secrets[env])).(pulumi.StringOutput)
 	}
 	secret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
 		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: pulumi.String(ns), Labels: pulumi.ToStringMap(Labels("backend", ""))},
@@ -170,12 +193,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating the frontend service account: %w", err)
 	}
 
-	backend, frontend := Workloads(cfg)
+	backend, frontend := Workloads(app)
+	// The pods read the ConfigMap and Secret by name, so a change to
+	// either would not reach running pods: the backend's pod template
+	// carries a checksum of both, and a change rolls the pods.
+	backend.ConfigChecksum = ConfigChecksum(data, secretData)
 	// The pods read the ConfigMap and Secret by name; no value flows, but
 	// they must exist before the first pod starts.
 	env := pulumi.DependsOn([]pulumi.Resource{namespace, configMap, secret})
 
-	migration, err := batchv1.NewJob(ctx, MigrationJobName(app.Backend.ImageTag), MigrationJobArgs(backend.asMigration(), app.MigrateCommand), parent, env)
+	migration, err := batchv1.NewJob(ctx, MigrationJobName(app.Backend.ImageTag), MigrationJobArgs(backend.asMigration(), app.MigrateCommand), parent, env,
+		// Pulumi waits for the Job to complete; its wait must outlast the
+		// Job's own deadline, or the update fails while the migration runs.
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: MigrationWait, Update: MigrationWait}))
 	if err != nil {
 		return nil, fmt.Errorf("creating the migration Job: %w", err)
 	}
@@ -214,8 +244,7 @@ const (
 )
 
 // Workloads are the backend and frontend as configured.
-func Workloads(cfg *config.Config) (backend, frontend Workload) {
-	app := cfg.App
+func Workloads(app config.AppConfig) (backend, frontend Workload) {
 	backend = Workload{
 		Component: "backend", Namespace: app.Namespace,
 		Image: Image(BackendRepository, app.Backend.ImageTag), Version: app.Backend.ImageTag,
@@ -237,8 +266,11 @@ func Workloads(cfg *config.Config) (backend, frontend Workload) {
 	frontend = Workload{
 		Component: "frontend", Namespace: app.Namespace,
 		Image: Image(FrontendRepository, app.Frontend.ImageTag), Version: app.Frontend.ImageTag,
-		Port:        FrontendPort,
-		StartupPath: "/healthz", LivenessPath: "/healthz", ReadinessPath: "/healthz",
+		Port: FrontendPort,
+		// Liveness asks only whether nginx accepts connections: a failing
+		// /healthz (what readiness is for) takes the pod out of the
+		// Service but must not restart it.
+		StartupPath: "/healthz", ReadinessPath: "/healthz",
 		Resources: app.Frontend.Resources, Replicas: app.Frontend.MinReplicas,
 		ServiceAccount: frontendSA, RunAsUser: frontendUID,
 		// nginx writes its pid, temp files and proxy cache here.
@@ -254,6 +286,9 @@ func Workloads(cfg *config.Config) (backend, frontend Workload) {
 func (w Workload) asMigration() Workload {
 	w.Component = "backend-migrate"
 	w.PodAnnotations = nil
+	// A Job's pod template is immutable: the Job is per release and reads
+	// the config when it runs.
+	w.ConfigChecksum = nil
 	w.WaitFor = []HostPort{{"DATABASE_HOST", "DATABASE_PORT"}}
 	return w
 }
@@ -277,16 +312,6 @@ func workload(ctx *pulumi.Context, w Workload, bounds config.WorkloadConfig, opt
 	return nil
 }
 
-// NamespaceLabels enforce the restricted Pod Security Standard.
-func NamespaceLabels() map[string]string {
-	l := map[string]string{"app.kubernetes.io/part-of": PartOf}
-	for _, mode := range []string{"enforce", "audit", "warn"} {
-		l["pod-security.kubernetes.io/"+mode] = "restricted"
-		l["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
-	}
-	return l
-}
-
 // LimitRange defaults for a container that states no resources, and the
 // most one container may ask for.
 const (
@@ -299,9 +324,9 @@ const (
 )
 
 // guardRails are the namespace's ResourceQuota and LimitRange.
-func guardRails(ctx *pulumi.Context, cfg *config.Config, opts []pulumi.ResourceOption) error {
-	q := cfg.App.Quota
-	ns := cfg.App.Namespace
+func guardRails(ctx *pulumi.Context, app config.AppConfig, opts []pulumi.ResourceOption) error {
+	q := app.Quota
+	ns := app.Namespace
 	if _, err := corev1.NewResourceQuota(ctx, ns, &corev1.ResourceQuotaArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ns), Namespace: pulumi.String(ns)},
 		Spec: &corev1.ResourceQuotaSpecArgs{Hard: pulumi.StringMap{

@@ -9,9 +9,11 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
 
@@ -50,6 +52,9 @@ const (
 	rateLimitZone    = "10m"
 	rateLimitStatus  = 429
 	keepAliveSeconds = 75
+	// controllerReplicas runs two of each edge controller: one survives a
+	// node drain or loss (leader election picks it up).
+	controllerReplicas = 2
 	// hstsMaxAge is two years, what the HSTS preload list requires at least.
 	hstsMaxAge = 63072000
 )
@@ -95,16 +100,17 @@ func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace strin
 	}, opts...)
 }
 
-// release installs one of the edge's charts; each creates its namespace.
+// release installs one of the edge's charts into a namespace this program
+// declares (never one the chart creates).
 func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
 	return kit.NewRelease(ctx, kit.Chart{
 		Name: name, Chart: chart, Repo: repo, Version: version,
-		Namespace: namespace, CreateNamespace: true, Values: values,
+		Namespace: namespace, Values: values,
 	}, opts...)
 }
 
 func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
-	app := args.Config.App
+	app := args.App
 	parent := pulumi.Parent(t)
 
 	crds, err := yamlv2.NewConfigFile(ctx, "gateway-api-crds", &yamlv2.ConfigFileArgs{
@@ -117,17 +123,20 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	// the CRDs pass no value to them, so the order is explicit.
 	afterCRDs := pulumi.DependsOn([]pulumi.Resource{crds})
 
-	lbRole, err := args.OIDC.Role(ctx, args.Namer.Name("aws-load-balancer-controller"), kit.IRSAArgs{
+	lbRole, err := args.OIDC.Role(ctx, args.Namer.Name("lb-controller"), kit.IRSAArgs{
 		Namespace: controllersNS, ServiceAccount: lbControllerSA, Policy: loadBalancerControllerPolicy(ctx, args, parent),
 	}, parent)
 	if err != nil {
 		return err
 	}
 	lbc, err := release(ctx, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, pulumi.Map{
-		"clusterName":  pulumi.String(args.Config.Cluster.Name),
+		"clusterName":  pulumi.String(args.ClusterName),
 		"region":       pulumi.String(args.Account.Region),
 		"vpcId":        args.VpcId,
-		"replicaCount": pulumi.Int(2),
+		"replicaCount": pulumi.Int(controllerReplicas),
+		// Used verbatim as the PDB's spec (chart 1.14.0 makes one only
+		// when this is set and replicaCount > 1).
+		"podDisruptionBudget": pulumi.Map{"maxUnavailable": pulumi.Int(1)},
 		// Only Services that ask for it (the Gateway's) get an NLB.
 		"enableServiceMutatorWebhook": pulumi.Bool(false),
 		"serviceAccount": pulumi.Map{
@@ -139,27 +148,58 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		return err
 	}
 
+	// The edge's own namespaces, declared here rather than by Helm so that
+	// they carry Pod Security labels and start from default deny. Both
+	// charts' pods meet the restricted profile (NGF binds ports 80 and 443
+	// through the ip_unprivileged_port_start sysctl, not a capability).
+	namespaces := map[string]pulumi.Resource{}
+	for _, ns := range EdgeNamespaces(args.VpcCidr, app.Namespace) {
+		created, err := kit.NewNamespace(ctx, ns.Namespace, parent)
+		if err != nil {
+			return err
+		}
+		if err := kit.NewNetworkPolicies(ctx, ns.Namespace.Name, PartOf, ns.Policies, parent, pulumi.DependsOn([]pulumi.Resource{created})); err != nil {
+			return err
+		}
+		namespaces[ns.Namespace.Name] = created
+	}
+
 	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, certManagerNS, pulumi.Map{
 		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
-		"replicaCount":        pulumi.Int(2),
+		"replicaCount":        pulumi.Int(controllerReplicas),
 		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
+		// The webhook admits every cert-manager object: one replica down
+		// would block certificate changes.
+		"webhook": pulumi.Map{
+			"replicaCount":        pulumi.Int(controllerReplicas),
+			"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
+		},
 		"config": pulumi.Map{
 			"apiVersion":       pulumi.String("controller.config.cert-manager.io/v1alpha1"),
 			"kind":             pulumi.String("ControllerConfiguration"),
 			"enableGatewayAPI": pulumi.Bool(true),
 		},
-	}, parent, afterCRDs)
+	}, parent, afterCRDs, pulumi.DependsOn([]pulumi.Resource{namespaces[certManagerNS]}))
 	if err != nil {
 		return err
 	}
-	ngf, err := release(ctx, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, pulumi.Map{
-		"nginxGateway": pulumi.Map{
-			"gatewayClassName": pulumi.String(gatewayClass),
-			"replicas":         pulumi.Int(2),
-		},
-	}, parent, afterCRDs)
+	ngf, err := release(ctx, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app), parent, afterCRDs,
+		pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace]}))
 	if err != nil {
 		return err
+	}
+	// Neither the chart nor NGF makes disruption budgets: a node drain
+	// must leave NGINX pods serving and a control plane running.
+	for _, pdb := range GatewayPDBs() {
+		if _, err := policyv1.NewPodDisruptionBudget(ctx, GatewayNamespace+"-"+pdb.Name, &policyv1.PodDisruptionBudgetArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(pdb.Name), Namespace: pulumi.String(GatewayNamespace), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}},
+			Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+				MaxUnavailable: pulumi.Int(1),
+				Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(pdb.Selector)},
+			},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace]})); err != nil {
+			return fmt.Errorf("creating PodDisruptionBudget %s: %w", pdb.Name, err)
+		}
 	}
 
 	dnsRole, err := args.OIDC.Role(ctx, args.Namer.Name("external-dns"), kit.IRSAArgs{
@@ -175,7 +215,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		// Never delete records it did not create, and mark the ones it did.
 		"policy":     pulumi.String("upsert-only"),
 		"registry":   pulumi.String("txt"),
-		"txtOwnerId": pulumi.String(args.Config.Cluster.Name),
+		"txtOwnerId": pulumi.String(args.ClusterName),
 		"extraArgs":  pulumi.ToStringArray([]string{"--zone-id-filter=" + app.Route53ZoneId, "--aws-zone-type=public"}),
 		"env":        pulumi.MapArray{pulumi.Map{"name": pulumi.String("AWS_DEFAULT_REGION"), "value": pulumi.String(args.Account.Region)}},
 		"serviceAccount": pulumi.Map{
@@ -238,7 +278,7 @@ func GatewaySpec(hostnames []string, appNamespace string) obj {
 }
 
 func gatewayResource(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
-	app := args.Config.App
+	app := args.App
 	gw, err := apiextensions.NewCustomResource(ctx, "gateway-"+gatewayName, &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("gateway.networking.k8s.io/v1"),
 		Kind:       pulumi.String("Gateway"),
@@ -278,8 +318,12 @@ func backendRef(service string) []any {
 }
 
 // AppRouteSpec routes /api and the WebSocket path to the backend and
-// everything else to the frontend, on every HTTPS listener.
-func AppRouteSpec(hostnames []string, webSocketPath string, timeoutSeconds int) obj {
+// everything else to the frontend, on every HTTPS listener. It sets no
+// Gateway API `timeouts`: NGF 2.4 ignores them (the route is accepted with
+// reason UnsupportedField); the backend enforces app.requestTimeoutSeconds
+// itself (REQUEST_TIMEOUT_SECONDS) and NGINX's 60 s proxy read timeout ends
+// an upstream that goes silent.
+func AppRouteSpec(hostnames []string, webSocketPath string) obj {
 	var parents []any
 	for _, h := range hostnames {
 		parents = append(parents, obj{"name": gatewayName, "namespace": GatewayNamespace, "sectionName": listenerName(h)})
@@ -290,9 +334,9 @@ func AppRouteSpec(hostnames []string, webSocketPath string, timeoutSeconds int) 
 		"parentRefs": parents,
 		"hostnames":  hostnames,
 		"rules": []any{
-			obj{"matches": prefix("/api"), "backendRefs": backendRef("backend"), "filters": []any{hdr},
-				"timeouts": obj{"request": fmt.Sprintf("%ds", timeoutSeconds)}},
-			// Long-lived WebSocket connections: no request timeout.
+			obj{"matches": prefix("/api"), "backendRefs": backendRef("backend"), "filters": []any{hdr}},
+			// Long-lived WebSocket connections; socket.io's 25 s pings keep
+			// them inside NGINX's read timeout.
 			obj{"matches": prefix(webSocketPath), "backendRefs": backendRef("backend"), "filters": []any{hdr}},
 			obj{"matches": prefix("/"), "backendRefs": backendRef("frontend"), "filters": []any{hdr}},
 		},
@@ -300,7 +344,7 @@ func AppRouteSpec(hostnames []string, webSocketPath string, timeoutSeconds int) 
 }
 
 func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error {
-	app := args.Config.App
+	app := args.App
 	if _, err := customResource(ctx, "https-redirect", "gateway.networking.k8s.io/v1", "HTTPRoute", GatewayNamespace, obj{
 		"parentRefs": []any{obj{"name": gatewayName, "sectionName": "http"}},
 		"hostnames":  app.Hostnames,
@@ -310,30 +354,39 @@ func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error
 	}, opts...); err != nil {
 		return fmt.Errorf("creating the HTTPS redirect: %w", err)
 	}
-	route, err := customResource(ctx, "app", "gateway.networking.k8s.io/v1", "HTTPRoute", app.Namespace, AppRouteSpec(app.Hostnames, app.WebSocketPath, app.RequestTimeoutSeconds), opts...)
+	route, err := customResource(ctx, "app", "gateway.networking.k8s.io/v1", "HTTPRoute", app.Namespace, AppRouteSpec(app.Hostnames, app.WebSocketPath), opts...)
 	if err != nil {
 		return fmt.Errorf("creating the app route: %w", err)
 	}
-	if _, err := customResource(ctx, "app-rate-limit", "gateway.nginx.org/v1alpha1", "RateLimitPolicy", app.Namespace, obj{
-		"targetRefs": []any{obj{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "app"}},
-		"rateLimit": obj{"local": obj{"rules": []any{obj{
-			"key":        "$binary_remote_addr",
-			"rate":       fmt.Sprintf("%dr/s", app.RateLimit.RequestsPerSecond),
-			"burst":      app.RateLimit.Burst,
-			"noDelay":    true,
-			"zoneSize":   rateLimitZone,
-			"rejectCode": rateLimitStatus,
-		}}}},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{route}))...); err != nil {
+	if _, err := customResource(ctx, "app-rate-limit", "gateway.nginx.org/v1alpha1", "RateLimitPolicy", app.Namespace, RateLimitSpec(app.RateLimit), append(opts, pulumi.DependsOn([]pulumi.Resource{route}))...); err != nil {
 		return fmt.Errorf("creating the rate limit: %w", err)
 	}
 	return nil
 }
 
+// RateLimitSpec limits each client IP (the NLB preserves it) on the app's
+// route, answering 429 past the burst. The reject code belongs to the whole
+// policy (spec.rateLimit.rejectCode), not to a rule.
+func RateLimitSpec(rl config.RateLimitConfig) obj {
+	return obj{
+		"targetRefs": []any{obj{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "app"}},
+		"rateLimit": obj{
+			"rejectCode": rateLimitStatus,
+			"local": obj{"rules": []any{obj{
+				"key":      "$binary_remote_addr",
+				"rate":     fmt.Sprintf("%dr/s", rl.RequestsPerSecond),
+				"burst":    rl.Burst,
+				"noDelay":  true,
+				"zoneSize": rateLimitZone,
+			}}},
+		},
+	}
+}
+
 // externalDNSPolicy lets external-dns change records in the configured zone
 // and nowhere else; listing zones has no resource-level scope in Route 53.
 func externalDNSPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrInvokeOption) pulumi.StringOutput {
-	zone := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", args.Account.Partition, args.Config.App.Route53ZoneId)
+	zone := fmt.Sprintf("arn:%s:route53:::hostedzone/%s", args.Account.Partition, args.App.Route53ZoneId)
 	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
 		Statements: iam.GetPolicyDocumentStatementArray{
 			iam.GetPolicyDocumentStatementArgs{
@@ -396,6 +449,14 @@ func loadBalancerControllerPolicy(ctx *pulumi.Context, args Args, parent pulumi.
 			}),
 			stmt([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"},
 				[]string{fmt.Sprintf("arn:%s:ec2:*:*:security-group/*", p)}, clusterTagCondition("aws:ResourceTag")),
+			// The NLB's traffic reaches NGINX pods (IP targets), whose ENIs
+			// carry the cluster security group: the controller adds the
+			// load balancer's ingress rule there. Upstream's policy allows
+			// this on every group; here it is that one group only.
+			iam.GetPolicyDocumentStatementArgs{
+				Actions:   pulumi.ToStringArray([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}),
+				Resources: pulumi.StringArray{pulumi.Sprintf("arn:%s:ec2:%s:%s:security-group/%s", p, args.Account.Region, args.Account.AccountID, args.ClusterSecurityGroupId)},
+			},
 			stmt([]string{"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"}, []string{"*"}, clusterTagCondition("aws:RequestTag")),
 			stmt([]string{"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"}, []string{"*"}, nil),
 			stmt([]string{"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"}, lbResources, clusterTagCondition("aws:ResourceTag")),

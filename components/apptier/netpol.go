@@ -1,11 +1,11 @@
 package apptier
 
 import (
-	"fmt"
-
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // Namespaces the app's traffic comes from.
@@ -17,14 +17,7 @@ const (
 	// httpsPort is the only port the backend may reach outside the VPC on
 	// (OpenAI, Stripe, Sentry, S3 and STS for IRSA).
 	httpsPort = 443
-	dnsPort   = 53
 )
-
-// NetworkPolicySpec is one named policy of the app namespace.
-type NetworkPolicySpec struct {
-	Name string
-	Args *networkingv1.NetworkPolicySpecArgs
-}
 
 func peerNamespace(name string) networkingv1.NetworkPolicyPeerArgs {
 	return networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
@@ -49,8 +42,8 @@ func cidrPeers(cidrs []string) networkingv1.NetworkPolicyPeerArray {
 }
 
 // allowIngress admits one namespace to one port of a component's pods.
-func allowIngress(name, component, fromNamespace string, port int) NetworkPolicySpec {
-	return NetworkPolicySpec{name, &networkingv1.NetworkPolicySpecArgs{
+func allowIngress(name, component, fromNamespace string, port int) kit.NetworkPolicy {
+	return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
 		PodSelector: pods(SelectorLabels(component)),
 		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
 		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
@@ -60,35 +53,17 @@ func allowIngress(name, component, fromNamespace string, port int) NetworkPolicy
 	}}
 }
 
-// NetworkPolicies deny everything in the namespace, then admit exactly:
-// the gateway to frontend and backend, Prometheus to the backend's metrics,
-// every pod to cluster DNS, database clients (backend, migrations) to
-// PostgreSQL and Redis, and the backend to HTTPS.
-func NetworkPolicies(databaseCidrs, cacheCidrs []string) []NetworkPolicySpec {
+// NetworkPolicies admit exactly, on top of the namespace's default deny and
+// DNS (kit.BaselinePolicies): the gateway to frontend and backend,
+// Prometheus to the backend's metrics, database clients (backend,
+// migrations) to PostgreSQL and Redis, and the backend to HTTPS.
+func NetworkPolicies(databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
 	dbClients := map[string]string{dbClientLabel: "true"}
-	return []NetworkPolicySpec{
-		{"default-deny", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
-		}},
-		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{},
-			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("kube-system")}},
-					PodSelector:       pods(map[string]string{"k8s-app": "kube-dns"}),
-				}},
-				Ports: networkingv1.NetworkPolicyPortArray{
-					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
-					tcp(dnsPort),
-				},
-			}},
-		}},
+	return []kit.NetworkPolicy{
 		allowIngress("frontend-from-gateway", "frontend", GatewayNamespace, FrontendPort),
 		allowIngress("backend-from-gateway", "backend", GatewayNamespace, BackendPort),
 		allowIngress("backend-metrics-from-prometheus", "backend", MonitoringNamespace, MetricsPort),
-		{"db-clients-to-data", &networkingv1.NetworkPolicySpecArgs{
+		{Name: "db-clients-to-data", Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: pods(dbClients),
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{
@@ -96,7 +71,7 @@ func NetworkPolicies(databaseCidrs, cacheCidrs []string) []NetworkPolicySpec {
 				networkingv1.NetworkPolicyEgressRuleArgs{To: cidrPeers(cacheCidrs), Ports: networkingv1.NetworkPolicyPortArray{tcp(redisPort)}},
 			},
 		}},
-		{"backend-to-https", &networkingv1.NetworkPolicySpecArgs{
+		{Name: "backend-to-https", Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: pods(SelectorLabels("backend")),
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
@@ -108,14 +83,5 @@ func NetworkPolicies(databaseCidrs, cacheCidrs []string) []NetworkPolicySpec {
 }
 
 func networkPolicies(ctx *pulumi.Context, args Args, opts []pulumi.ResourceOption) error {
-	ns := args.Config.App.Namespace
-	for _, p := range NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs) {
-		if _, err := networkingv1.NewNetworkPolicy(ctx, ns+"-"+p.Name, &networkingv1.NetworkPolicyArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(p.Name), Namespace: pulumi.String(ns), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}},
-			Spec:     p.Args,
-		}, opts...); err != nil {
-			return fmt.Errorf("creating NetworkPolicy %s: %w", p.Name, err)
-		}
-	}
-	return nil
+	return kit.NewNetworkPolicies(ctx, args.App.Namespace, PartOf, NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs), opts...)
 }

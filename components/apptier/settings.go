@@ -25,9 +25,12 @@ type Settings struct {
 	CorsOrigins    []string
 	RateLimitRPS   int
 	RateLimitBurst int
-	DBPoolMin      int
-	DBPoolMax      int
-	DatabaseName   string
+	// RequestTimeoutSeconds is the API's own request timeout: NGF 2.4
+	// does not apply Gateway API route timeouts.
+	RequestTimeoutSeconds int
+	DBPoolMin             int
+	DBPoolMax             int
+	DatabaseName          string
 	// DatabaseSSLMode is "require": the server refuses anything else.
 	DatabaseSSLMode      string
 	RedisTLS             bool
@@ -47,39 +50,41 @@ type Settings struct {
 	KibanaURL       string
 }
 
-// DefaultSettings derives the settings from the stack config.
-func DefaultSettings(cfg *config.Config) Settings {
-	host := cfg.App.Hostnames[0]
+// DefaultSettings derives the settings from the app's config, the
+// database's name and pool, and the region.
+func DefaultSettings(app config.AppConfig, db DatabaseSettings, region string) Settings {
+	host := app.Hostnames[0]
 	return Settings{
-		NodeEnv:              "production",
-		Port:                 BackendPort,
-		MetricsPort:          MetricsPort,
-		LogLevel:             "info",
-		LogFormat:            "json",
-		PublicURL:            "https://" + host,
-		APIBaseURL:           "https://" + host + "/api",
-		WebSocketPath:        cfg.App.WebSocketPath,
-		CorsOrigins:          cfg.App.CorsOrigins,
-		RateLimitRPS:         cfg.App.RateLimit.RequestsPerSecond,
-		RateLimitBurst:       cfg.App.RateLimit.Burst,
-		DBPoolMin:            cfg.Database.Pool.Min,
-		DBPoolMax:            cfg.Database.Pool.Max,
-		DatabaseName:         cfg.Database.Name,
-		DatabaseSSLMode:      "require",
-		RedisTLS:             true,
-		SessionTTLSeconds:    7 * 24 * 3600,
-		CacheTTLSeconds:      300,
-		AWSRegion:            cfg.Region,
-		UploadMaxBytes:       25 << 20,
-		AIModel:              "gpt-4o-mini",
-		AIDailyBudgetUSD:     100,
-		AIMonthlyBudgetUSD:   2000,
-		AIBudgetAlertPercent: 80,
-		Features:             map[string]bool{"AI_TUTOR": true, "LIVE_CLASSES": true, "PAYMENTS": true, "FORUMS": true},
-		PrometheusURL:        "http://prometheus-operated.monitoring.svc:9090",
-		AlertmanagerURL:      "http://alertmanager-operated.monitoring.svc:9093",
-		GrafanaURL:           "http://grafana.monitoring.svc",
-		KibanaURL:            "http://kibana-kb-http.logging.svc:5601",
+		NodeEnv:               "production",
+		Port:                  BackendPort,
+		MetricsPort:           MetricsPort,
+		LogLevel:              "info",
+		LogFormat:             "json",
+		PublicURL:             "https://" + host,
+		APIBaseURL:            "https://" + host + "/api",
+		WebSocketPath:         app.WebSocketPath,
+		CorsOrigins:           app.CorsOrigins,
+		RateLimitRPS:          app.RateLimit.RequestsPerSecond,
+		RateLimitBurst:        app.RateLimit.Burst,
+		RequestTimeoutSeconds: app.RequestTimeoutSeconds,
+		DBPoolMin:             db.Pool.Min,
+		DBPoolMax:             db.Pool.Max,
+		DatabaseName:          db.Name,
+		DatabaseSSLMode:       "require",
+		RedisTLS:              true,
+		SessionTTLSeconds:     7 * 24 * 3600,
+		CacheTTLSeconds:       300,
+		AWSRegion:             region,
+		UploadMaxBytes:        25 << 20,
+		AIModel:               "gpt-4o-mini",
+		AIDailyBudgetUSD:      100,
+		AIMonthlyBudgetUSD:    2000,
+		AIBudgetAlertPercent:  80,
+		Features:              map[string]bool{"AI_TUTOR": true, "LIVE_CLASSES": true, "PAYMENTS": true, "FORUMS": true},
+		PrometheusURL:         "http://prometheus-operated.monitoring.svc:9090",
+		AlertmanagerURL:       "http://alertmanager-operated.monitoring.svc:9093",
+		GrafanaURL:            "http://grafana.monitoring.svc",
+		KibanaURL:             "http://kibana-kb-http.logging.svc:5601",
 	}
 }
 
@@ -99,6 +104,7 @@ func (s Settings) Render(overrides map[string]string) (map[string]string, error)
 		"CORS_ORIGINS":            strings.Join(s.CorsOrigins, ","),
 		"RATE_LIMIT_RPS":          fmt.Sprint(s.RateLimitRPS),
 		"RATE_LIMIT_BURST":        fmt.Sprint(s.RateLimitBurst),
+		"REQUEST_TIMEOUT_SECONDS": fmt.Sprint(s.RequestTimeoutSeconds),
 		"DB_POOL_MIN":             fmt.Sprint(s.DBPoolMin),
 		"DB_POOL_MAX":             fmt.Sprint(s.DBPoolMax),
 		"DATABASE_NAME":           s.DatabaseName,

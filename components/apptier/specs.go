@@ -1,8 +1,12 @@
 package apptier
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -60,6 +64,13 @@ const (
 
 	// migrationDeadlineSeconds bounds a migration; a longer one is stuck.
 	migrationDeadlineSeconds = 900
+	// MigrationWait is how long Pulumi waits for the migration Job: its
+	// deadline plus time for the image pull and the wait for PostgreSQL.
+	MigrationWait = "20m"
+
+	// ConfigChecksumAnnotation carries the checksum of the ConfigMap and
+	// Secret a pod reads, so that a change to either rolls the pods.
+	ConfigChecksumAnnotation = "scrolluniversity.io/config-checksum"
 )
 
 // PartOf is the app.kubernetes.io/part-of of every object.
@@ -138,6 +149,7 @@ type Workload struct {
 	Port        int
 	MetricsPort int
 	// StartupPath, LivenessPath and ReadinessPath are the probes' paths.
+	// With no LivenessPath, liveness is a TCP connect to the http port.
 	StartupPath, LivenessPath, ReadinessPath string
 	Resources                                config.ResourcesConfig
 	Replicas                                 int
@@ -157,6 +169,30 @@ type Workload struct {
 	PodLabels map[string]string
 	// PodAnnotations are added to the pod template.
 	PodAnnotations map[string]string
+	// ConfigChecksum, when set, is the pod template's
+	// ConfigChecksumAnnotation (see ConfigChecksum).
+	ConfigChecksum pulumi.StringInput
+}
+
+// ConfigChecksum is a SHA-256 over the ConfigMap's and the Secret's data,
+// keys sorted. It is derived from secrets but reveals none of them, so it is
+// shown in previews rather than masked: a preview then says that the pods
+// will roll because their configuration changed.
+func ConfigChecksum(configData, secretData pulumi.StringMap) pulumi.StringOutput {
+	return pulumi.Unsecret(pulumi.All(configData, secretData).ApplyT(func(v []any) string {
+		return checksum(v[0].(map[string]string), v[1].(map[string]string))
+	})).(pulumi.StringOutput)
+}
+
+// checksum hashes maps of data, keys sorted, each map told apart.
+func checksum(parts ...map[string]string) string {
+	h := sha256.New()
+	for i, m := range parts {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintf(h, "%d\x00%s\x00%s\x00", i, k, m[k])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // HostPort names the environment variables holding a dependency's address.
@@ -164,13 +200,16 @@ type HostPort struct{ HostEnv, PortEnv string }
 
 func resources(r config.ResourcesConfig) *corev1.ResourceRequirementsArgs {
 	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.RequestsCpu), "memory": pulumi.String(r.RequestsMemory)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.LimitsCpu), "memory": pulumi.String(r.LimitsMemory)},
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.RequestsCpu), "memory": pulumi.String(r.RequestsMemory), "ephemeral-storage": pulumi.String(r.RequestsEphemeralStorage)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.LimitsCpu), "memory": pulumi.String(r.LimitsMemory), "ephemeral-storage": pulumi.String(r.LimitsEphemeralStorage)},
 	}
 }
 
 // waitResources are the init container's: it only runs nc in a loop.
-var waitResources = config.ResourcesConfig{RequestsCpu: "10m", RequestsMemory: "16Mi", LimitsCpu: "100m", LimitsMemory: "32Mi"}
+var waitResources = config.ResourcesConfig{
+	RequestsCpu: "10m", RequestsMemory: "16Mi", LimitsCpu: "100m", LimitsMemory: "32Mi",
+	RequestsEphemeralStorage: "16Mi", LimitsEphemeralStorage: "64Mi",
+}
 
 // containerSecurity is every container's: non-root, no privilege
 // escalation, no capabilities, read-only root filesystem.
@@ -218,13 +257,19 @@ func envFrom(w Workload) corev1.EnvFromSourceArray {
 	return out
 }
 
-func httpProbe(path string, port string, failures int) *corev1.ProbeArgs {
-	return &corev1.ProbeArgs{
-		HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String(port)},
+// probe checks an HTTP path, or with no path that the port accepts TCP.
+func probe(path string, port string, failures int) *corev1.ProbeArgs {
+	p := &corev1.ProbeArgs{
 		PeriodSeconds:    pulumi.Int(probePeriodSeconds),
 		TimeoutSeconds:   pulumi.Int(2),
 		FailureThreshold: pulumi.Int(failures),
 	}
+	if path == "" {
+		p.TcpSocket = &corev1.TCPSocketActionArgs{Port: pulumi.String(port)}
+	} else {
+		p.HttpGet = &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String(port)}
+	}
+	return p
 }
 
 // podSpec is a workload's pod: security, probes, init wait, volumes,
@@ -254,9 +299,9 @@ func podSpec(w Workload, command []string, restartPolicy string) *corev1.PodSpec
 		main.Command = pulumi.ToStringArray(command)
 	} else {
 		main.Ports = ports
-		main.StartupProbe = httpProbe(w.StartupPath, "http", startupFailureThreshold)
-		main.LivenessProbe = httpProbe(w.LivenessPath, "http", 3)
-		main.ReadinessProbe = httpProbe(w.ReadinessPath, "http", 2)
+		main.StartupProbe = probe(w.StartupPath, "http", startupFailureThreshold)
+		main.LivenessProbe = probe(w.LivenessPath, "http", 3)
+		main.ReadinessProbe = probe(w.ReadinessPath, "http", 2)
 		// Keep serving until the endpoints controller and the gateway
 		// have stopped routing here; the kubelet's own sleep needs no
 		// shell in the image.
@@ -293,6 +338,14 @@ func podLabels(w Workload) pulumi.StringMap {
 	return l
 }
 
+func podAnnotations(w Workload) pulumi.StringMap {
+	a := pulumi.ToStringMap(w.PodAnnotations)
+	if w.ConfigChecksum != nil {
+		a[ConfigChecksumAnnotation] = w.ConfigChecksum
+	}
+	return a
+}
+
 // DeploymentArgs is a zero-downtime, spread-out Deployment of the workload.
 func DeploymentArgs(w Workload) *appsv1.DeploymentArgs {
 	spec := podSpec(w, nil, "Always")
@@ -327,7 +380,7 @@ func DeploymentArgs(w Workload) *appsv1.DeploymentArgs {
 				},
 			},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: podLabels(w), Annotations: pulumi.ToStringMap(w.PodAnnotations)},
+				Metadata: &metav1.ObjectMetaArgs{Labels: podLabels(w), Annotations: podAnnotations(w)},
 				Spec:     spec,
 			},
 		},

@@ -4,7 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 func TestImage(t *testing.T) {
@@ -66,26 +71,33 @@ func TestWaitCommand(t *testing.T) {
 	}
 }
 
-func testConfig() *config.Config {
+func testApp() config.AppConfig {
 	cfg := config.Defaults("scrolluniversity", "test")
-	cfg.Region = "us-east-1"
 	cfg.App.Hostnames = []string{"app.example.com"}
 	cfg.App.CorsOrigins = []string{"https://app.example.com"}
-	return cfg
+	return cfg.App
+}
+
+func testSettings() Settings {
+	return DefaultSettings(testApp(), DatabaseSettings{Name: "scrolluniversity", Pool: config.PoolConfig{Min: 10, Max: 50}}, "us-east-1")
 }
 
 func TestSettingsRender(t *testing.T) {
-	env, err := DefaultSettings(testConfig()).Render(map[string]string{"LOG_LEVEL": "debug", "EXTRA_FLAG": "on"})
+	env, err := testSettings().Render(map[string]string{"LOG_LEVEL": "debug", "EXTRA_FLAG": "on"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range map[string]string{"LOG_LEVEL": "debug", "EXTRA_FLAG": "on", "DB_POOL_MIN": "10", "DB_POOL_MAX": "50", "PUBLIC_URL": "https://app.example.com", "FEATURE_AI_TUTOR": "true"} {
+	for k, v := range map[string]string{
+		"LOG_LEVEL": "debug", "EXTRA_FLAG": "on", "DB_POOL_MIN": "10", "DB_POOL_MAX": "50", "PUBLIC_URL": "https://app.example.com", "FEATURE_AI_TUTOR": "true",
+		// The API enforces its own request timeout: NGF ignores route timeouts.
+		"REQUEST_TIMEOUT_SECONDS": "60", "AWS_REGION": "us-east-1",
+	} {
 		if env[k] != v {
 			t.Errorf("%s: want %q, got %q", k, v, env[k])
 		}
 	}
 	for _, bad := range []string{"DB_PASSWORD", "OPENAI_API_KEY", "JWT_SECRET", "GITHUB_TOKEN"} {
-		if _, err := DefaultSettings(testConfig()).Render(map[string]string{bad: "x"}); err == nil || !strings.Contains(err.Error(), bad) {
+		if _, err := testSettings().Render(map[string]string{bad: "x"}); err == nil || !strings.Contains(err.Error(), bad) {
 			t.Errorf("override %s: want an error naming it, got %v", bad, err)
 		}
 	}
@@ -108,7 +120,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAppRouteOrder(t *testing.T) {
-	spec := AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io", 60)
+	spec := AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io")
 	rules := spec["rules"].([]any)
 	var order []string
 	for _, r := range rules {
@@ -122,16 +134,146 @@ func TestAppRouteOrder(t *testing.T) {
 	if len(spec["parentRefs"].([]any)) != 2 {
 		t.Errorf("want one parent ref per HTTPS listener")
 	}
-	if _, ok := rules[1].(obj)["timeouts"]; ok {
-		t.Errorf("the WebSocket rule must not time out long-lived connections")
+	for i, r := range rules {
+		// NGF 2.4.0 ignores route timeouts (UnsupportedField): none may
+		// suggest a bound that is not enforced.
+		if _, ok := r.(obj)["timeouts"]; ok {
+			t.Errorf("rule %d sets timeouts, which NGF 2.4.0 ignores", i)
+		}
 	}
 }
 
-func TestNetworkPoliciesStartWithDefaultDeny(t *testing.T) {
-	ps := NetworkPolicies([]string{"10.0.224.0/24"}, []string{"10.0.0.0/19"})
-	if ps[0].Name != "default-deny" || ps[0].Args.Ingress != nil || ps[0].Args.Egress != nil {
-		t.Errorf("the first policy must deny everything: %+v", ps[0])
+func TestRateLimitRejectCodeIsPolicyWide(t *testing.T) {
+	spec := RateLimitSpec(config.RateLimitConfig{RequestsPerSecond: 20, Burst: 40})
+	rl := spec["rateLimit"].(obj)
+	if rl["rejectCode"] != 429 {
+		t.Errorf("spec.rateLimit.rejectCode: want 429, got %v", rl["rejectCode"])
 	}
+	rule := rl["local"].(obj)["rules"].([]any)[0].(obj)
+	if _, ok := rule["rejectCode"]; ok {
+		t.Errorf("rules[].rejectCode does not exist in NGF 2.4.0's RateLimitPolicy")
+	}
+	for k, want := range map[string]any{"rate": "20r/s", "burst": 40, "key": "$binary_remote_addr", "noDelay": true} {
+		if rule[k] != want {
+			t.Errorf("rule %s: want %v, got %v", k, want, rule[k])
+		}
+	}
+}
+
+func TestProbes(t *testing.T) {
+	backend, frontend := Workloads(testApp())
+	for _, tc := range []struct {
+		w                   Workload
+		liveness, readiness string
+	}{
+		{backend, "http:/api/health/live", "http:/api/health/ready"},
+		// The frontend's liveness must not fail on what readiness is for.
+		{frontend, "tcp:http", "http:/healthz"},
+	} {
+		c := DeploymentArgs(tc.w).Spec.(*appsv1.DeploymentSpecArgs).Template.(*corev1.PodTemplateSpecArgs).Spec.(*corev1.PodSpecArgs).Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
+		if got := describeProbe(c.LivenessProbe.(*corev1.ProbeArgs)); got != tc.liveness {
+			t.Errorf("%s liveness: want %s, got %s", tc.w.Component, tc.liveness, got)
+		}
+		if got := describeProbe(c.ReadinessProbe.(*corev1.ProbeArgs)); got != tc.readiness {
+			t.Errorf("%s readiness: want %s, got %s", tc.w.Component, tc.readiness, got)
+		}
+		req := c.Resources.(*corev1.ResourceRequirementsArgs)
+		for what, m := range map[string]pulumi.StringMapInput{"requests": req.Requests, "limits": req.Limits} {
+			if _, ok := m.(pulumi.StringMap)["ephemeral-storage"]; !ok {
+				t.Errorf("%s %s: no ephemeral-storage", tc.w.Component, what)
+			}
+		}
+	}
+}
+
+func describeProbe(p *corev1.ProbeArgs) string {
+	if p.HttpGet != nil {
+		return "http:" + string(p.HttpGet.(*corev1.HTTPGetActionArgs).Path.(pulumi.String))
+	}
+	return "tcp:" + string(p.TcpSocket.(*corev1.TCPSocketActionArgs).Port.(pulumi.String))
+}
+
+func TestGatewayFabricValues(t *testing.T) {
+	app := testApp()
+	app.Gateway.Replicas = 3
+	v := GatewayFabricValues(app)
+	nginx := v["nginx"].(pulumi.Map)
+	if nginx["replicas"] != pulumi.Int(3) {
+		t.Errorf("nginx.replicas: want 3 from app.gateway.replicas, got %v", nginx["replicas"])
+	}
+	pod := nginx["pod"].(pulumi.Map)
+	spread := pod["topologySpreadConstraints"].(pulumi.Array)[0].(pulumi.Map)
+	if spread["topologyKey"] != pulumi.String("topology.kubernetes.io/zone") || spread["whenUnsatisfiable"] != pulumi.String("DoNotSchedule") {
+		t.Errorf("nginx pods must spread over zones: %v", spread)
+	}
+	sel := spread["labelSelector"].(pulumi.Map)["matchLabels"].(pulumi.StringMap)
+	if sel["app.kubernetes.io/name"] != pulumi.String("public-nginx") {
+		t.Errorf("the spread must select the NGINX pods NGF provisions for Gateway public, got %v", sel)
+	}
+	if pod["nodeSelector"].(pulumi.StringMap)["scrolluniversity.io/pool"] != pulumi.String(app.NodePool) {
+		t.Errorf("nginx pods must run on the app's zonal pool")
+	}
+	pdbs := map[string]map[string]string{}
+	for _, p := range GatewayPDBs() {
+		pdbs[p.Name] = p.Selector
+	}
+	if pdbs["public-nginx"]["app.kubernetes.io/name"] != "public-nginx" || pdbs["nginx-gateway-fabric"]["app.kubernetes.io/instance"] != "nginx-gateway-fabric" {
+		t.Errorf("want PDBs for the data and control plane, got %v", pdbs)
+	}
+}
+
+func TestEdgeNamespaces(t *testing.T) {
+	byName := map[string]EdgeNamespace{}
+	for _, ns := range EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
+		byName[ns.Namespace.Name] = ns
+		if ns.Namespace.PodSecurity != kit.Restricted {
+			t.Errorf("%s: want the restricted profile, got %s", ns.Namespace.Name, ns.Namespace.PodSecurity)
+		}
+	}
+	gw, ok := byName[GatewayNamespace]
+	if !ok || gw.Namespace.Labels[lbReadinessGateLabel] != "enabled" {
+		t.Errorf("%s: want the load balancer controller's readiness gate label, got %v", GatewayNamespace, gw.Namespace.Labels)
+	}
+	if _, ok := byName[certManagerNS]; !ok {
+		t.Errorf("want the %s namespace declared", certManagerNS)
+	}
+	for name, want := range map[string][]string{
+		GatewayNamespace: {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server"},
+		certManagerNS:    {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
+	} {
+		got := map[string]bool{}
+		for _, p := range byName[name].Policies {
+			got[p.Name] = true
+		}
+		for _, w := range want {
+			if !got[w] {
+				t.Errorf("%s: no policy %s (have %v)", name, w, got)
+			}
+		}
+	}
+}
+
+func TestConfigChecksumFollowsTheData(t *testing.T) {
+	// ConfigChecksum's hashing: a change of any value changes it, moving a
+	// key from the ConfigMap to the Secret changes it, and the order in
+	// which keys were written does not.
+	a := checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "x"})
+	for what, other := range map[string]string{
+		"a secret value":          checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "y"}),
+		"a setting":               checksum(map[string]string{"A": "1", "B": "3"}, map[string]string{"S": "x"}),
+		"a key moved to a Secret": checksum(map[string]string{"A": "1"}, map[string]string{"B": "2", "S": "x"}),
+	} {
+		if other == a {
+			t.Errorf("changing %s left the checksum at %s", what, a)
+		}
+	}
+	if b := checksum(map[string]string{"B": "2", "A": "1"}, map[string]string{"S": "x"}); b != a {
+		t.Errorf("the same data gave two checksums: %s and %s", a, b)
+	}
+}
+
+func TestNetworkPolicyNamesAreUnique(t *testing.T) {
+	ps := append(kit.BaselinePolicies(), NetworkPolicies([]string{"10.0.224.0/24"}, []string{"10.0.0.0/19"})...)
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[p.Name] {

@@ -2,6 +2,7 @@ package datatier
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
@@ -24,6 +25,9 @@ const (
 	performanceInsightsDays = 7
 	// caCertificate is RDS's current CA; clients verify against its bundle.
 	caCertificate = "rds-ca-rsa2048-g1"
+	// snapshotSuffixBytes is 4 bytes, 8 hex characters, of final snapshot
+	// suffix: identifiers stay within RDS's 255 and ElastiCache's limits.
+	snapshotSuffixBytes = 4
 )
 
 // postgresLogExports are the RDS PostgreSQL logs shipped to CloudWatch.
@@ -32,6 +36,18 @@ var postgresLogExports = []string{"postgresql", "upgrade"}
 // replicaNames are the read replicas' stable names: adding a replica never
 // renames the ones before it.
 var replicaNames = []string{"replica-a", "replica-b", "replica-c", "replica-d", "replica-e"}
+
+// FinalSnapshotID names the final snapshot of an instance or replication
+// group: the identifier plus a random suffix made once per stack lifetime,
+// so that destroying a second incarnation of the stack does not collide
+// with the first one's snapshot (AWS refuses an existing snapshot name).
+func FinalSnapshotID(ctx *pulumi.Context, parent pulumi.ResourceOption, name, identifier string) (pulumi.StringOutput, error) {
+	suffix, err := random.NewRandomId(ctx, name, &random.RandomIdArgs{ByteLength: pulumi.Int(snapshotSuffixBytes)}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("generating the final snapshot suffix of %s: %w", identifier, err)
+	}
+	return pulumi.Sprintf("%s-final-%s", identifier, suffix.Hex), nil
+}
 
 // MaxConnections sizes max_connections for every backend pod's pool at the
 // HPA's maximum, plus headroom for migrations, backups and operators.
@@ -88,7 +104,9 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 		params = append(params, rds.ParameterGroupParameterArgs{Name: pulumi.String(p.Name), Value: pulumi.String(p.Value), ApplyMethod: pulumi.String(p.ApplyMethod)})
 	}
 	paramGroup, err := rds.NewParameterGroup(ctx, n.Name("postgres"), &rds.ParameterGroupArgs{
-		Name:        pulumi.String(identifier),
+		// A prefix: a family change replaces the group, and the new one
+		// must exist beside the old while the instances move over.
+		NamePrefix:  pulumi.String(identifier + "-"),
 		Family:      pulumi.String(parameterFamily),
 		Description: pulumi.String("TLS-only PostgreSQL 15 for " + identifier),
 		Parameters:  params,
@@ -98,17 +116,24 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	}
 	// RDS creates these groups on first export with no retention and no
 	// encryption; created first, they get both.
-	var logGroups []pulumi.Resource
-	for _, log := range postgresLogExports {
-		lg, err := cloudwatch.NewLogGroup(ctx, n.Name("postgres", log), &cloudwatch.LogGroupArgs{
-			Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", identifier, log),
-			RetentionInDays: pulumi.Int(args.LogRetentionDays),
-			KmsKeyId:        args.LogsKeyArn,
-		}, parent)
-		if err != nil {
-			return fmt.Errorf("creating log group for %s logs: %w", log, err)
+	logGroups := func(instance string) ([]pulumi.Resource, error) {
+		var out []pulumi.Resource
+		for _, log := range postgresLogExports {
+			lg, err := cloudwatch.NewLogGroup(ctx, n.Name(strings.TrimPrefix(instance, n.Prefix+"-"), log), &cloudwatch.LogGroupArgs{
+				Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", instance, log),
+				RetentionInDays: pulumi.Int(args.LogRetentionDays),
+				KmsKeyId:        args.LogsKeyArn,
+			}, parent)
+			if err != nil {
+				return nil, fmt.Errorf("creating log group for %s's %s logs: %w", instance, log, err)
+			}
+			out = append(out, lg)
 		}
-		logGroups = append(logGroups, lg)
+		return out, nil
+	}
+	primaryLogs, err := logGroups(identifier)
+	if err != nil {
+		return err
 	}
 	password, err := random.NewRandomPassword(ctx, n.Name("postgres-master"), &random.RandomPasswordArgs{
 		Length:  pulumi.Int(passwordLength),
@@ -119,6 +144,9 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	}
 
 	var monitoringRole pulumi.StringPtrInput
+	// RDS checks the monitoring role's permissions when the instance is
+	// created: the attachment must be in place, though no value flows.
+	var monitoringReady []pulumi.Resource
 	if db.MonitoringIntervalSeconds > 0 {
 		role, err := kit.ServiceRole(ctx, n.Name("rds-monitoring"), "monitoring.rds.amazonaws.com", []string{"sts:AssumeRole"}, args.Account.AccountID,
 			[]string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", args.Account.Partition)}, parent)
@@ -126,6 +154,7 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 			return err
 		}
 		monitoringRole = role.Role.Arn
+		monitoringReady = role.Attachments
 	}
 	var piKey pulumi.StringPtrInput
 	var piRetention pulumi.IntPtrInput
@@ -135,7 +164,9 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	}
 	var finalSnapshot pulumi.StringPtrInput
 	if args.Guards.FinalSnapshot {
-		finalSnapshot = pulumi.String(identifier + "-final")
+		if finalSnapshot, err = FinalSnapshotID(ctx, parent, n.Name("postgres-final-snapshot"), identifier); err != nil {
+			return err
+		}
 	}
 
 	primary, err := rds.NewInstance(ctx, identifier, &rds.InstanceArgs{
@@ -181,15 +212,20 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 		MonitoringRoleArn:                  monitoringRole,
 	}, parent, guarded,
 		// The log groups must exist before RDS first exports to them.
-		pulumi.DependsOn(logGroups))
+		pulumi.DependsOn(append(primaryLogs, monitoringReady...)))
 	if err != nil {
 		return fmt.Errorf("creating the primary instance: %w", err)
 	}
 
 	var readers pulumi.StringArray
 	for _, replica := range replicaNames[:db.ReadReplicas] {
-		r, err := rds.NewInstance(ctx, n.Name("postgres", replica), &rds.InstanceArgs{
-			Identifier:              pulumi.String(n.Name("postgres", replica)),
+		replicaID := n.Name("postgres", replica)
+		replicaLogs, err := logGroups(replicaID)
+		if err != nil {
+			return err
+		}
+		r, err := rds.NewInstance(ctx, replicaID, &rds.InstanceArgs{
+			Identifier:              pulumi.String(replicaID),
 			ReplicateSourceDb:       primary.Identifier,
 			InstanceClass:           pulumi.String(db.InstanceClass),
 			MaxAllocatedStorage:     pulumi.Int(db.MaxAllocatedStorageGiB),
@@ -206,12 +242,13 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 			DeletionProtection:      pulumi.Bool(args.Guards.DeletionProtection),
 			// A replica's data is the primary's; its snapshots would be too.
 			SkipFinalSnapshot:                  pulumi.Bool(true),
+			EnabledCloudwatchLogsExports:       pulumi.ToStringArray(postgresLogExports),
 			PerformanceInsightsEnabled:         pulumi.Bool(db.PerformanceInsights),
 			PerformanceInsightsKmsKeyId:        piKey,
 			PerformanceInsightsRetentionPeriod: piRetention,
 			MonitoringInterval:                 pulumi.Int(db.MonitoringIntervalSeconds),
 			MonitoringRoleArn:                  monitoringRole,
-		}, parent, guarded)
+		}, parent, guarded, pulumi.DependsOn(append(replicaLogs, monitoringReady...)))
 		if err != nil {
 			return fmt.Errorf("creating read replica %s: %w", replica, err)
 		}

@@ -55,9 +55,13 @@ func (d *DataTier) redis(ctx *pulumi.Context, args Args, keyArn pulumi.StringOut
 	for _, name := range []string{"maxmemory-policy", "timeout"} {
 		params = append(params, elasticache.ParameterGroupParameterArgs{Name: pulumi.String(name), Value: pulumi.String(settings[name])})
 	}
+	family := redisFamily(c.EngineVersion)
 	paramGroup, err := elasticache.NewParameterGroup(ctx, id, &elasticache.ParameterGroupArgs{
-		Name:        pulumi.String(id),
-		Family:      pulumi.String(redisFamily(c.EngineVersion)),
+		// ElastiCache has no name prefix: the family in the name makes a
+		// family change a new name, so the replacement can be created
+		// beside the old group while the cluster moves over.
+		Name:        pulumi.String(id + "-" + family),
+		Family:      pulumi.String(family),
 		Description: pulumi.String("Session store and cache settings for " + id),
 		Parameters:  params,
 	}, parent)
@@ -73,7 +77,9 @@ func (d *DataTier) redis(ctx *pulumi.Context, args Args, keyArn pulumi.StringOut
 	}
 	var finalSnapshot pulumi.StringPtrInput
 	if args.Guards.FinalSnapshot {
-		finalSnapshot = pulumi.String(id + "-final")
+		if finalSnapshot, err = FinalSnapshotID(ctx, parent, n.Name("redis-final-snapshot"), id); err != nil {
+			return err
+		}
 	}
 	group, err := elasticache.NewReplicationGroup(ctx, id, &elasticache.ReplicationGroupArgs{
 		ReplicationGroupId:       pulumi.String(id),

@@ -115,8 +115,14 @@ type ClusterConfig struct {
 	// Empty turns the public endpoint off (private endpoint only). 0.0.0.0/0
 	// is refused. Default empty.
 	PublicAccessCidrs []string `json:"publicAccessCidrs"`
-	// AdminRoleArns are IAM role ARNs given cluster-admin through EKS access
-	// entries. Default empty (only the identity that creates the cluster).
+	// DeployerRoleArn is the IAM role that runs `pulumi up` (CI's deploy
+	// role). It gets cluster-admin through an access entry like any admin,
+	// so that the same update can create the Kubernetes objects; EKS's
+	// implicit creator-admin is turned off, so no hidden admin exists.
+	// Required.
+	DeployerRoleArn string `json:"deployerRoleArn"`
+	// AdminRoleArns are further IAM role ARNs given cluster-admin through
+	// EKS access entries (people, break-glass). Default empty.
 	AdminRoleArns []string `json:"adminRoleArns"`
 	// AmiType is the EKS-optimized AMI family of every node group. One of
 	// AllowedAmiTypes. Default "AL2023_x86_64_STANDARD".
@@ -145,15 +151,21 @@ type AutoscalerConfig struct {
 	ImageTag string `json:"imageTag"`
 }
 
-// NodeGroupConfig is one managed node group.
+// NodeGroupConfig is one managed node group, or with Zonal one per zone.
 type NodeGroupConfig struct {
+	// Zonal makes one managed node group per availability zone, each in
+	// its zone's private subnet, so that the Cluster Autoscaler can add a
+	// node in the zone a pending pod needs (pods spread across zones with
+	// DoNotSchedule). The sizes below are then per zone. Default false:
+	// one group over every zone.
+	Zonal bool `json:"zonal"`
 	// InstanceTypes are EC2 instance types ("m6i.large"); several only make
 	// sense for SPOT. Required.
 	InstanceTypes []string `json:"instanceTypes"`
 	// CapacityType is "ON_DEMAND" or "SPOT". Default "ON_DEMAND".
 	CapacityType string `json:"capacityType"`
-	// MinSize, DesiredSize and MaxSize bound the group, in nodes:
-	// 0 <= min <= desired <= max, max >= 1.
+	// MinSize, DesiredSize and MaxSize bound the group, in nodes (per zone
+	// when Zonal): 0 <= min <= desired <= max, max >= 1.
 	MinSize     int `json:"minSize"`
 	DesiredSize int `json:"desiredSize"`
 	MaxSize     int `json:"maxSize"`

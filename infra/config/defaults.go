@@ -48,7 +48,7 @@ func Defaults(project, stack string) *Config {
 			AddonVersions:     map[string]string{},
 		},
 		Database: DatabaseConfig{
-			EngineVersion:             "15.13",
+			EngineVersion:             "15",
 			InstanceClass:             "db.t4g.medium",
 			AllocatedStorageGiB:       50,
 			MaxAllocatedStorageGiB:    200,
@@ -80,10 +80,13 @@ func Defaults(project, stack string) *Config {
 			NodePool:              "workload",
 			Backend: WorkloadConfig{Resources: ResourcesConfig{
 				RequestsCpu: "250m", RequestsMemory: "512Mi", LimitsCpu: "1", LimitsMemory: "1Gi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
 			}},
 			Frontend: WorkloadConfig{Resources: ResourcesConfig{
 				RequestsCpu: "50m", RequestsMemory: "64Mi", LimitsCpu: "250m", LimitsMemory: "128Mi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
 			}},
+			Gateway: GatewayConfig{Replicas: 2},
 			Quota: QuotaConfig{
 				RequestsCpu: "8", RequestsMemory: "16Gi", LimitsCpu: "32", LimitsMemory: "64Gi", Pods: 60,
 			},
@@ -113,8 +116,13 @@ func Defaults(project, stack string) *Config {
 // Default values inside list and map entries, which JSON decoding cannot
 // pre-fill.
 const (
-	defaultCapacityType = "ON_DEMAND"
-	defaultNodeDiskGiB  = 50
+	// defaultRequestsEphemeral and defaultLimitsEphemeral: a Node process
+	// or nginx writes little besides its logs; 1Gi holds the emptyDirs
+	// (256Mi each) and rotated container logs.
+	defaultRequestsEphemeral = "256Mi"
+	defaultLimitsEphemeral   = "1Gi"
+	defaultCapacityType      = "ON_DEMAND"
+	defaultNodeDiskGiB       = 50
 )
 
 // resolveDerivedDefaults fills the defaults that depend on other values or

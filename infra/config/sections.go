@@ -2,7 +2,10 @@ package config
 
 // DatabaseConfig is RDS PostgreSQL.
 type DatabaseConfig struct {
-	// EngineVersion is the PostgreSQL 15 minor version, "15.N". Default "15.13".
+	// EngineVersion is the PostgreSQL major version, "15". Only the major is
+	// pinned: RDS applies minor upgrades itself (autoMinorVersionUpgrade),
+	// and a pinned minor would make the next update ask for a downgrade
+	// ("cannot upgrade from 15.14 to 15.13"). Default "15".
 	EngineVersion string `json:"engineVersion"`
 	// InstanceClass is the RDS class ("db.r6g.large"). Default "db.t4g.medium".
 	InstanceClass string `json:"instanceClass"`
@@ -123,8 +126,10 @@ type AppConfig struct {
 	// MaxBodySize is the largest request body the edge accepts, in NGINX
 	// size syntax. Default "25m" (course uploads go to S3 directly).
 	MaxBodySize string `json:"maxBodySize"`
-	// RequestTimeoutSeconds bounds a request through the edge, in seconds.
-	// Default 60.
+	// RequestTimeoutSeconds bounds an API request, in seconds: the backend
+	// enforces it (REQUEST_TIMEOUT_SECONDS), since NGINX Gateway Fabric
+	// 2.4 ignores Gateway API route timeouts; NGINX's own 60 s proxy read
+	// timeout bounds an upstream that goes silent. Default 60.
 	RequestTimeoutSeconds int `json:"requestTimeoutSeconds"`
 	// WebSocketPath is the path of the backend's WebSocket endpoint.
 	// Default "/socket.io".
@@ -142,6 +147,8 @@ type AppConfig struct {
 	// Route53ZoneId is the hosted zone of the hostnames; external-dns may
 	// change records in it and nowhere else. Required.
 	Route53ZoneId string `json:"route53ZoneId"`
+	// Gateway is the NGINX data plane of the public Gateway.
+	Gateway GatewayConfig `json:"gateway"`
 	// Charts pins the edge's upstream Helm charts.
 	Charts ChartsConfig `json:"charts"`
 }
@@ -158,6 +165,13 @@ type WorkloadConfig struct {
 	Resources ResourcesConfig `json:"resources"`
 }
 
+// GatewayConfig is the NGINX data plane that serves the public Gateway.
+type GatewayConfig struct {
+	// Replicas is the number of NGINX pods behind the load balancer, spread
+	// across zones, with a PodDisruptionBudget; at least 2. Default 2.
+	Replicas int `json:"replicas"`
+}
+
 // ResourcesConfig are a container's requests and limits, in Kubernetes
 // quantities ("250m", "512Mi"); requests <= limits.
 type ResourcesConfig struct {
@@ -165,6 +179,12 @@ type ResourcesConfig struct {
 	RequestsMemory string `json:"requestsMemory"`
 	LimitsCpu      string `json:"limitsCpu"`
 	LimitsMemory   string `json:"limitsMemory"`
+	// RequestsEphemeralStorage and LimitsEphemeralStorage bound the node
+	// disk a container may use (logs, emptyDirs, writable layers): the
+	// kubelet evicts a pod past its limit instead of letting it fill the
+	// node. Defaults "256Mi" and "1Gi".
+	RequestsEphemeralStorage string `json:"requestsEphemeralStorage"`
+	LimitsEphemeralStorage   string `json:"limitsEphemeralStorage"`
 }
 
 // QuotaConfig is the namespace's ResourceQuota, in Kubernetes quantities.

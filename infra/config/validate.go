@@ -47,7 +47,6 @@ var (
 	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$`)
 	roleArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 	addonVersionRE  = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
-	pgVersionRE     = regexp.MustCompile(`^15\.\d+$`)
 	redisVersionRE  = regexp.MustCompile(`^7\.[01]$`)
 	sqlIdentifierRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`)
 	imageTagRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -60,9 +59,22 @@ var (
 	autoscalerTagRE = regexp.MustCompile(`^v1\.(\d+)\.\d+$`)
 )
 
-// maxClusterNameLen keeps "<cluster>-redis" within ElastiCache's 40
-// characters: the cluster name prefixes every resource name.
-const maxClusterNameLen = 34
+// The cluster name prefixes the name of every AWS resource; these limits
+// are AWS's, and TestAutonamedResourcesFitAWSLimits synthesizes a stack with
+// a cluster name of maxClusterNameLen characters to prove every name fits.
+const (
+	// maxClusterNameLen keeps "<cluster>-redis" within ElastiCache's 40
+	// characters for a replication group ID, the tightest of the limits;
+	// IAM role names ("<cluster>-<role>" plus Pulumi's 8 characters of
+	// autonaming, 64 at most) leave room for role names of up to 21.
+	maxClusterNameLen = 34
+	// maxNodeGroupPrefixLen is EKS's 63-character node group name less the
+	// 26 characters the provider appends to a name prefix.
+	maxNodeGroupPrefixLen = 37
+)
+
+// PostgresMajorVersion is the only engine major this program runs.
+const PostgresMajorVersion = "15"
 
 // cloudWatchRetentionDays are the only retention periods CloudWatch Logs accepts.
 var cloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -164,10 +176,19 @@ func (c *Config) validateCluster(p *problems) {
 			p.add(key, cidr, "the API endpoint may not be open to the whole internet; list your office, VPN and CI ranges, or none for a private-only endpoint")
 		}
 	}
+	if !roleArnRE.MatchString(k.DeployerRoleArn) {
+		p.add("cluster.deployerRoleArn", k.DeployerRoleArn, "want the IAM role ARN that runs `pulumi up`, arn:aws:iam::<account>:role/<name>; it is the only identity given cluster-admin besides cluster.adminRoleArns")
+	}
+	principals := map[string]string{k.DeployerRoleArn: "cluster.deployerRoleArn"}
 	for i, arn := range k.AdminRoleArns {
+		key := fmt.Sprintf("cluster.adminRoleArns[%d]", i)
 		if !roleArnRE.MatchString(arn) {
-			p.add(fmt.Sprintf("cluster.adminRoleArns[%d]", i), arn, "want an IAM role ARN, arn:aws:iam::<account>:role/<name>")
+			p.add(key, arn, "want an IAM role ARN, arn:aws:iam::<account>:role/<name>")
 		}
+		if first, dup := principals[arn]; dup {
+			p.add(key, arn, "already given access by %s; EKS allows one access entry per principal", first)
+		}
+		principals[arn] = key
 	}
 	if !semverRE.MatchString(k.Autoscaler.Chart) {
 		p.add("cluster.autoscaler.chart", k.Autoscaler.Chart, "want a pinned chart version such as 9.52.1")
@@ -185,7 +206,7 @@ func (c *Config) validateCluster(p *problems) {
 		p.add("cluster.nodeGroups", "{}", "want at least one node group")
 	}
 	for _, name := range sortedKeys(k.NodeGroups) {
-		validateNodeGroup(p, "cluster.nodeGroups."+name, name, k.NodeGroups[name])
+		validateNodeGroup(p, "cluster.nodeGroups."+name, name, k.NodeGroups[name], c.Network.AvailabilityZones)
 	}
 	for _, name := range sortedKeys(k.AddonVersions) {
 		if !addonVersionRE.MatchString(k.AddonVersions[name]) {
@@ -197,9 +218,15 @@ func (c *Config) validateCluster(p *problems) {
 	}
 }
 
-func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig) {
+func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig, zones []string) {
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 		p.add(key, name, "node group names are DNS labels: %s", strings.Join(errs, "; "))
+	}
+	for _, prefix := range NodeGroupPrefixes(name, ng.Zonal, zones) {
+		if len(prefix) > maxNodeGroupPrefixLen {
+			p.add(key, name, "the EKS node group name prefix %q is %d characters; EKS allows %d (63 less the provider's 26-character suffix): shorten the group's name", prefix, len(prefix), maxNodeGroupPrefixLen)
+			break
+		}
 	}
 	if len(ng.InstanceTypes) == 0 {
 		p.add(key+".instanceTypes", "[]", "want at least one EC2 instance type such as m6i.large")
@@ -239,8 +266,8 @@ func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig) {
 
 func (c *Config) validateDatabase(p *problems) {
 	d := c.Database
-	if !pgVersionRE.MatchString(d.EngineVersion) {
-		p.add("database.engineVersion", d.EngineVersion, "want a PostgreSQL 15 version such as 15.13")
+	if d.EngineVersion != PostgresMajorVersion {
+		p.add("database.engineVersion", d.EngineVersion, "want the major version %q only: RDS applies minor upgrades itself, and a pinned minor makes the next update after one ask for a downgrade", PostgresMajorVersion)
 	}
 	if !strings.HasPrefix(d.InstanceClass, "db.") || !instanceTypeRE.MatchString(strings.TrimPrefix(d.InstanceClass, "db.")) {
 		p.add("database.instanceClass", d.InstanceClass, "want an RDS instance class such as db.r6g.large")
@@ -358,6 +385,9 @@ func (c *Config) validateApp(p *problems) {
 	}
 	c.validateQuota(p)
 	c.validateNodePool(p)
+	if a.Gateway.Replicas < 2 {
+		p.add("app.gateway.replicas", a.Gateway.Replicas, "want 2 or more: all public traffic passes through these NGINX pods, and one pod is a single point of failure")
+	}
 	for _, k := range sortedKeys(a.Settings) {
 		switch {
 		case !envNameRE.MatchString(k):
@@ -413,7 +443,10 @@ func (c *Config) validateApp(p *problems) {
 // validateResources checks that quantities parse and requests <= limits.
 func validateResources(p *problems, key string, r ResourcesConfig) {
 	parsed := map[string]resource.Quantity{}
-	for name, v := range map[string]string{"requestsCpu": r.RequestsCpu, "requestsMemory": r.RequestsMemory, "limitsCpu": r.LimitsCpu, "limitsMemory": r.LimitsMemory} {
+	for name, v := range map[string]string{
+		"requestsCpu": r.RequestsCpu, "requestsMemory": r.RequestsMemory, "limitsCpu": r.LimitsCpu, "limitsMemory": r.LimitsMemory,
+		"requestsEphemeralStorage": r.RequestsEphemeralStorage, "limitsEphemeralStorage": r.LimitsEphemeralStorage,
+	} {
 		q, err := resource.ParseQuantity(v)
 		if err != nil || q.Sign() <= 0 {
 			p.add(key+"."+name, v, "want a positive Kubernetes quantity such as 250m or 512Mi")
@@ -421,7 +454,7 @@ func validateResources(p *problems, key string, r ResourcesConfig) {
 		}
 		parsed[name] = q
 	}
-	for _, pair := range [][2]string{{"requestsCpu", "limitsCpu"}, {"requestsMemory", "limitsMemory"}} {
+	for _, pair := range [][2]string{{"requestsCpu", "limitsCpu"}, {"requestsMemory", "limitsMemory"}, {"requestsEphemeralStorage", "limitsEphemeralStorage"}} {
 		req, ok1 := parsed[pair[0]]
 		lim, ok2 := parsed[pair[1]]
 		if ok1 && ok2 && req.Cmp(lim) > 0 {
@@ -433,7 +466,7 @@ func validateResources(p *problems, key string, r ResourcesConfig) {
 // QuotaNeed is what the app namespace must hold at the HPA maximums: every
 // replica of both workloads, a rolling update's surge of each (25%, rounded
 // up), and the migration Job (one backend-sized pod).
-func (c *Config) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMemory resource.Quantity, pods int) {
+func (a AppConfig) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMemory resource.Quantity, pods int) {
 	add := func(q *resource.Quantity, per string, n int) {
 		v, err := resource.ParseQuantity(per)
 		if err != nil {
@@ -444,12 +477,12 @@ func (c *Config) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMemo
 	}
 	requestsCpu, requestsMemory = resource.MustParse("0"), resource.MustParse("0")
 	limitsCpu, limitsMemory = resource.MustParse("0"), resource.MustParse("0")
-	backendPods := c.App.Backend.MaxReplicas + Surge(c.App.Backend.MaxReplicas) + 1
-	frontendPods := c.App.Frontend.MaxReplicas + Surge(c.App.Frontend.MaxReplicas)
+	backendPods := a.Backend.MaxReplicas + Surge(a.Backend.MaxReplicas) + 1
+	frontendPods := a.Frontend.MaxReplicas + Surge(a.Frontend.MaxReplicas)
 	for _, w := range []struct {
 		r ResourcesConfig
 		n int
-	}{{c.App.Backend.Resources, backendPods}, {c.App.Frontend.Resources, frontendPods}} {
+	}{{a.Backend.Resources, backendPods}, {a.Frontend.Resources, frontendPods}} {
 		add(&requestsCpu, w.r.RequestsCpu, w.n)
 		add(&requestsMemory, w.r.RequestsMemory, w.n)
 		add(&limitsCpu, w.r.LimitsCpu, w.n)
@@ -467,7 +500,7 @@ func Surge(n int) int { return (n*SurgePercent + 99) / 100 }
 
 func (c *Config) validateQuota(p *problems) {
 	q := c.App.Quota
-	needCPU, needMem, needLimCPU, needLimMem, needPods := c.QuotaNeed()
+	needCPU, needMem, needLimCPU, needLimMem, needPods := c.App.QuotaNeed()
 	for _, f := range []struct {
 		key, value string
 		need       resource.Quantity
@@ -488,18 +521,54 @@ func (c *Config) validateQuota(p *problems) {
 	}
 }
 
-// validateNodePool checks that the app's node group exists and can hold
-// every replica: replicas of one workload never share a node.
+// validateNodePool checks that the app's node group exists, is zonal, and
+// can hold every replica during a rollout: replicas of one workload never
+// share a node (required anti-affinity), a rollout starts its surge before
+// an old pod stops (maxUnavailable 0), and pods spread evenly over the zones
+// (maxSkew 1, DoNotSchedule), so each zone's group needs
+// ceil((maxReplicas + surge) / zones) nodes.
 func (c *Config) validateNodePool(p *problems) {
 	ng, ok := c.Cluster.NodeGroups[c.App.NodePool]
 	if !ok {
 		p.add("app.nodePool", c.App.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
 		return
 	}
-	need := max(c.App.Backend.MaxReplicas, c.App.Frontend.MaxReplicas)
-	if ng.MaxSize < need {
-		p.add("cluster.nodeGroups."+c.App.NodePool+".maxSize", ng.MaxSize, "replicas of a workload never share a node (required anti-affinity), so the app's node group needs room for %d", need)
+	key := "cluster.nodeGroups." + c.App.NodePool
+	if !ng.Zonal {
+		p.add(key+".zonal", ng.Zonal, "the app's pods spread across zones with DoNotSchedule, which the Cluster Autoscaler can satisfy only with one node group per zone; set it to true")
+		return
 	}
+	if need := c.App.NodesPerZone(len(c.Network.AvailabilityZones)); ng.MaxSize < need {
+		p.add(key+".maxSize", ng.MaxSize, "too small: a rollout at the HPA maximum needs %d nodes per zone (one pod per node, maxReplicas plus a %d%% surge spread over %d zones)", need, SurgePercent, len(c.Network.AvailabilityZones))
+	}
+}
+
+// NodesPerZone is how many nodes of the app's pool each zone needs for the
+// largest workload at its HPA maximum plus a rollout's surge.
+func (a AppConfig) NodesPerZone(zones int) int {
+	if zones < 1 {
+		return 0
+	}
+	need := 0
+	for _, w := range []WorkloadConfig{a.Backend, a.Frontend} {
+		pods := w.MaxReplicas + Surge(w.MaxReplicas)
+		need = max(need, (pods+zones-1)/zones)
+	}
+	return need
+}
+
+// NodeGroupPrefixes are the EKS name prefixes of a configured group: one,
+// or one per zone when zonal. Names are unique per cluster, so the prefix
+// need not repeat the cluster's name.
+func NodeGroupPrefixes(name string, zonal bool, zones []string) []string {
+	if !zonal {
+		return []string{name + "-"}
+	}
+	out := make([]string, 0, len(zones))
+	for _, z := range zones {
+		out = append(out, name+"-"+z+"-")
+	}
+	return out
 }
 
 // validateAddOns checks the sections of the platform's add-on components.

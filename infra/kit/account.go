@@ -109,12 +109,17 @@ func NewKey(ctx *pulumi.Context, name string, account Account, args KeyArgs, opt
 }
 
 // LogsKeyUse lets CloudWatch Logs in this account and region use a key for
-// its log groups, and nothing else.
-func LogsKeyUse(a Account) ServiceKeyUse {
+// the log groups whose names match the patterns ("/aws/eks/<cluster>/*"),
+// and for no other log group of the account.
+func LogsKeyUse(a Account, logGroupPatterns []string) ServiceKeyUse {
+	arns := make([]string, 0, len(logGroupPatterns))
+	for _, p := range logGroupPatterns {
+		arns = append(arns, fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", a.Partition, a.Region, a.AccountID, p))
+	}
 	return ServiceKeyUse{
 		Principal:         fmt.Sprintf("logs.%s.%s", a.Region, a.DNSSuffix),
 		ConditionTest:     "ArnLike",
 		ConditionVariable: "kms:EncryptionContext:aws:logs:arn",
-		ConditionValues:   []string{fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", a.Partition, a.Region, a.AccountID)},
+		ConditionValues:   arns,
 	}
 }

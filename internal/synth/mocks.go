@@ -115,6 +115,10 @@ func (m *mocks) outputs(r *Resource) (string, resource.PropertyMap) {
 	if prefix, ok := idPrefixes[r.Type]; ok {
 		id = prefix + d[:17]
 	}
+	// A name prefix gets the 26 characters the AWS provider appends.
+	if p := str("namePrefix"); p != "" && str("name") == "" {
+		set("name", p+d[:26])
+	}
 	if strings.HasPrefix(r.Type, "aws:") {
 		set("arn", fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", mod, region, MockAccountID, strings.ToLower(kind), r.Name))
 	}

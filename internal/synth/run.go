@@ -151,6 +151,37 @@ func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 	return res, nil
 }
 
+// Redacted is what a secret value is written as.
+const Redacted = "[secret]"
+
+// redactedShape replaces every value inside a secret with Redacted and
+// keeps its shape: an object's keys stay (a Secret's stringData keeps the
+// names of its entries, so that a real API server accepts the manifest),
+// a list keeps its length.
+func redactedShape(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return redactedShape(v.SecretValue().Element)
+	case v.IsOutput():
+		return redactedShape(v.OutputValue().Element)
+	case v.IsObject():
+		m := v.ObjectValue()
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			out[string(k)] = redactedShape(e)
+		}
+		return out
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, 0, len(arr))
+		for _, e := range arr {
+			out = append(out, redactedShape(e))
+		}
+		return out
+	}
+	return Redacted
+}
+
 // PlainMap converts a property map to plain Go values, secrets unwrapped.
 func PlainMap(m resource.PropertyMap) map[string]any { return convertMap(m, false) }
 
@@ -190,7 +221,7 @@ func convert(v resource.PropertyValue, redact bool) any {
 		return convertMap(v.ObjectValue(), redact)
 	case v.IsSecret():
 		if redact {
-			return "[secret]"
+			return redactedShape(v.SecretValue().Element)
 		}
 		return convert(v.SecretValue().Element, redact)
 	case v.IsResourceReference():
@@ -198,7 +229,7 @@ func convert(v resource.PropertyValue, redact bool) any {
 	case v.IsOutput():
 		o := v.OutputValue()
 		if o.Secret && redact {
-			return "[secret]"
+			return redactedShape(o.Element)
 		}
 		if !o.Known {
 			return "[unknown]"

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -87,6 +88,17 @@ func Manifests(res *Result) []Manifest {
 		kind, _ := obj["kind"].(string)
 		if kind == "" {
 			continue
+		}
+		if kind == "Secret" {
+			// data holds base64: a redacted entry is written as the base64
+			// of the marker, so that the manifest stays valid.
+			if data, ok := obj["data"].(map[string]any); ok {
+				for k, v := range data {
+					if v == Redacted {
+						data[k] = base64.StdEncoding.EncodeToString([]byte(Redacted))
+					}
+				}
+			}
 		}
 		meta, _ := obj["metadata"].(map[string]any)
 		name, _ := meta["name"].(string)

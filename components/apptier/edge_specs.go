@@ -1,0 +1,165 @@
+package apptier
+
+import (
+	"fmt"
+
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
+)
+
+// Ports and labels of the edge's charts, as NGINX Gateway Fabric 2.4.0 and
+// cert-manager v1.19.1 set them (their charts and NGF's provisioner).
+const (
+	// ngfAgentPort is the control plane's gRPC port that each NGINX pod's
+	// agent connects to for its configuration.
+	ngfAgentPort = 8443
+	// ngfMetricsPort is where the control plane and NGINX serve Prometheus
+	// metrics.
+	ngfMetricsPort = 9113
+	// certManagerWebhookPort is the webhook's HTTPS port, called by the API
+	// server for every cert-manager object.
+	certManagerWebhookPort = 10250
+	// certManagerMetricsPort is the controller's Prometheus port.
+	certManagerMetricsPort = 9402
+	// httpPort is plain HTTP: the redirect to HTTPS, ACME HTTP-01.
+	httpPort = 80
+
+	// lbReadinessGateLabel makes the load balancer controller inject a
+	// readiness gate into pods that are NLB targets in the namespace: a
+	// rolling NGINX pod counts as ready only once the NLB sees it healthy.
+	lbReadinessGateLabel = "elbv2.k8s.aws/pod-readiness-gate-inject"
+)
+
+// ngfControlPlane and ngfDataPlane select NGF's pods: the chart's selector
+// labels (release "nginx-gateway-fabric"), and the labels NGF's provisioner
+// puts on the NGINX pods of Gateway "public" with class "nginx".
+func ngfControlPlane() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "nginx-gateway-fabric"}
+}
+
+func ngfDataPlane() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": gatewayName + "-" + gatewayClass, "gateway.networking.k8s.io/gateway-name": gatewayName}
+}
+
+// EdgeNamespace is one of the edge's namespaces with the flows its pods
+// need beyond DNS.
+type EdgeNamespace struct {
+	Namespace kit.NamespaceArgs
+	Policies  []kit.NetworkPolicy
+}
+
+// EdgeNamespaces are the gateway's and cert-manager's namespaces. The EKS
+// API server's endpoints (and its webhook calls) and the NLB's health
+// checks come from the VPC, so those flows name vpcCidr.
+func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
+	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
+	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
+	ports := func(ps ...int) networkingv1.NetworkPolicyPortArray {
+		var out networkingv1.NetworkPolicyPortArray
+		for _, p := range ps {
+			out = append(out, tcp(p))
+		}
+		return out
+	}
+	ingress := func(name string, sel map[string]string, from networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
+		return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: pods(sel),
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress:     networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: ports(ps...)}},
+		}}
+	}
+	egress := func(name string, sel *metav1.LabelSelectorArgs, to networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
+		return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: sel,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: to, Ports: ports(ps...)}},
+		}}
+	}
+	podsOf := func(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
+		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: pods(sel)}}
+	}
+	monitoring := networkingv1.NetworkPolicyPeerArray{peerNamespace(MonitoringNamespace)}
+	// Every pod of the namespace but NGINX talks to the API server.
+	notDataPlane := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
+		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("NotIn"), Values: pulumi.StringArray{pulumi.String(ngfDataPlane()["app.kubernetes.io/name"])},
+	}}}
+	all := &metav1.LabelSelectorArgs{}
+	certManager := map[string]string{"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/instance": "cert-manager"}
+	webhook := map[string]string{"app.kubernetes.io/name": "webhook", "app.kubernetes.io/instance": "cert-manager"}
+	return []EdgeNamespace{
+		{
+			Namespace: kit.NamespaceArgs{Name: GatewayNamespace, PodSecurity: kit.Restricted, PartOf: PartOf, Labels: map[string]string{lbReadinessGateLabel: "enabled"}},
+			Policies: []kit.NetworkPolicy{
+				// Client IPs are preserved through the NLB, so the public
+				// listeners admit any source; health checks come from the VPC.
+				ingress("nginx-from-clients", ngfDataPlane(), anywhere, httpPort, httpsPort),
+				egress("nginx-to-app", pods(ngfDataPlane()), networkingv1.NetworkPolicyPeerArray{peerNamespace(appNamespace)}, BackendPort, FrontendPort),
+				egress("nginx-to-control-plane", pods(ngfDataPlane()), podsOf(ngfControlPlane()), ngfAgentPort),
+				ingress("control-plane-from-nginx", ngfControlPlane(), podsOf(ngfDataPlane()), ngfAgentPort),
+				egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
+				ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
+				ingress("nginx-metrics-from-prometheus", ngfDataPlane(), monitoring, ngfMetricsPort),
+			},
+		},
+		{
+			Namespace: kit.NamespaceArgs{Name: certManagerNS, PodSecurity: kit.Restricted, PartOf: PartOf},
+			Policies: []kit.NetworkPolicy{
+				egress("controllers-to-api-server", all, vpc, httpsPort),
+				// The ACME directory over HTTPS, and the HTTP-01 self check
+				// against the public hostname before asking for validation.
+				egress("controller-to-acme", pods(certManager), anywhere, httpsPort, httpPort),
+				ingress("webhook-from-api-server", webhook, vpc, certManagerWebhookPort),
+				ingress("controller-metrics-from-prometheus", certManager, monitoring, certManagerMetricsPort),
+			},
+		},
+	}
+}
+
+// GatewayFabricValues configure NGINX Gateway Fabric 2.4.0's chart (every
+// key is in its values.yaml at v2.4.0): a redundant control plane, and the
+// NGINX data plane it provisions per Gateway sized from config, spread
+// evenly over the zones on the app's zonal node groups (the autoscaler can
+// then add a node in the zone a pod needs).
+func GatewayFabricValues(app config.AppConfig) pulumi.Map {
+	spread := func(labels map[string]string) pulumi.Array {
+		return pulumi.Array{pulumi.Map{
+			"maxSkew":           pulumi.Int(1),
+			"topologyKey":       pulumi.String("topology.kubernetes.io/zone"),
+			"whenUnsatisfiable": pulumi.String("DoNotSchedule"),
+			"labelSelector":     pulumi.Map{"matchLabels": pulumi.ToStringMap(labels)},
+		}}
+	}
+	return pulumi.Map{
+		"nginxGateway": pulumi.Map{
+			"gatewayClassName":          pulumi.String(gatewayClass),
+			"replicas":                  pulumi.Int(controllerReplicas),
+			"topologySpreadConstraints": spread(ngfControlPlane()),
+		},
+		"nginx": pulumi.Map{
+			"replicas": pulumi.Int(app.Gateway.Replicas),
+			"pod": pulumi.Map{
+				"nodeSelector":              pulumi.StringMap{"scrolluniversity.io/pool": pulumi.String(app.NodePool)},
+				"topologySpreadConstraints": spread(ngfDataPlane()),
+			},
+		},
+	}
+}
+
+// PDBSpec is a PodDisruptionBudget the program makes for a chart's pods.
+type PDBSpec struct {
+	Name     string
+	Selector map[string]string
+}
+
+// GatewayPDBs keep all but one NGINX pod, and one control plane pod,
+// through a drain.
+func GatewayPDBs() []PDBSpec {
+	return []PDBSpec{
+		{Name: fmt.Sprintf("%s-%s", gatewayName, gatewayClass), Selector: ngfDataPlane()},
+		{Name: "nginx-gateway-fabric", Selector: ngfControlPlane()},
+	}
+}
