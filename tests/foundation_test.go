@@ -152,8 +152,21 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 		if !slices.Contains(c.Dependencies, lg.URN) {
 			t.Errorf("cluster does not depend on its log group")
 		}
-		// Every configured admin role has an access entry with cluster-admin.
-		for _, arn := range cfg.Cluster.AdminRoleArns {
+		// No implicit admin: the deployer and every admin role have explicit
+		// access entries with cluster-admin, and nothing else has one.
+		if path(in, "accessConfig", "bootstrapClusterCreatorAdminPermissions") != false {
+			t.Errorf("bootstrapClusterCreatorAdminPermissions: want false (an entry for the deployer would fail with ResourceInUse), got %v", path(in, "accessConfig"))
+		}
+		if got := len(res.ByType("aws:eks/accessEntry:AccessEntry")); got != 1+len(cfg.Cluster.AdminRoleArns) {
+			t.Errorf("access entries: want the deployer and %d admins, got %d", len(cfg.Cluster.AdminRoleArns), got)
+		}
+		if path(in, "upgradePolicy", "supportType") != "STANDARD" {
+			t.Errorf("upgrade policy: want STANDARD (no silent extended support), got %v", in["upgradePolicy"])
+		}
+		if c.Protect != cfg.Guards.Protect {
+			t.Errorf("cluster protect: want %v, got %v", cfg.Guards.Protect, c.Protect)
+		}
+		for _, arn := range append([]string{cfg.Cluster.DeployerRoleArn}, cfg.Cluster.AdminRoleArns...) {
 			found := false
 			for _, a := range res.ByType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation") {
 				p := a.Plain()
@@ -176,58 +189,100 @@ var wantNodeGroups = map[string]map[string]struct {
 	taint         string
 }{
 	"staging": {
-		"system":   {"ON_DEMAND", []string{"t3.large"}, 2, 2, 3, "CriticalAddonsOnly"},
-		"workload": {"ON_DEMAND", []string{"m6i.large"}, 2, 2, 4, ""},
+		"system": {"ON_DEMAND", []string{"t3.large"}, 2, 2, 3, "CriticalAddonsOnly"},
+		// Zonal: these are per zone (two zones).
+		"workload": {"ON_DEMAND", []string{"m6i.large"}, 1, 1, 3, ""},
 		"spot":     {"SPOT", []string{"m6i.large", "m5.large", "m6a.large"}, 0, 0, 3, "scrolluniversity.io/interruptible"},
 	},
 	"production": {
-		"system":   {"ON_DEMAND", []string{"m6i.large"}, 3, 3, 4, "CriticalAddonsOnly"},
-		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 3, 6, 20, ""},
+		"system": {"ON_DEMAND", []string{"m6i.large"}, 3, 3, 4, "CriticalAddonsOnly"},
+		// Zonal: per zone (three zones), 27 nodes at most for the backend's
+		// 20 replicas and a rollout's 5.
+		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 1, 2, 9, ""},
 		"spot":     {"SPOT", []string{"m6i.xlarge", "m5.xlarge", "m6a.xlarge"}, 0, 0, 6, "scrolluniversity.io/interruptible"},
 	},
 }
 
+// zonalGroups are the node groups made one per zone.
+var zonalGroups = map[string]bool{"workload": true}
+
 func TestNodeGroups(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
-		if got := len(res.ByType(typeNodeGroup)); got != len(wantNodeGroups[name]) {
-			t.Errorf("node groups: want %d, got %d", len(wantNodeGroups[name]), got)
+		zones := cfg.Network.AvailabilityZones
+		wantCount := 0
+		for group := range wantNodeGroups[name] {
+			wantCount++
+			if zonalGroups[group] {
+				wantCount += len(zones) - 1
+			}
+		}
+		if got := len(res.ByType(typeNodeGroup)); got != wantCount {
+			t.Errorf("node groups: want %d, got %d", wantCount, got)
 		}
 		cni := one(t, res, typeAddon, n.Name("vpc-cni"))
+		type instance struct{ logical, prefix, zone string }
 		for group, want := range wantNodeGroups[name] {
-			ng := one(t, res, typeNodeGroup, n.Name(group))
-			in := ng.Plain()
-			sc := in["scalingConfig"]
-			if in["capacityType"] != want.capacity || !slices.Equal(strs(in["instanceTypes"]), want.types) ||
-				path(sc, "minSize") != want.min || path(sc, "desiredSize") != want.des || path(sc, "maxSize") != want.max {
-				t.Errorf("node group %s: want %s %v %d/%d/%d, got %v %v %v", group, want.capacity, want.types, want.min, want.des, want.max, in["capacityType"], in["instanceTypes"], sc)
+			instances := []instance{{n.Name(group), group + "-", ""}}
+			if zonalGroups[group] {
+				instances = nil
+				for _, z := range zones {
+					instances = append(instances, instance{n.Name(group, z), group + "-" + z + "-", z})
+				}
 			}
-			if got := path(in, "labels", "scrolluniversity.io/pool"); got != group {
-				t.Errorf("node group %s: want label scrolluniversity.io/pool=%s, got %v", group, group, got)
-			}
-			taints, _ := in["taints"].([]any)
-			switch {
-			case want.taint == "" && len(taints) != 0:
-				t.Errorf("node group %s: want no taints, got %v", group, taints)
-			case want.taint != "" && (len(taints) != 1 || path(taints[0], "key") != want.taint || path(taints[0], "effect") != "NO_SCHEDULE"):
-				t.Errorf("node group %s: want taint %s:NO_SCHEDULE, got %v", group, want.taint, taints)
-			}
-			if in["amiType"] != "AL2023_x86_64_STANDARD" {
-				t.Errorf("node group %s: AMI type %v", group, in["amiType"])
-			}
-			if !slices.Contains(ng.IgnoreChanges, "scalingConfig.desiredSize") {
-				t.Errorf("node group %s: desiredSize is not left to the autoscaler (ignoreChanges %v)", group, ng.IgnoreChanges)
-			}
-			if !slices.Contains(ng.Dependencies, cni.URN) {
-				t.Errorf("node group %s does not wait for vpc-cni", group)
-			}
-			lt := one(t, res, typeLaunchTmpl, n.Name("nodes", group)).Plain()
-			if path(lt, "metadataOptions", "httpTokens") != "required" || path(lt, "metadataOptions", "httpPutResponseHopLimit") != int64(1) {
-				t.Errorf("node group %s: want IMDSv2 required with hop limit 1, got %v", group, lt["metadataOptions"])
-			}
-			bdm, _ := lt["blockDeviceMappings"].([]any)
-			if len(bdm) != 1 || path(bdm[0], "ebs", "encrypted") != "true" || path(bdm[0], "ebs", "volumeType") != "gp3" {
-				t.Errorf("node group %s: want one encrypted gp3 volume, got %v", group, bdm)
+			for _, inst := range instances {
+				ng := one(t, res, typeNodeGroup, inst.logical)
+				in := ng.Plain()
+				if in["nodeGroupNamePrefix"] != inst.prefix {
+					t.Errorf("node group %s: name prefix want %q, got %v", inst.logical, inst.prefix, in["nodeGroupNamePrefix"])
+				}
+				if subnets := strs(in["subnetIds"]); (inst.zone != "") != (len(subnets) == 1) || (inst.zone == "" && len(subnets) != len(zones)) {
+					t.Errorf("node group %s: want its zone's subnet only when zonal, every zone's otherwise; got %v", inst.logical, subnets)
+				}
+				sc := in["scalingConfig"]
+				if in["capacityType"] != want.capacity || !slices.Equal(strs(in["instanceTypes"]), want.types) ||
+					path(sc, "minSize") != want.min || path(sc, "desiredSize") != want.des || path(sc, "maxSize") != want.max {
+					t.Errorf("node group %s: want %s %v %d/%d/%d, got %v %v %v", group, want.capacity, want.types, want.min, want.des, want.max, in["capacityType"], in["instanceTypes"], sc)
+				}
+				if got := path(in, "labels", "scrolluniversity.io/pool"); got != group {
+					t.Errorf("node group %s: want label scrolluniversity.io/pool=%s, got %v", group, group, got)
+				}
+				taints, _ := in["taints"].([]any)
+				switch {
+				case want.taint == "" && len(taints) != 0:
+					t.Errorf("node group %s: want no taints, got %v", group, taints)
+				case want.taint != "" && (len(taints) != 1 || path(taints[0], "key") != want.taint || path(taints[0], "effect") != "NO_SCHEDULE"):
+					t.Errorf("node group %s: want taint %s:NO_SCHEDULE, got %v", group, want.taint, taints)
+				}
+				if in["amiType"] != "AL2023_x86_64_STANDARD" {
+					t.Errorf("node group %s: AMI type %v", group, in["amiType"])
+				}
+				if !slices.Contains(ng.IgnoreChanges, "scalingConfig.desiredSize") {
+					t.Errorf("node group %s: desiredSize is not left to the autoscaler (ignoreChanges %v)", group, ng.IgnoreChanges)
+				}
+				if !slices.Contains(ng.Dependencies, cni.URN) {
+					t.Errorf("node group %s does not wait for vpc-cni", group)
+				}
+				lt := one(t, res, typeLaunchTmpl, n.Name("nodes", group)).Plain()
+				if path(lt, "metadataOptions", "httpTokens") != "required" || path(lt, "metadataOptions", "httpPutResponseHopLimit") != int64(1) {
+					t.Errorf("node group %s: want IMDSv2 required with hop limit 1, got %v", group, lt["metadataOptions"])
+				}
+				bdm, _ := lt["blockDeviceMappings"].([]any)
+				if len(bdm) != 1 || path(bdm[0], "ebs", "encrypted") != "true" || path(bdm[0], "ebs", "volumeType") != "gp3" {
+					t.Errorf("node group %s: want one encrypted gp3 volume, got %v", group, bdm)
+				}
+				// What the Auto Scaling group launches carries the stack's tags.
+				specs := map[string]map[string]any{}
+				for _, ts := range lt["tagSpecifications"].([]any) {
+					specs[path(ts, "resourceType").(string)] = path(ts, "tags").(map[string]any)
+				}
+				for _, kind := range []string{"instance", "volume", "network-interface"} {
+					for k, v := range cfg.AWSTags() {
+						if specs[kind][k] != v {
+							t.Errorf("node group %s: launched %s tag %s want %q, got %v", group, kind, k, v, specs[kind][k])
+						}
+					}
+				}
 			}
 		}
 	})

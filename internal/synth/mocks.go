@@ -64,6 +64,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+		if ct := rpc.GetCustomTimeouts(); ct != nil {
+			r.CreateTimeout, r.UpdateTimeout = ct.GetCreate(), ct.GetUpdate()
+		}
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Parent = rpc.GetParent()

@@ -24,7 +24,10 @@ type Resource struct {
 	Protect        bool
 	RetainOnDelete bool
 	IgnoreChanges  []string
-	ID             string
+	// CustomTimeouts are the create and update timeouts the program set
+	// ("" when it set none).
+	CreateTimeout, UpdateTimeout string
+	ID                           string
 	// Inputs are the registered inputs, secrets still wrapped.
 	Inputs resource.PropertyMap
 	// State is what the mock provider returned.
