@@ -79,7 +79,7 @@ func TestDeploymentsAreHardenedAndSpread(t *testing.T) {
 			image                string
 			initContainers       int
 		}{
-			"backend":  {3000, "/api/health/live", "/api/health/live", "/api/health/ready", cfg.App.Backend.Resources, "ghcr.io/scrolluniversity/backend:" + cfg.App.Backend.ImageTag, 1},
+			"backend": {3000, "/api/health/live", "/api/health/live", "/api/health/ready", cfg.App.Backend.Resources, "ghcr.io/scrolluniversity/backend:" + cfg.App.Backend.ImageTag, 1},
 			// The frontend's liveness is a TCP check ("" here): a failing
 			// /healthz takes it out of rotation, never restarts it.
 			"frontend": {8080, "/healthz", "", "/healthz", cfg.App.Frontend.Resources, "ghcr.io/scrolluniversity/frontend:" + cfg.App.Frontend.ImageTag, 0},
