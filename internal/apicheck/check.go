@@ -60,25 +60,36 @@ func ReadObjects(files ...string) ([]Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		for i := 0; ; i++ {
-			var body map[string]any
-			err := dec.Decode(&body)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: document %d: %w", f, i+1, err)
-			}
-			if len(body) == 0 {
-				continue
-			}
-			src := f
-			if i > 0 {
-				src = fmt.Sprintf("%s#%d", f, i+1)
-			}
-			out = append(out, Object{Source: src, Body: body})
+		objs, err := readYAML(data, f)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// readYAML reads the documents of one YAML stream; source names them.
+func readYAML(data []byte, source string) ([]Object, error) {
+	var out []Object
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for i := 0; ; i++ {
+		var body map[string]any
+		err := dec.Decode(&body)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", source, i+1, err)
+		}
+		if len(body) == 0 {
+			continue
+		}
+		src := source
+		if i > 0 {
+			src = fmt.Sprintf("%s#%d", source, i+1)
+		}
+		out = append(out, Object{Source: src, Body: body})
 	}
 	return out, nil
 }

@@ -1,0 +1,162 @@
+package apicheck
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The repository root and the shared CRD folder, seen from this package.
+var (
+	repoRoot   = filepath.Join("..", "..")
+	sharedCRDs = filepath.Join(repoRoot, "..", "shared", "crds")
+)
+
+// startServer starts the real API server with every pinned CRD. Without
+// built servers the test is skipped locally (build them with
+// `go run ./cmd/apicheck --build-only`); CI sets APICHECK_REQUIRED=1, where
+// a missing server fails instead.
+func startServer(t *testing.T) *Client {
+	t.Helper()
+	dir, err := CacheDir(filepath.Join(repoRoot, "tools", "kube"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins := Binaries{APIServer: filepath.Join(dir, "kube-apiserver"), Etcd: filepath.Join(dir, "etcd")}
+	for _, b := range []string{bins.APIServer, bins.Etcd} {
+		if _, err := os.Stat(b); err != nil {
+			if os.Getenv("APICHECK_REQUIRED") != "" {
+				t.Fatalf("%s is not built: %v", b, err)
+			}
+			t.Skipf("%s is not built; run `go run ./cmd/apicheck --build-only` first", b)
+		}
+	}
+	files, err := CRDFiles(CRDSources, sharedCRDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := ReadObjects(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(context.Background(), bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	c := s.Client()
+	if err := c.InstallCRDs(context.Background(), crds); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func object(src string) Object {
+	objs, err := readYAML([]byte(src), "planted")
+	if err != nil {
+		panic(err)
+	}
+	return objs[0]
+}
+
+// Planted bad objects are rejected, each named with the server's message;
+// good ones pass. These are the defects the mock engine let through.
+func TestPlantedObjectsAreRejected(t *testing.T) {
+	c := startServer(t)
+	cases := []struct {
+		name   string
+		object string
+		// want is part of the server's message; "" means accepted.
+		want string
+	}{
+		{"namespace", `{apiVersion: v1, kind: Namespace, metadata: {name: planted}}`, ""},
+		{"a good ConfigMap", `{apiVersion: v1, kind: ConfigMap, metadata: {name: good, namespace: planted}, data: {A: b}}`, ""},
+		{"unknown field in a CRD object (rejectCode inside a rule, as NGF 2.4.0 has it not)", `
+apiVersion: gateway.nginx.org/v1alpha1
+kind: RateLimitPolicy
+metadata: {name: misplaced-reject-code, namespace: planted}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]
+  rateLimit:
+    local:
+      rules: [{key: $binary_remote_addr, rate: 20r/s, rejectCode: 429}]`, ".spec.rateLimit.local.rules[0].rejectCode: field not declared in schema"},
+		{"the same policy with rejectCode where it belongs", `
+apiVersion: gateway.nginx.org/v1alpha1
+kind: RateLimitPolicy
+metadata: {name: right-reject-code, namespace: planted}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]
+  rateLimit:
+    rejectCode: 429
+    local:
+      rules: [{key: $binary_remote_addr, rate: 20r/s}]`, ""},
+		{"invalid value in a core object", `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: negative-replicas, namespace: planted}
+spec:
+  replicas: -1
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec: {containers: [{name: x, image: "busybox:1.37.0"}]}`, "spec.replicas"},
+		{"a Secret redacted whole", `{apiVersion: v1, kind: Secret, metadata: {name: redacted-whole, namespace: planted}, stringData: "[secret]"}`, "stringData"},
+		{"a kind no CRD serves", `{apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: planted}}`, "no API serves kind Widget"},
+	}
+	var objects []Object
+	for _, tc := range cases {
+		objects = append(objects, object(tc.object))
+	}
+	report, err := c.Check(context.Background(), objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := map[string]string{}
+	for _, r := range report.Rejected {
+		rejected[r.Object.Name()] = r.Message
+	}
+	for i, tc := range cases {
+		name := objects[i].Name()
+		msg, was := rejected[name]
+		switch {
+		case tc.want == "" && was:
+			t.Errorf("%s: want it accepted, got rejected: %s", tc.name, msg)
+		case tc.want != "" && !was:
+			t.Errorf("%s: want it rejected (%s), got accepted", tc.name, tc.want)
+		case tc.want != "" && !strings.Contains(msg, tc.want):
+			t.Errorf("%s: want the server's message to contain %q, got %s", tc.name, tc.want, msg)
+		}
+	}
+	var out bytes.Buffer
+	report.Write(&out, "")
+	for _, want := range []string{"REJECTED RateLimitPolicy planted/misplaced-reject-code", "REJECTED Deployment planted/negative-replicas", "7 objects, 4 rejected"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report: want %q in\n%s", want, out.String())
+		}
+	}
+}
+
+// The servers are gone after Stop: nothing listens on their ports.
+func TestStopEndsTheServers(t *testing.T) {
+	c := startServer(t)
+	s := c.s
+	pids := []int{}
+	for _, p := range s.procs {
+		pids = append(pids, p.Process.Pid)
+	}
+	s.Stop()
+	for _, pid := range pids {
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err == nil {
+			if b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat")); !bytes.Contains(b, []byte(") Z ")) {
+				t.Errorf("process %d still runs after Stop", pid)
+			}
+		}
+	}
+	if _, err := os.Stat(s.dir); err == nil {
+		t.Errorf("data directory %s remains after Stop", s.dir)
+	}
+}
