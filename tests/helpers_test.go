@@ -5,7 +5,6 @@ package tests
 
 import (
 	"encoding/json"
-	"strings"
 	"sync"
 	"testing"
 
@@ -58,13 +57,7 @@ func synthesize(t *testing.T, name string) *synth.Result {
 func stackConfig(t *testing.T, name string) *config.Config {
 	t.Helper()
 	s := loadStack(t, name)
-	raw := map[string]string{}
-	for k, v := range s.Config {
-		if after, ok := strings.CutPrefix(k, s.Project+":"); ok {
-			raw[after] = v
-		}
-	}
-	cfg, err := config.Parse(s.Project, s.Name, s.Config["aws:region"], raw)
+	cfg, err := config.Parse(s.Project, s.Name, s.Config)
 	if err != nil {
 		t.Fatalf("parsing stack %s: %v", name, err)
 	}

@@ -25,11 +25,18 @@ var advisoryJustified = map[string]string{}
 
 func TestStacksPassThePolicyPack(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		vs, err := synth.CheckPolicies(res, packConfig(t, name))
+		rep, err := synth.CheckPolicies(res, packConfig(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range vs {
+		// Every policy ran and judged something: a clean report is not an
+		// empty one.
+		for _, p := range rep.Policies {
+			if p.Level != rules.Disabled && p.Judged == 0 {
+				t.Errorf("policy %s judged no resource of stack %s", p.Policy, name)
+			}
+		}
+		for _, v := range rep.Violations {
 			switch {
 			case v.Level == rules.Mandatory:
 				t.Errorf("mandatory %s on %s: %s", v.Policy, v.URN, v.Message)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra"
-	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -133,7 +132,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"Route 53 zone", []change{{"app", "route53ZoneId", "scrolluniversity.app"}}, "scrolluniversity:app.route53ZoneId", "scrolluniversity.app"},
 		{"unpinned chart", []change{{"app", "charts.certManager", "latest"}}, "scrolluniversity:app.charts.certManager", "latest"},
 		{"WebSocket path under /api", []change{{"app", "webSocketPath", "/api/ws"}}, "scrolluniversity:app.webSocketPath", "/api/ws"},
-		{"missing required secret", []change{{"scrolluniversity:openaiApiKey", "", nil}}, "scrolluniversity:openaiApiKey is not set", "pulumi config set --secret scrolluniversity:openaiApiKey"},
+		{"missing required secret", []change{{"scrolluniversity:openaiApiKey", "", nil}}, "scrolluniversity:openaiApiKey = (not set)", "pulumi config set --secret scrolluniversity:openaiApiKey"},
 		{"misspelt field", []change{{"network", "vpcCidrBlock", "10.0.0.0/16"}}, "scrolluniversity:network", "vpcCidrBlock"},
 		{"no region", []change{{"aws:region", "", ""}}, "aws:region", `""`},
 		{"region that is not one", []change{{"aws:region", "", "useast1"}}, "aws:region", "useast1"},
@@ -183,21 +182,6 @@ func TestAnyStackNameWorks(t *testing.T) {
 	}
 	if _, ok := res.Find(typeCluster, "scrolluniversity-qa"); !ok {
 		t.Errorf("stack qa: want cluster scrolluniversity-qa")
-	}
-}
-
-// The synthesizer refuses a section key the program does not read.
-func TestUnknownSectionIsRefused(t *testing.T) {
-	s := loadStack(t, "staging").Clone()
-	if err := s.Set("scrolluniversity:netwrok", map[string]any{}); err != nil {
-		t.Fatal(err)
-	}
-	err := synth.CheckKeys(s, config.Keys())
-	if err == nil || !strings.Contains(err.Error(), "scrolluniversity:netwrok") {
-		t.Errorf("want an error naming scrolluniversity:netwrok, got %v", err)
-	}
-	if err := synth.CheckKeys(loadStack(t, "staging"), config.Keys()); err != nil {
-		t.Errorf("shipped staging stack: %v", err)
 	}
 }
 

@@ -4,11 +4,10 @@
 package config
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"os"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -92,7 +91,7 @@ type NetworkConfig struct {
 	VpcCidr string `json:"vpcCidr"`
 	// AvailabilityZones are the zone names to spread across, 2 to 6, all in
 	// the stack's region. Required.
-	AvailabilityZones []string `json:"availabilityZones"`
+	AvailabilityZones []string `json:"availabilityZones" what:"zone names"`
 	// NatGateways is "perZone" (one NAT gateway per zone, survives a zone
 	// outage) or "single" (one shared, cheaper). Default "perZone".
 	NatGateways string `json:"natGateways"`
@@ -114,7 +113,7 @@ type ClusterConfig struct {
 	// PublicAccessCidrs are the CIDRs that may reach the public API endpoint.
 	// Empty turns the public endpoint off (private endpoint only). 0.0.0.0/0
 	// is refused. Default empty.
-	PublicAccessCidrs []string `json:"publicAccessCidrs"`
+	PublicAccessCidrs []string `json:"publicAccessCidrs" what:"CIDRs"`
 	// DeployerRoleArn is the IAM role that runs `pulumi up` (CI's deploy
 	// role). It gets cluster-admin through an access entry like any admin,
 	// so that the same update can create the Kubernetes objects; EKS's
@@ -123,7 +122,7 @@ type ClusterConfig struct {
 	DeployerRoleArn string `json:"deployerRoleArn"`
 	// AdminRoleArns are further IAM role ARNs given cluster-admin through
 	// EKS access entries (people, break-glass). Default empty.
-	AdminRoleArns []string `json:"adminRoleArns"`
+	AdminRoleArns []string `json:"adminRoleArns" what:"IAM role ARNs"`
 	// AmiType is the EKS-optimized AMI family of every node group. One of
 	// AllowedAmiTypes. Default "AL2023_x86_64_STANDARD".
 	AmiType string `json:"amiType"`
@@ -161,7 +160,7 @@ type NodeGroupConfig struct {
 	Zonal bool `json:"zonal"`
 	// InstanceTypes are EC2 instance types ("m6i.large"); several only make
 	// sense for SPOT. Required.
-	InstanceTypes []string `json:"instanceTypes"`
+	InstanceTypes []string `json:"instanceTypes" what:"EC2 instance types"`
 	// CapacityType is "ON_DEMAND" or "SPOT". Default "ON_DEMAND".
 	CapacityType string `json:"capacityType"`
 	// MinSize, DesiredSize and MaxSize bound the group, in nodes (per zone
@@ -211,63 +210,85 @@ func Keys() []string {
 }
 
 // Load reads the stack's configuration from the Pulumi context, applies
-// defaults and validates it. Nothing is registered before it returns.
+// defaults and validates it. Nothing is registered before it returns. Under
+// `pulumi up` the program can read only the keys it knows, so unknown keys
+// are the synthesizer's to report; when the stack file is in the working
+// directory (the CLI runs the program in the project's), problems name
+// their line in it.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	raw := map[string]string{}
+	values := map[string]string{}
 	project := pulumiconfig.New(ctx, "")
 	for _, key := range Keys() {
 		if v, err := project.Try(key); err == nil {
-			raw[key] = v
+			values[ctx.Project()+":"+key] = v
 		}
 	}
-	region, _ := pulumiconfig.New(ctx, "aws").Try("region")
-	return Parse(ctx.Project(), ctx.Stack(), region, raw)
+	if region, err := pulumiconfig.New(ctx, "aws").Try("region"); err == nil {
+		values["aws:region"] = region
+	}
+	cfg, err := Parse(ctx.Project(), ctx.Stack(), values)
+	if ps, ok := err.(Problems); ok {
+		file := "Pulumi." + ctx.Stack() + ".yaml"
+		if data, readErr := os.ReadFile(file); readErr == nil {
+			if loc, locErr := LocateYAML(file, data); locErr == nil {
+				return nil, ps.Locate(loc)
+			}
+		}
+	}
+	return cfg, err
 }
 
-// Parse builds the Config from raw section values (JSON objects, as
-// Pulumi hands structured config to the program): defaults, then the stack's
-// values, then validation of the whole. The error lists every problem.
-func Parse(project, stack, region string, raw map[string]string) (*Config, error) {
+// Parse builds the Config from a stack's config values, keyed as the
+// stack file writes them ("scrolluniversity:network", "aws:region";
+// structured values as JSON, as Pulumi hands them to a program): defaults,
+// then the stack's values, then validation of the whole. The error is
+// Problems: every unknown key, wrong type and bad value at once.
+func Parse(project, stack string, values map[string]string) (*Config, error) {
 	cfg := Defaults(project, stack)
-	cfg.Region = region
+	cfg.Region = values["aws:region"]
 
-	var errs []error
-	cfgValue := cfg.sections()
+	p := &problems{project: project}
+	sections := cfg.sections()
+	known := Keys()
+	for _, key := range sortedKeys(values) {
+		ns, name, _ := strings.Cut(key, ":")
+		switch {
+		case ns == project && isSecretKey(name):
+			if values[key] != "" {
+				cfg.Secrets[secretEnv(name)] = values[key]
+			}
+		case ns == project:
+			target, ok := sections[name]
+			if !ok {
+				p.addShown(key, "", unknownKey(name, known))
+				continue
+			}
+			decodeSection(p, key, values[key], target)
+		case key == "aws:region":
+		case ns == "aws":
+			hint := ""
+			if Nearest(name, []string{"region"}) != "" {
+				hint = "; did you mean aws:region?"
+			}
+			p.addShown(key, "", "not read by this program: its AWS provider takes only aws:region from config (credentials come from the environment)"+hint)
+		case ns == "pulumi":
+			// The engine's own settings.
+		default:
+			p.addShown(key, "", fmt.Sprintf("not read by this program: it reads %s:* and aws:region", project))
+		}
+	}
 	for _, secret := range AppSecrets {
-		v, ok := raw[secret.Key]
-		if !ok || v == "" {
-			errs = append(errs, fmt.Errorf("config %s:%s is not set: the backend needs %s; set it with `pulumi config set --secret %s:%s <value>`", project, secret.Key, secret.Env, project, secret.Key))
-			continue
-		}
-		cfg.Secrets[secret.Env] = v
-	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		target, ok := cfgValue[key]
-		if isSecretKey(key) {
-			continue
-		}
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s:%s: unknown config key", project, key))
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader([]byte(raw[key])))
-		// A misspelt field would otherwise be ignored silently and its default
-		// used in production.
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(target); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%s: cannot read %s: %v", project, key, raw[key], err))
+		if values[project+":"+secret.Key] == "" {
+			p.addShown(project+":"+secret.Key, "(not set)", fmt.Sprintf("the backend needs %s; set it with `pulumi config set --secret %s:%s <value>`", secret.Env, project, secret.Key))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	// Values are validated even when some keys could not be read (those
+	// keep their defaults), so that one run reports every problem.
 	cfg.resolveDerivedDefaults()
 	if err := cfg.Validate(); err != nil {
+		p.list = append(p.list, err.(Problems)...)
+	}
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -289,6 +310,15 @@ func (c *Config) AWSTags() map[string]string {
 
 // RequiredTagKeys are the tag keys every taggable AWS resource must carry.
 var RequiredTagKeys = []string{"Project", "Environment", "ManagedBy"}
+
+func secretEnv(key string) string {
+	for _, s := range AppSecrets {
+		if s.Key == key {
+			return s.Env
+		}
+	}
+	return ""
+}
 
 func isSecretKey(key string) bool {
 	for _, s := range AppSecrets {

@@ -104,7 +104,7 @@ type AppConfig struct {
 	BackendServiceAccount string `json:"backendServiceAccount"`
 	// Hostnames are the public hostnames the app answers on; the first is
 	// the canonical one. Required.
-	Hostnames []string `json:"hostnames"`
+	Hostnames []string `json:"hostnames" what:"hostnames"`
 	// Backend (Express API, Node 20) and Frontend (React on non-root nginx).
 	Backend  WorkloadConfig `json:"backend"`
 	Frontend WorkloadConfig `json:"frontend"`
@@ -120,7 +120,7 @@ type AppConfig struct {
 	Settings map[string]string `json:"settings"`
 	// CorsOrigins are the origins allowed to call the API from a browser.
 	// Default: https:// plus each hostname.
-	CorsOrigins []string `json:"corsOrigins"`
+	CorsOrigins []string `json:"corsOrigins" what:"https origins"`
 	// RateLimit limits requests per client IP at the edge.
 	RateLimit RateLimitConfig `json:"rateLimit"`
 	// MaxBodySize is the largest request body the edge accepts, in NGINX
@@ -136,7 +136,7 @@ type AppConfig struct {
 	WebSocketPath string `json:"webSocketPath"`
 	// MigrateCommand runs the database migrations in the backend image.
 	// Default ["npx", "prisma", "migrate", "deploy"].
-	MigrateCommand []string `json:"migrateCommand"`
+	MigrateCommand []string `json:"migrateCommand" what:"command words"`
 	// WaitImage is the small image of the init container that waits for
 	// PostgreSQL and Redis. Default "busybox:1.37.0".
 	WaitImage string `json:"waitImage"`

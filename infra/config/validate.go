@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -18,28 +16,6 @@ import (
 
 	"github.com/scrolluniversity/platform/policy/rules"
 )
-
-// problems collects every configuration problem so that one run reports all
-// of them; each names the full config key, the bad value and what is allowed.
-type problems struct {
-	project string
-	errs    []error
-}
-
-func (p *problems) add(key string, value any, allowed string, args ...any) {
-	shown := fmt.Sprintf("%v", value)
-	if s, ok := value.(string); ok {
-		shown = strconv.Quote(s)
-	}
-	// Keys of other namespaces (aws:region) are given whole; the project's own
-	// are given relative to its namespace.
-	if !strings.Contains(key, ":") {
-		key = p.project + ":" + key
-	}
-	p.errs = append(p.errs, fmt.Errorf("config %s = %s: %s", key, shown, fmt.Sprintf(allowed, args...)))
-}
-
-func (p *problems) err() error { return errors.Join(p.errs...) }
 
 var (
 	regionRE        = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
@@ -101,6 +77,9 @@ func (c *Config) Validate() error {
 	if !regionRE.MatchString(c.Region) {
 		p.add("aws:region", c.Region, "want an AWS region such as us-east-1 (set aws:region)")
 	}
+	p.duplicates("app.hostnames", c.App.Hostnames)
+	p.duplicates("app.corsOrigins", c.App.CorsOrigins)
+	p.duplicates("cluster.publicAccessCidrs", c.Cluster.PublicAccessCidrs)
 	for k, v := range c.Tags {
 		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			p.add("tags", k, "tag keys are 1-128 characters and may not start with aws:")
@@ -131,7 +110,9 @@ func (c *Config) validateNetwork(p *problems) {
 	seen := map[string]bool{}
 	for i, az := range n.AvailabilityZones {
 		key := fmt.Sprintf("network.availabilityZones[%d]", i)
-		if !strings.HasPrefix(az, c.Region) || len(az) != len(c.Region)+1 || az[len(az)-1] < 'a' || az[len(az)-1] > 'z' {
+		// Zones are checked against a valid region only; a bad region is
+		// reported once, above.
+		if regionRE.MatchString(c.Region) && (!strings.HasPrefix(az, c.Region) || len(az) != len(c.Region)+1 || az[len(az)-1] < 'a' || az[len(az)-1] > 'z') {
 			p.add(key, az, "want a zone of region %s, such as %sa", c.Region, c.Region)
 		}
 		if seen[az] {
@@ -203,10 +184,17 @@ func (c *Config) validateCluster(p *problems) {
 		p.add("cluster.logRetentionDays", k.LogRetentionDays, "want one of CloudWatch's periods %v", cloudWatchRetentionDays)
 	}
 	if len(k.NodeGroups) == 0 {
-		p.add("cluster.nodeGroups", "{}", "want at least one node group")
+		p.add("cluster.nodeGroups", summary("{}"), "want at least one node group")
 	}
+	prefixes := map[string]string{}
 	for _, name := range sortedKeys(k.NodeGroups) {
 		validateNodeGroup(p, "cluster.nodeGroups."+name, name, k.NodeGroups[name], c.Network.AvailabilityZones)
+		for _, prefix := range NodeGroupPrefixes(name, k.NodeGroups[name].Zonal, c.Network.AvailabilityZones) {
+			if other, dup := prefixes[prefix]; dup {
+				p.add("cluster.nodeGroups."+name, name, "its EKS name prefix %q is also node group %s's; rename one", prefix, other)
+			}
+			prefixes[prefix] = name
+		}
 	}
 	for _, name := range sortedKeys(k.AddonVersions) {
 		if !addonVersionRE.MatchString(k.AddonVersions[name]) {
@@ -229,7 +217,7 @@ func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig, zones 
 		}
 	}
 	if len(ng.InstanceTypes) == 0 {
-		p.add(key+".instanceTypes", "[]", "want at least one EC2 instance type such as m6i.large")
+		p.add(key+".instanceTypes", summary("[]"), "want at least one EC2 instance type such as m6i.large")
 	}
 	for i, t := range ng.InstanceTypes {
 		if !instanceTypeRE.MatchString(t) {
@@ -240,7 +228,7 @@ func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig, zones 
 		p.add(key+".capacityType", ng.CapacityType, `want "ON_DEMAND" or "SPOT"`)
 	}
 	if ng.MinSize < 0 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize || ng.MaxSize < 1 {
-		p.add(key, fmt.Sprintf("minSize=%d desiredSize=%d maxSize=%d", ng.MinSize, ng.DesiredSize, ng.MaxSize), "want 0 <= minSize <= desiredSize <= maxSize and maxSize >= 1")
+		p.add(key, summary(fmt.Sprintf("minSize=%d desiredSize=%d maxSize=%d", ng.MinSize, ng.DesiredSize, ng.MaxSize)), "want 0 <= minSize <= desiredSize <= maxSize and maxSize >= 1")
 	}
 	if ng.DiskSizeGiB < 20 || ng.DiskSizeGiB > 16384 {
 		p.add(key+".diskSizeGiB", ng.DiskSizeGiB, "want 20 to 16384 GiB")
@@ -295,7 +283,7 @@ func (c *Config) validateDatabase(p *problems) {
 		p.add("database.username", d.Username, "want a letter then up to 62 letters, digits or _, not one of %v", rdsReservedUsernames)
 	}
 	if d.Pool.Min < 1 || d.Pool.Min > d.Pool.Max {
-		p.add("database.pool", fmt.Sprintf("min=%d max=%d", d.Pool.Min, d.Pool.Max), "want 1 <= min <= max")
+		p.add("database.pool", summary(fmt.Sprintf("min=%d max=%d", d.Pool.Min, d.Pool.Max)), "want 1 <= min <= max")
 	}
 	if d.ConnectionHeadroom < 0 {
 		p.add("database.connectionHeadroom", d.ConnectionHeadroom, "want 0 or more connections")
@@ -361,7 +349,7 @@ func (c *Config) validateApp(p *problems) {
 		p.add("app.backendServiceAccount", a.BackendServiceAccount, "not a Kubernetes service account name: %s", strings.Join(errs, "; "))
 	}
 	if len(a.Hostnames) == 0 {
-		p.add("app.hostnames", "[]", "want at least one public hostname such as app.example.com")
+		p.add("app.hostnames", summary("[]"), "want at least one public hostname such as app.example.com")
 	}
 	for i, h := range a.Hostnames {
 		if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 || !strings.Contains(h, ".") {
@@ -379,7 +367,7 @@ func (c *Config) validateApp(p *problems) {
 			p.add(w.key+".imageTag", w.cfg.ImageTag, "want an image tag ([A-Za-z0-9_.-], up to 128) or sha256:<64 hex>")
 		}
 		if w.cfg.MinReplicas < 1 || w.cfg.MinReplicas > w.cfg.MaxReplicas {
-			p.add(w.key, fmt.Sprintf("minReplicas=%d maxReplicas=%d", w.cfg.MinReplicas, w.cfg.MaxReplicas), "want 1 <= minReplicas <= maxReplicas")
+			p.add(w.key, summary(fmt.Sprintf("minReplicas=%d maxReplicas=%d", w.cfg.MinReplicas, w.cfg.MaxReplicas)), "want 1 <= minReplicas <= maxReplicas")
 		}
 		validateResources(p, w.key+".resources", w.cfg.Resources)
 	}
@@ -403,7 +391,7 @@ func (c *Config) validateApp(p *problems) {
 		}
 	}
 	if a.RateLimit.RequestsPerSecond < 1 || a.RateLimit.Burst < 0 {
-		p.add("app.rateLimit", fmt.Sprintf("requestsPerSecond=%d burst=%d", a.RateLimit.RequestsPerSecond, a.RateLimit.Burst), "want requestsPerSecond >= 1 and burst >= 0")
+		p.add("app.rateLimit", summary(fmt.Sprintf("requestsPerSecond=%d burst=%d", a.RateLimit.RequestsPerSecond, a.RateLimit.Burst)), "want requestsPerSecond >= 1 and burst >= 0")
 	}
 	if !nginxSizeRE.MatchString(a.MaxBodySize) {
 		p.add("app.maxBodySize", a.MaxBodySize, "want an NGINX size such as 25m or 512k")
@@ -415,7 +403,7 @@ func (c *Config) validateApp(p *problems) {
 		p.add("app.webSocketPath", a.WebSocketPath, "want a path of its own such as /socket.io")
 	}
 	if len(a.MigrateCommand) == 0 {
-		p.add("app.migrateCommand", "[]", "want the command that applies migrations, e.g. [npx, prisma, migrate, deploy]")
+		p.add("app.migrateCommand", summary("[]"), "want the command that applies migrations, e.g. [npx, prisma, migrate, deploy]")
 	}
 	if i := strings.LastIndex(a.WaitImage, ":"); i < 0 || strings.HasSuffix(a.WaitImage, ":latest") || strings.Contains(a.WaitImage[i:], "/") {
 		p.add("app.waitImage", a.WaitImage, "want an image pinned to a tag or digest, such as busybox:1.37.0")
@@ -437,6 +425,18 @@ func (c *Config) validateApp(p *problems) {
 		if !semverRE.MatchString(charts[k]) {
 			p.add("app.charts."+k, charts[k], "want a pinned version such as 1.2.3 or v1.2.3")
 		}
+	}
+}
+
+// duplicates reports every list entry that repeats an earlier one.
+func (p *problems) duplicates(key string, list []string) {
+	first := map[string]int{}
+	for i, v := range list {
+		if j, dup := first[v]; dup {
+			p.add(fmt.Sprintf("%s[%d]", key, i), v, "listed twice (also %s[%d])", key, j)
+			continue
+		}
+		first[v] = i
 	}
 }
 

@@ -47,15 +47,13 @@ func LoadPolicyConfig(path string) (rules.PackConfig, error) {
 }
 
 // CheckPolicies runs every policy over the result.
-func CheckPolicies(res *Result, pc rules.PackConfig) ([]rules.Violation, error) {
-	return rules.Evaluate(PolicyResources(res), pc)
+func CheckPolicies(res *Result, pc rules.PackConfig) (rules.Report, error) {
+	return rules.Run(PolicyResources(res), pc)
 }
 
-// WritePolicy writes policy.json: every violation (policy, enforcement
+// WritePolicy writes policy.json: every policy that ran with its level and
+// how many resources it judged, then every violation (policy, enforcement
 // level, resource urn, message), sorted.
-func WritePolicy(vs []rules.Violation, dir string) error {
-	if vs == nil {
-		vs = []rules.Violation{}
-	}
-	return writeJSON(filepath.Join(dir, "policy.json"), vs)
+func WritePolicy(r rules.Report, dir string) error {
+	return writeJSON(filepath.Join(dir, "policy.json"), r)
 }

@@ -99,6 +99,11 @@ type ProgramFunc func(ctx *pulumi.Context) (map[string]pulumi.Input, error)
 // returns what it registered. A program error (a config error, say) comes
 // back as the error, with whatever was registered before it.
 func Run(stack *Stack, program ProgramFunc) (*Result, error) {
+	// The config first, as the program will read it: on any problem
+	// nothing runs and nothing is registered.
+	if _, err := Check(stack); err != nil {
+		return &Result{Stack: stack.Name, Outputs: map[string]Output{}}, err
+	}
 	region := stack.Config["aws:region"]
 	m := newMocks(stack.Project, stack.Name, region)
 

@@ -7,8 +7,10 @@ package synth
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +20,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/infra/config"
 )
 
 // Stack is a stack's configuration as the Pulumi CLI would hand it to the
@@ -30,6 +34,8 @@ type Stack struct {
 	Config map[string]string
 	// SecretKeys are the keys whose values are secret.
 	SecretKeys []string
+	// Locator finds keys in the stack file, for problems' line numbers.
+	Locator config.Locator
 }
 
 type projectFile struct {
@@ -58,8 +64,23 @@ func StandIn(key string) string {
 // Pulumi.<stack>.yaml from dir. Stack values override project defaults,
 // as in the Pulumi CLI.
 func LoadStack(dir, stack string) (*Stack, error) {
-	// Pulumi's own loaders validate both files first, exactly as the CLI
-	// will: a project file the CLI would refuse fails here too.
+	fileName := "Pulumi." + stack + ".yaml"
+	data, err := os.ReadFile(filepath.Join(dir, fileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no stack %q: %s does not exist; the stacks here are %s", stack, filepath.Join(dir, fileName), strings.Join(Stacks(dir), ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The stack file's own YAML first: a syntax error names the file and
+	// its line (Pulumi's loader below would report a line of its own
+	// conversion).
+	loc, err := config.LocateYAML(fileName, data)
+	if err != nil {
+		return nil, err
+	}
+	// Pulumi's own loaders validate both files, exactly as the CLI will: a
+	// project file the CLI would refuse fails here too.
 	proj, err := workspace.LoadProject(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil {
 		return nil, err
@@ -80,7 +101,7 @@ func LoadStack(dir, stack string) (*Stack, error) {
 	if err := readYAML(path, &sf); err != nil {
 		return nil, fmt.Errorf("stack %q: %w", stack, err)
 	}
-	s := &Stack{Project: project.Name, Name: stack, Config: map[string]string{}}
+	s := &Stack{Project: project.Name, Name: stack, Config: map[string]string{}, Locator: loc}
 	qualify := func(key string) string {
 		if strings.Contains(key, ":") {
 			return key
@@ -167,23 +188,24 @@ func configString(v any) (string, error) {
 	return string(b), nil
 }
 
-// CheckKeys refuses config keys in the project's namespace that the program
-// does not read: a misspelt section would otherwise be ignored and its
-// defaults deployed.
-func CheckKeys(s *Stack, known []string) error {
-	allowed := map[string]bool{}
-	for _, k := range known {
-		allowed[s.Project+":"+k] = true
+// Stacks are the stacks whose files are in dir, sorted.
+func Stacks(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
 	}
-	var bad []string
-	for key := range s.Config {
-		if strings.HasPrefix(key, s.Project+":") && !allowed[key] {
-			bad = append(bad, key)
-		}
+	sort.Strings(out)
+	return out
+}
+
+// Check reads the stack's config exactly as the program will, plus what
+// only the stack file shows (unknown keys of any namespace), and returns
+// every problem placed on its line of the stack file.
+func Check(s *Stack) (*config.Config, error) {
+	cfg, err := config.Parse(s.Project, s.Name, s.Config)
+	if ps, ok := err.(config.Problems); ok {
+		return nil, ps.Locate(s.Locator)
 	}
-	if len(bad) == 0 {
-		return nil
-	}
-	sort.Strings(bad)
-	return fmt.Errorf("stack %s: unknown config keys %s; the program reads %s:{%s}", s.Name, strings.Join(bad, ", "), s.Project, strings.Join(known, ","))
+	return cfg, err
 }

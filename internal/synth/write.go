@@ -26,10 +26,10 @@ type resourceJSON struct {
 	Inputs         map[string]any `json:"inputs"`
 }
 
-// Write writes resources.json, manifests/ and graph.dot to dir, replacing
-// what an earlier run wrote there.
+// Write writes resources.json, manifests/, outputs.json, architecture.md and
+// graph.dot to dir, replacing what an earlier run wrote there.
 func Write(res *Result, dir string) error {
-	for _, stale := range []string{"resources.json", "graph.dot", "manifests"} {
+	for _, stale := range []string{"resources.json", "graph.dot", "manifests", "outputs.json", "architecture.md"} {
 		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
 			return err
 		}
@@ -52,6 +52,12 @@ func Write(res *Result, dir string) error {
 		return err
 	}
 	if err := writeManifests(res, filepath.Join(dir, "manifests")); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, "outputs.json"), Outputs(res)); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "architecture.md"), []byte(Architecture(res)), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "graph.dot"), []byte(Graph(res)), 0o644)
@@ -156,26 +162,6 @@ func Graph(res *Result) string {
 		}
 	}
 	b.WriteString("}\n")
-	return b.String()
-}
-
-// Summary is the short report printed on stdout.
-func Summary(res *Result, dir string) string {
-	counts := map[string]int{}
-	for _, r := range res.Resources {
-		counts[r.Type]++
-	}
-	types := make([]string, 0, len(counts))
-	for t := range counts {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s: %d resources, %d Kubernetes manifests\n", res.Stack, len(res.Resources), len(Manifests(res)))
-	for _, t := range types {
-		fmt.Fprintf(&b, "  %4d  %s\n", counts[t], t)
-	}
-	fmt.Fprintf(&b, "wrote %s\n", dir)
 	return b.String()
 }
 

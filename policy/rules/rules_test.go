@@ -397,3 +397,51 @@ func TestEveryPolicyIsDescribed(t *testing.T) {
 		t.Errorf("want the full policy set, got %d policies", len(seen))
 	}
 }
+
+// Every policy names the types it judges, and judges only types it can
+// find: a typo in the table would count nothing.
+func TestEveryPolicyJudgesSomething(t *testing.T) {
+	var names []string
+	for _, r := range ResourceRules() {
+		names = append(names, r.Name)
+	}
+	for _, r := range StackRules() {
+		names = append(names, r.Name)
+	}
+	for _, n := range names {
+		if len(judges[n]) == 0 {
+			t.Errorf("policy %s: no entry in judges", n)
+		}
+	}
+	if len(judges) != len(names) {
+		t.Errorf("judges has %d entries for %d policies", len(judges), len(names))
+	}
+	if !Judges("aws-required-tags", typeBucket) || Judges("kms-key-rotation", typeBucket) || !Judges("k8s-probes", typeDeployment) {
+		t.Errorf("Judges: type and prefix matching is off")
+	}
+}
+
+func TestRunCountsWhatEachPolicyJudged(t *testing.T) {
+	res := []Resource{
+		{URN: "a", Type: typeKMSKey, Props: map[string]any{"enableKeyRotation": false}},
+		{URN: "b", Type: typeKMSKey, Props: map[string]any{"enableKeyRotation": true}},
+		{URN: "c", Type: typeBucket, Props: map[string]any{}},
+	}
+	rep, err := Run(res, PackConfig{"s3-bucket-guarded": []byte(`"disabled"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]PolicyRun{}
+	for _, p := range rep.Policies {
+		byName[p.Policy] = p
+	}
+	if got := byName["kms-key-rotation"]; got.Judged != 2 || got.Violations != 1 || got.Level != Mandatory {
+		t.Errorf("kms-key-rotation: want 2 judged, 1 violation, mandatory; got %+v", got)
+	}
+	if got := byName["s3-bucket-guarded"]; got.Judged != 0 || got.Level != Disabled {
+		t.Errorf("a disabled policy judges nothing: got %+v", got)
+	}
+	if len(rep.Policies) != len(judges) {
+		t.Errorf("want every policy in the report, got %d of %d", len(rep.Policies), len(judges))
+	}
+}
