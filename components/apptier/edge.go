@@ -45,7 +45,7 @@ const (
 	gatewayName      = "public"
 	gatewayClass     = "nginx"
 	clusterIssuer    = "letsencrypt"
-	certManagerNS    = "cert-manager"
+	CertManagerNamespace    = "cert-manager"
 	lbControllerSA   = "aws-load-balancer-controller"
 	externalDNSSA    = "external-dns"
 	controllersNS    = "kube-system"
@@ -164,7 +164,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		namespaces[ns.Namespace.Name] = created
 	}
 
-	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, certManagerNS, pulumi.Map{
+	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, pulumi.Map{
 		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
 		"replicaCount":        pulumi.Int(controllerReplicas),
 		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
@@ -179,7 +179,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 			"kind":             pulumi.String("ControllerConfiguration"),
 			"enableGatewayAPI": pulumi.Bool(true),
 		},
-	}, parent, afterCRDs, pulumi.DependsOn([]pulumi.Resource{namespaces[certManagerNS]}))
+	}, parent, afterCRDs, pulumi.DependsOn([]pulumi.Resource{namespaces[CertManagerNamespace]}))
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,10 @@ const (
 	// httpPort is plain HTTP: the redirect to HTTPS, ACME HTTP-01.
 	httpPort = 80
 
-	// lbReadinessGateLabel makes the load balancer controller inject a
+	// LBReadinessGateLabel makes the load balancer controller inject a
 	// readiness gate into pods that are NLB targets in the namespace: a
 	// rolling NGINX pod counts as ready only once the NLB sees it healthy.
-	lbReadinessGateLabel = "elbv2.k8s.aws/pod-readiness-gate-inject"
+	LBReadinessGateLabel = "elbv2.k8s.aws/pod-readiness-gate-inject"
 )
 
 // ngfControlPlane and ngfDataPlane select NGF's pods: the chart's selector
@@ -92,7 +92,7 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 	webhook := map[string]string{"app.kubernetes.io/name": "webhook", "app.kubernetes.io/instance": "cert-manager"}
 	return []EdgeNamespace{
 		{
-			Namespace: kit.NamespaceArgs{Name: GatewayNamespace, PodSecurity: kit.Restricted, PartOf: PartOf, Labels: map[string]string{lbReadinessGateLabel: "enabled"}},
+			Namespace: kit.NamespaceArgs{Name: GatewayNamespace, PodSecurity: kit.Restricted, PartOf: PartOf, Labels: map[string]string{LBReadinessGateLabel: "enabled"}},
 			Policies: []kit.NetworkPolicy{
 				// Client IPs are preserved through the NLB, so the public
 				// listeners admit any source; health checks come from the VPC.
@@ -106,7 +106,7 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 			},
 		},
 		{
-			Namespace: kit.NamespaceArgs{Name: certManagerNS, PodSecurity: kit.Restricted, PartOf: PartOf},
+			Namespace: kit.NamespaceArgs{Name: CertManagerNamespace, PodSecurity: kit.Restricted, PartOf: PartOf},
 			Policies: []kit.NetworkPolicy{
 				egress("controllers-to-api-server", all, vpc, httpsPort),
 				// The ACME directory over HTTPS, and the HTTP-01 self check

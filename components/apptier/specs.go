@@ -180,12 +180,12 @@ type Workload struct {
 // will roll because their configuration changed.
 func ConfigChecksum(configData, secretData pulumi.StringMap) pulumi.StringOutput {
 	return pulumi.Unsecret(pulumi.All(configData, secretData).ApplyT(func(v []any) string {
-		return checksum(v[0].(map[string]string), v[1].(map[string]string))
+		return Checksum(v[0].(map[string]string), v[1].(map[string]string))
 	})).(pulumi.StringOutput)
 }
 
-// checksum hashes maps of data, keys sorted, each map told apart.
-func checksum(parts ...map[string]string) string {
+// Checksum hashes maps of data, keys sorted, each map told apart.
+func Checksum(parts ...map[string]string) string {
 	h := sha256.New()
 	for i, m := range parts {
 		for _, k := range slices.Sorted(maps.Keys(m)) {

@@ -27,8 +27,8 @@ func RedisParameters(policy string) map[string]string {
 	}
 }
 
-// redisFamily is the parameter group family of a Redis engine version.
-func redisFamily(engineVersion string) string {
+// RedisFamily is the parameter group family of a Redis engine version.
+func RedisFamily(engineVersion string) string {
 	return "redis" + strings.SplitN(engineVersion, ".", 2)[0]
 }
 
@@ -55,7 +55,7 @@ func (d *DataTier) redis(ctx *pulumi.Context, args Args, keyArn pulumi.StringOut
 	for _, name := range []string{"maxmemory-policy", "timeout"} {
 		params = append(params, elasticache.ParameterGroupParameterArgs{Name: pulumi.String(name), Value: pulumi.String(settings[name])})
 	}
-	family := redisFamily(c.EngineVersion)
+	family := RedisFamily(c.EngineVersion)
 	paramGroup, err := elasticache.NewParameterGroup(ctx, id, &elasticache.ParameterGroupArgs{
 		// ElastiCache has no name prefix: the family in the name makes a
 		// family change a new name, so the replacement can be created

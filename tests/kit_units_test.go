@@ -1,9 +1,13 @@
-package kit
+package tests
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/scrolluniversity/platform/infra/kit"
+)
 
 func TestNamer(t *testing.T) {
-	n := Namer{Prefix: "scrolluniversity-production"}
+	n := kit.Namer{Prefix: "scrolluniversity-production"}
 	cases := []struct {
 		parts []string
 		want  string

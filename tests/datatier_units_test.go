@@ -1,9 +1,10 @@
-package datatier
+package tests
 
 import (
 	"net/url"
 	"testing"
 
+	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/infra/config"
 )
 
@@ -14,23 +15,23 @@ func TestMaxConnections(t *testing.T) {
 		{1, 10, 0, 10},
 	}
 	for _, tc := range cases {
-		if got := MaxConnections(tc.replicas, tc.pool, tc.headroom); got != tc.want {
-			t.Errorf("MaxConnections(%d, %d, %d): want %d, got %d", tc.replicas, tc.pool, tc.headroom, tc.want, got)
+		if got := datatier.MaxConnections(tc.replicas, tc.pool, tc.headroom); got != tc.want {
+			t.Errorf("datatier.MaxConnections(%d, %d, %d): want %d, got %d", tc.replicas, tc.pool, tc.headroom, tc.want, got)
 		}
 	}
 }
 
 func TestPostgresParametersForceTLSAndSizeConnections(t *testing.T) {
 	db := config.Defaults("p", "s").Database
-	got := map[string]Parameter{}
-	for _, p := range PostgresParameters(db, 20) {
+	got := map[string]datatier.Parameter{}
+	for _, p := range datatier.PostgresParameters(db, 20) {
 		got[p.Name] = p
 	}
-	want := map[string]Parameter{
-		"rds.force_ssl":            {"rds.force_ssl", "1", "immediate"},
-		"ssl_min_protocol_version": {"ssl_min_protocol_version", "TLSv1.2", "immediate"},
-		"max_connections":          {"max_connections", "1050", "pending-reboot"},
-		"shared_preload_libraries": {"shared_preload_libraries", "pg_stat_statements", "pending-reboot"},
+	want := map[string]datatier.Parameter{
+		"rds.force_ssl":            {Name: "rds.force_ssl", Value: "1", ApplyMethod: "immediate"},
+		"ssl_min_protocol_version": {Name: "ssl_min_protocol_version", Value: "TLSv1.2", ApplyMethod: "immediate"},
+		"max_connections":          {Name: "max_connections", Value: "1050", ApplyMethod: "pending-reboot"},
+		"shared_preload_libraries": {Name: "shared_preload_libraries", Value: "pg_stat_statements", ApplyMethod: "pending-reboot"},
 	}
 	for name, w := range want {
 		if got[name] != w {
@@ -50,7 +51,7 @@ func TestDatabaseURL(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := DatabaseURL(tc.user, tc.password, tc.host, 5432, "app", config.PoolConfig{Min: 10, Max: 50})
+			got := datatier.DatabaseURL(tc.user, tc.password, tc.host, 5432, "app", config.PoolConfig{Min: 10, Max: 50})
 			if got != tc.want {
 				t.Errorf("want %s\ngot  %s", tc.want, got)
 			}
@@ -66,7 +67,7 @@ func TestDatabaseURL(t *testing.T) {
 }
 
 func TestRedisURL(t *testing.T) {
-	got := RedisURL("tok/en", "master.x.cache.amazonaws.com", 6379)
+	got := datatier.RedisURL("tok/en", "master.x.cache.amazonaws.com", 6379)
 	if want := "rediss://:tok%2Fen@master.x.cache.amazonaws.com:6379"; got != want {
 		t.Errorf("want %s, got %s", want, got)
 	}
@@ -74,8 +75,8 @@ func TestRedisURL(t *testing.T) {
 
 func TestRedisFamily(t *testing.T) {
 	for v, want := range map[string]string{"7.1": "redis7", "7.0": "redis7", "6.2": "redis6"} {
-		if got := redisFamily(v); got != want {
-			t.Errorf("redisFamily(%s): want %s, got %s", v, want, got)
+		if got := datatier.RedisFamily(v); got != want {
+			t.Errorf("datatier.RedisFamily(%s): want %s, got %s", v, want, got)
 		}
 	}
 }

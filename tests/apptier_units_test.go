@@ -1,4 +1,4 @@
-package apptier
+package tests
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
@@ -19,8 +20,8 @@ func TestImage(t *testing.T) {
 		digest:  "ghcr.io/scrolluniversity/backend@" + digest,
 	}
 	for tag, want := range cases {
-		if got := Image(BackendRepository, tag); got != want {
-			t.Errorf("Image(%s): want %s, got %s", tag, want, got)
+		if got := apptier.Image(apptier.BackendRepository, tag); got != want {
+			t.Errorf("apptier.Image(%s): want %s, got %s", tag, want, got)
 		}
 	}
 }
@@ -35,27 +36,27 @@ func TestMigrationJobName(t *testing.T) {
 		strings.Repeat("a", 128):             "backend-migrate-" + strings.Repeat("a", 47),
 	}
 	for tag, want := range cases {
-		got := MigrationJobName(tag)
+		got := apptier.MigrationJobName(tag)
 		if got != want {
-			t.Errorf("MigrationJobName(%q): want %s, got %s", tag, want, got)
+			t.Errorf("apptier.MigrationJobName(%q): want %s, got %s", tag, want, got)
 		}
 		if len(got) > 63 {
-			t.Errorf("MigrationJobName(%q) is %d characters", tag, len(got))
+			t.Errorf("apptier.MigrationJobName(%q) is %d characters", tag, len(got))
 		}
 	}
-	if MigrationJobName("1.0.0") == MigrationJobName("1.0.1") {
+	if apptier.MigrationJobName("1.0.0") == apptier.MigrationJobName("1.0.1") {
 		t.Errorf("two releases share a migration Job name")
 	}
 }
 
 func TestLabelsAndSelectors(t *testing.T) {
-	l := Labels("backend", "sha256:abc")
-	for k, v := range SelectorLabels("backend") {
+	l := apptier.Labels("backend", "sha256:abc")
+	for k, v := range apptier.SelectorLabels("backend") {
 		if l[k] != v {
 			t.Errorf("label %s: selector has %s, labels %s", k, v, l[k])
 		}
 	}
-	if _, ok := SelectorLabels("backend")["app.kubernetes.io/version"]; ok {
+	if _, ok := apptier.SelectorLabels("backend")["app.kubernetes.io/version"]; ok {
 		t.Errorf("the version is in the selector: every release would orphan the old pods")
 	}
 	if l["app.kubernetes.io/version"] != "sha256-abc" {
@@ -64,7 +65,7 @@ func TestLabelsAndSelectors(t *testing.T) {
 }
 
 func TestWaitCommand(t *testing.T) {
-	got := WaitCommand([]HostPort{{"DATABASE_HOST", "DATABASE_PORT"}, {"REDIS_HOST", "REDIS_PORT"}})
+	got := apptier.WaitCommand([]apptier.HostPort{{HostEnv: "DATABASE_HOST", PortEnv: "DATABASE_PORT"}, {HostEnv: "REDIS_HOST", PortEnv: "REDIS_PORT"}})
 	want := `until nc -z -w 3 "$DATABASE_HOST" "$DATABASE_PORT" && nc -z -w 3 "$REDIS_HOST" "$REDIS_PORT"; do echo "waiting for dependencies"; sleep 3; done`
 	if got != want {
 		t.Errorf("want %s\ngot  %s", want, got)
@@ -78,8 +79,8 @@ func testApp() config.AppConfig {
 	return cfg.App
 }
 
-func testSettings() Settings {
-	return DefaultSettings(testApp(), DatabaseSettings{Name: "scrolluniversity", Pool: config.PoolConfig{Min: 10, Max: 50}}, "us-east-1")
+func testSettings() apptier.Settings {
+	return apptier.DefaultSettings(testApp(), apptier.DatabaseSettings{Name: "scrolluniversity", Pool: config.PoolConfig{Min: 10, Max: 50}}, "us-east-1")
 }
 
 func TestSettingsRender(t *testing.T) {
@@ -104,7 +105,7 @@ func TestSettingsRender(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	h := SecurityHeaders([]string{"app.example.com"})
+	h := apptier.SecurityHeaders([]string{"app.example.com"})
 	for k, want := range map[string]string{
 		"Strict-Transport-Security": "preload",
 		"X-Frame-Options":           "DENY",
@@ -120,12 +121,12 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAppRouteOrder(t *testing.T) {
-	spec := AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io")
+	spec := apptier.AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io")
 	rules := spec["rules"].([]any)
 	var order []string
 	for _, r := range rules {
-		m := r.(obj)["matches"].([]any)[0].(obj)["path"].(obj)["value"].(string)
-		svc := r.(obj)["backendRefs"].([]any)[0].(obj)["name"].(string)
+		m := r.(map[string]any)["matches"].([]any)[0].(map[string]any)["path"].(map[string]any)["value"].(string)
+		svc := r.(map[string]any)["backendRefs"].([]any)[0].(map[string]any)["name"].(string)
 		order = append(order, m+"->"+svc)
 	}
 	if strings.Join(order, " ") != "/api->backend /socket.io->backend /->frontend" {
@@ -137,19 +138,19 @@ func TestAppRouteOrder(t *testing.T) {
 	for i, r := range rules {
 		// NGF 2.4.0 ignores route timeouts (UnsupportedField): none may
 		// suggest a bound that is not enforced.
-		if _, ok := r.(obj)["timeouts"]; ok {
+		if _, ok := r.(map[string]any)["timeouts"]; ok {
 			t.Errorf("rule %d sets timeouts, which NGF 2.4.0 ignores", i)
 		}
 	}
 }
 
 func TestRateLimitRejectCodeIsPolicyWide(t *testing.T) {
-	spec := RateLimitSpec(config.RateLimitConfig{RequestsPerSecond: 20, Burst: 40})
-	rl := spec["rateLimit"].(obj)
+	spec := apptier.RateLimitSpec(config.RateLimitConfig{RequestsPerSecond: 20, Burst: 40})
+	rl := spec["rateLimit"].(map[string]any)
 	if rl["rejectCode"] != 429 {
 		t.Errorf("spec.rateLimit.rejectCode: want 429, got %v", rl["rejectCode"])
 	}
-	rule := rl["local"].(obj)["rules"].([]any)[0].(obj)
+	rule := rl["local"].(map[string]any)["rules"].([]any)[0].(map[string]any)
 	if _, ok := rule["rejectCode"]; ok {
 		t.Errorf("rules[].rejectCode does not exist in NGF 2.4.0's RateLimitPolicy")
 	}
@@ -161,16 +162,16 @@ func TestRateLimitRejectCodeIsPolicyWide(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
-	backend, frontend := Workloads(testApp())
+	backend, frontend := apptier.Workloads(testApp())
 	for _, tc := range []struct {
-		w                   Workload
+		w                   apptier.Workload
 		liveness, readiness string
 	}{
 		{backend, "http:/api/health/live", "http:/api/health/ready"},
 		// The frontend's liveness must not fail on what readiness is for.
 		{frontend, "tcp:http", "http:/healthz"},
 	} {
-		c := DeploymentArgs(tc.w).Spec.(*appsv1.DeploymentSpecArgs).Template.(*corev1.PodTemplateSpecArgs).Spec.(*corev1.PodSpecArgs).Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
+		c := apptier.DeploymentArgs(tc.w).Spec.(*appsv1.DeploymentSpecArgs).Template.(*corev1.PodTemplateSpecArgs).Spec.(*corev1.PodSpecArgs).Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
 		if got := describeProbe(c.LivenessProbe.(*corev1.ProbeArgs)); got != tc.liveness {
 			t.Errorf("%s liveness: want %s, got %s", tc.w.Component, tc.liveness, got)
 		}
@@ -196,7 +197,7 @@ func describeProbe(p *corev1.ProbeArgs) string {
 func TestGatewayFabricValues(t *testing.T) {
 	app := testApp()
 	app.Gateway.Replicas = 3
-	v := GatewayFabricValues(app)
+	v := apptier.GatewayFabricValues(app)
 	nginx := v["nginx"].(pulumi.Map)
 	if nginx["replicas"] != pulumi.Int(3) {
 		t.Errorf("nginx.replicas: want 3 from app.gateway.replicas, got %v", nginx["replicas"])
@@ -214,7 +215,7 @@ func TestGatewayFabricValues(t *testing.T) {
 		t.Errorf("nginx pods must run on the app's zonal pool")
 	}
 	pdbs := map[string]map[string]string{}
-	for _, p := range GatewayPDBs() {
+	for _, p := range apptier.GatewayPDBs() {
 		pdbs[p.Name] = p.Selector
 	}
 	if pdbs["public-nginx"]["app.kubernetes.io/name"] != "public-nginx" || pdbs["nginx-gateway-fabric"]["app.kubernetes.io/instance"] != "nginx-gateway-fabric" {
@@ -223,23 +224,23 @@ func TestGatewayFabricValues(t *testing.T) {
 }
 
 func TestEdgeNamespaces(t *testing.T) {
-	byName := map[string]EdgeNamespace{}
-	for _, ns := range EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
+	byName := map[string]apptier.EdgeNamespace{}
+	for _, ns := range apptier.EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
 		byName[ns.Namespace.Name] = ns
 		if ns.Namespace.PodSecurity != kit.Restricted {
 			t.Errorf("%s: want the restricted profile, got %s", ns.Namespace.Name, ns.Namespace.PodSecurity)
 		}
 	}
-	gw, ok := byName[GatewayNamespace]
-	if !ok || gw.Namespace.Labels[lbReadinessGateLabel] != "enabled" {
-		t.Errorf("%s: want the load balancer controller's readiness gate label, got %v", GatewayNamespace, gw.Namespace.Labels)
+	gw, ok := byName[apptier.GatewayNamespace]
+	if !ok || gw.Namespace.Labels[apptier.LBReadinessGateLabel] != "enabled" {
+		t.Errorf("%s: want the load balancer controller's readiness gate label, got %v", apptier.GatewayNamespace, gw.Namespace.Labels)
 	}
-	if _, ok := byName[certManagerNS]; !ok {
-		t.Errorf("want the %s namespace declared", certManagerNS)
+	if _, ok := byName[apptier.CertManagerNamespace]; !ok {
+		t.Errorf("want the %s namespace declared", apptier.CertManagerNamespace)
 	}
 	for name, want := range map[string][]string{
-		GatewayNamespace: {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server"},
-		certManagerNS:    {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
+		apptier.GatewayNamespace:     {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server"},
+		apptier.CertManagerNamespace: {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
 	} {
 		got := map[string]bool{}
 		for _, p := range byName[name].Policies {
@@ -254,26 +255,26 @@ func TestEdgeNamespaces(t *testing.T) {
 }
 
 func TestConfigChecksumFollowsTheData(t *testing.T) {
-	// ConfigChecksum's hashing: a change of any value changes it, moving a
+	// apptier.ConfigChecksum's hashing: a change of any value changes it, moving a
 	// key from the ConfigMap to the Secret changes it, and the order in
 	// which keys were written does not.
-	a := checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "x"})
+	a := apptier.Checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "x"})
 	for what, other := range map[string]string{
-		"a secret value":          checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "y"}),
-		"a setting":               checksum(map[string]string{"A": "1", "B": "3"}, map[string]string{"S": "x"}),
-		"a key moved to a Secret": checksum(map[string]string{"A": "1"}, map[string]string{"B": "2", "S": "x"}),
+		"a secret value":          apptier.Checksum(map[string]string{"A": "1", "B": "2"}, map[string]string{"S": "y"}),
+		"a setting":               apptier.Checksum(map[string]string{"A": "1", "B": "3"}, map[string]string{"S": "x"}),
+		"a key moved to a Secret": apptier.Checksum(map[string]string{"A": "1"}, map[string]string{"B": "2", "S": "x"}),
 	} {
 		if other == a {
 			t.Errorf("changing %s left the checksum at %s", what, a)
 		}
 	}
-	if b := checksum(map[string]string{"B": "2", "A": "1"}, map[string]string{"S": "x"}); b != a {
+	if b := apptier.Checksum(map[string]string{"B": "2", "A": "1"}, map[string]string{"S": "x"}); b != a {
 		t.Errorf("the same data gave two checksums: %s and %s", a, b)
 	}
 }
 
 func TestNetworkPolicyNamesAreUnique(t *testing.T) {
-	ps := append(kit.BaselinePolicies(), NetworkPolicies([]string{"10.0.224.0/24"}, []string{"10.0.0.0/19"})...)
+	ps := append(kit.BaselinePolicies(), apptier.NetworkPolicies([]string{"10.0.224.0/24"}, []string{"10.0.0.0/19"})...)
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[p.Name] {
