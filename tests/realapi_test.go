@@ -5,6 +5,8 @@ package tests
 // version pins, ordering, key scopes, rollouts and the edge's namespaces.
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -362,4 +364,28 @@ func apicheckReleases() []string {
 		out = append(out, s.Release)
 	}
 	return out
+}
+
+// The program registers the Kubernetes provider's Helm Release and yaml/v2
+// ConfigFile itself (see kit.NewRelease): the version it asks for is the
+// SDK's in go.mod, and a Release carries what the SDK's constructor sends.
+func TestKubernetesRegistrationsMatchTheSDK(t *testing.T) {
+	mod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "github.com/pulumi/pulumi-kubernetes/sdk/v4 v" + kit.KubernetesSDKVersion; !strings.Contains(string(mod), want) {
+		t.Errorf("kit.KubernetesSDKVersion %s is not go.mod's pulumi-kubernetes version (want a line %q)", kit.KubernetesSDKVersion, want)
+	}
+	res := synthesize(t, "production")
+	for _, r := range res.ByType(typeRelease) {
+		p := r.Plain()
+		if p["compat"] != "true" || p["chart"] == nil || p["version"] == nil {
+			t.Errorf("release %s: want compat \"true\", a chart and a version, got %v", r.Name, p)
+		}
+	}
+	crds := one(t, res, "kubernetes:yaml/v2:ConfigFile", "gateway-api-crds").Plain()
+	if crds["file"] != "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.1/standard-install.yaml" {
+		t.Errorf("Gateway API CRDs: got %v", crds)
+	}
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
-	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/infra/config"
@@ -102,7 +100,7 @@ func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace strin
 
 // release installs one of the edge's charts into a namespace this program
 // declares (never one the chart creates).
-func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
+func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*kit.Release, error) {
 	return kit.NewRelease(ctx, kit.Chart{
 		Name: name, Chart: chart, Repo: repo, Version: version,
 		Namespace: namespace, Values: values,
@@ -113,9 +111,8 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	app := args.App
 	parent := pulumi.Parent(t)
 
-	crds, err := yamlv2.NewConfigFile(ctx, "gateway-api-crds", &yamlv2.ConfigFileArgs{
-		File: pulumi.Sprintf("https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml", app.Charts.GatewayAPI),
-	}, parent)
+	crds, err := kit.NewConfigFile(ctx, "gateway-api-crds",
+		fmt.Sprintf("https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml", app.Charts.GatewayAPI), parent)
 	if err != nil {
 		return fmt.Errorf("installing the Gateway API CRDs: %w", err)
 	}

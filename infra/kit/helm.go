@@ -2,8 +2,8 @@ package kit
 
 import (
 	"fmt"
+	"reflect"
 
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -32,11 +32,54 @@ type Chart struct {
 // hour. Helm's own default is 300 s.
 const ReleaseTimeoutSeconds = 900
 
+// Release is a Helm release (the Kubernetes provider's helm.sh/v3
+// Release resource).
+type Release struct {
+	pulumi.CustomResourceState
+}
+
+// releaseInputs are the Release inputs this program sets, as the provider's
+// schema names them.
+type releaseInputs struct {
+	Name            string         `pulumi:"name"`
+	Chart           string         `pulumi:"chart"`
+	Version         string         `pulumi:"version"`
+	Namespace       string         `pulumi:"namespace"`
+	CreateNamespace bool           `pulumi:"createNamespace"`
+	Atomic          bool           `pulumi:"atomic"`
+	CleanupOnFail   bool           `pulumi:"cleanupOnFail"`
+	Timeout         int            `pulumi:"timeout"`
+	Values          map[string]any `pulumi:"values"`
+	RepositoryOpts  map[string]any `pulumi:"repositoryOpts"`
+	Compat          string         `pulumi:"compat"`
+}
+
+type releaseArgs struct {
+	Name            pulumi.StringInput `pulumi:"name"`
+	Chart           pulumi.StringInput `pulumi:"chart"`
+	Version         pulumi.StringInput `pulumi:"version"`
+	Namespace       pulumi.StringInput `pulumi:"namespace"`
+	CreateNamespace pulumi.BoolInput   `pulumi:"createNamespace"`
+	Atomic          pulumi.BoolInput   `pulumi:"atomic"`
+	CleanupOnFail   pulumi.BoolInput   `pulumi:"cleanupOnFail"`
+	Timeout         pulumi.IntInput    `pulumi:"timeout"`
+	Values          pulumi.MapInput    `pulumi:"values"`
+	RepositoryOpts  pulumi.MapInput    `pulumi:"repositoryOpts"`
+	Compat          pulumi.StringInput `pulumi:"compat"`
+}
+
+func (releaseArgs) ElementType() reflect.Type { return reflect.TypeOf((*releaseInputs)(nil)).Elem() }
+
 // NewRelease installs a chart as one atomic Helm release: a failed upgrade
 // rolls back instead of leaving a half-applied chart. It waits at most
 // ReleaseTimeoutSeconds.
-func NewRelease(ctx *pulumi.Context, c Chart, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
-	args := &helmv3.ReleaseArgs{
+//
+// It registers the provider's Release resource itself, with the inputs
+// helm/v3.NewRelease sends (compat "true" included): importing the SDK's
+// helm/v3 package links all of its Kubernetes API groups (some sixty
+// packages) into every binary and test that builds the program.
+func NewRelease(ctx *pulumi.Context, c Chart, opts ...pulumi.ResourceOption) (*Release, error) {
+	args := releaseArgs{
 		Name:            pulumi.String(c.Name),
 		Chart:           pulumi.String(c.Chart),
 		Version:         pulumi.String(c.Version),
@@ -46,13 +89,15 @@ func NewRelease(ctx *pulumi.Context, c Chart, opts ...pulumi.ResourceOption) (*h
 		Timeout:         pulumi.Int(ReleaseTimeoutSeconds),
 		CleanupOnFail:   pulumi.Bool(true),
 		Values:          c.Values,
+		Compat:          pulumi.String("true"),
 	}
 	if c.Repo != "" {
-		args.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(c.Repo)}
+		args.RepositoryOpts = pulumi.Map{"repo": pulumi.String(c.Repo)}
 	}
-	r, err := helmv3.NewRelease(ctx, c.Name, args, opts...)
-	if err != nil {
+	var r Release
+	opts = append([]pulumi.ResourceOption{pulumi.Version(KubernetesSDKVersion)}, opts...)
+	if err := ctx.RegisterResource("kubernetes:helm.sh/v3:Release", c.Name, args, &r, opts...); err != nil {
 		return nil, fmt.Errorf("installing chart %s %s: %w", c.Chart, c.Version, err)
 	}
-	return r, nil
+	return &r, nil
 }

@@ -1,0 +1,49 @@
+package kit
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// KubernetesSDKVersion is the pulumi-kubernetes release in go.mod: remote
+// components registered here ask the engine for that provider version, as
+// the SDK's own constructors do (tests/ keeps the two equal).
+const KubernetesSDKVersion = "4.32.0"
+
+// configFileType is the Kubernetes provider's multi-language component
+// that applies every object of a manifest file or URL.
+const configFileType = "kubernetes:yaml/v2:ConfigFile"
+
+// ConfigFile is an applied manifest (the provider's yaml/v2 ConfigFile).
+type ConfigFile struct {
+	pulumi.ResourceState
+	// Resources are the objects the manifest created.
+	Resources pulumi.ArrayOutput `pulumi:"resources"`
+}
+
+type configFileInputs struct {
+	File string `pulumi:"file"`
+}
+
+// configFileArgs are ConfigFile's inputs: the manifest's path or URL.
+type configFileArgs struct {
+	File pulumi.StringInput `pulumi:"file"`
+}
+
+func (configFileArgs) ElementType() reflect.Type { return reflect.TypeOf((*configFileInputs)(nil)).Elem() }
+
+// NewConfigFile applies a manifest through the Kubernetes provider, exactly
+// as the SDK's yaml/v2.NewConfigFile does. The program registers the
+// component itself because importing the SDK's yaml/v2 package links all of
+// its Kubernetes API groups (some sixty packages) into every binary and test
+// that builds the program, for one call.
+func NewConfigFile(ctx *pulumi.Context, name, file string, opts ...pulumi.ResourceOption) (*ConfigFile, error) {
+	var res ConfigFile
+	opts = append([]pulumi.ResourceOption{pulumi.Version(KubernetesSDKVersion)}, opts...)
+	if err := ctx.RegisterRemoteComponentResource(configFileType, name, configFileArgs{File: pulumi.String(file)}, &res, opts...); err != nil {
+		return nil, fmt.Errorf("applying manifest %s: %w", file, err)
+	}
+	return &res, nil
+}
