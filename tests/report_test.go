@@ -1,0 +1,221 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/synth"
+	"github.com/scrolluniversity/platform/policy/rules"
+)
+
+// writeSynth writes a stack's synthesizer output to a temporary folder.
+func writeSynth(t *testing.T, name string) (string, *synth.Result, rules.Report) {
+	t.Helper()
+	res := synthesize(t, name)
+	rep, err := synth.CheckPolicies(res, packConfig(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := synth.Write(res, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.WritePolicy(rep, dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, res, rep
+}
+
+// The summary groups resources by component, network first, with the
+// figures a reviewer checks.
+func TestSummaryGroupsByComponent(t *testing.T) {
+	want := map[string][]string{
+		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/1/3",
+			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods"},
+		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
+			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.r7g.large, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods"},
+	}
+	for _, name := range stacks {
+		_, res, rep := writeSynth(t, name)
+		out := synth.Summary(res, rep, "build/synth/"+name)
+		for _, w := range want[name] {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s summary: want %q in\n%s", name, w, out)
+			}
+		}
+		var order []int
+		for _, c := range []string{"  network ", "  cluster ", "  data ", "  app ", "  stack "} {
+			order = append(order, strings.Index(out, c))
+		}
+		if slices.Contains(order, -1) || !slices.IsSorted(order) {
+			t.Errorf("%s summary: want network, cluster, data, app, stack in that order, got positions %v", name, order)
+		}
+		if !strings.Contains(out, "policy: 33 policies ran") {
+			t.Errorf("%s summary: want the policies that ran counted:\n%s", name, out)
+		}
+	}
+}
+
+// outputs.json holds the stack outputs, secrets redacted; nothing written
+// anywhere holds a secret in clear.
+func TestOutputsFileRedactsSecrets(t *testing.T) {
+	dir, res, _ := writeSynth(t, "production")
+	var outputs map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &outputs); err != nil {
+		t.Fatal(err)
+	}
+	if len(outputs) != len(res.Outputs) {
+		t.Errorf("outputs.json has %d outputs, the stack %d", len(outputs), len(res.Outputs))
+	}
+	for _, k := range []string{"kubeconfig", "databaseUrl", "redisUrl"} {
+		if outputs[k] != synth.Redacted {
+			t.Errorf("output %s: want %s, got %v", k, synth.Redacted, outputs[k])
+		}
+	}
+	if outputs["clusterName"] != "scrolluniversity-production" || outputs["appUrl"] != "https://scrolluniversity.app" {
+		t.Errorf("plain outputs: got clusterName %v appUrl %v", outputs["clusterName"], outputs["appUrl"])
+	}
+	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && (strings.Contains(string(data), synth.MockPassword) || strings.Contains(string(data), synth.StandIn("scrolluniversity:openaiApiKey"))) {
+			t.Errorf("%s holds a secret in clear", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// policy.json says which policies ran and how much each judged.
+func TestPolicyFileListsWhatRan(t *testing.T) {
+	dir, _, _ := writeSynth(t, "staging")
+	b, err := os.ReadFile(filepath.Join(dir, "policy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep rules.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Policies) != len(rules.ResourceRules())+len(rules.StackRules()) {
+		t.Errorf("policy.json lists %d policies, the pack has %d", len(rep.Policies), len(rules.ResourceRules())+len(rules.StackRules()))
+	}
+	for _, p := range rep.Policies {
+		if p.Policy == "rds-tls-required" && p.Judged != 1 {
+			t.Errorf("rds-tls-required judged %d resources, staging has 1 RDS instance", p.Judged)
+		}
+	}
+	if rep.Violations == nil {
+		t.Errorf("violations must be [] when clean, not absent")
+	}
+}
+
+// The architecture page is a Mermaid flowchart with one box per component
+// and edges only between components, labelled with what flows.
+func TestArchitectureDiagram(t *testing.T) {
+	for _, name := range stacks {
+		dir, _, _ := writeSynth(t, name)
+		b, err := os.ReadFile(filepath.Join(dir, "architecture.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(b)
+		if !strings.Contains(md, "```mermaid\nflowchart LR\n") {
+			t.Fatalf("%s: no Mermaid flowchart:\n%s", name, md)
+		}
+		for _, box := range []string{`subgraph c_network["Network · network`, `subgraph c_cluster["Cluster · cluster`, `subgraph c_data["DataTier · data`, `subgraph c_app["AppTier · app`} {
+			if !strings.Contains(md, box) {
+				t.Errorf("%s: no box %s", name, box)
+			}
+		}
+		for _, edge := range []string{`c_network -->|"ec2.Subnet"| c_cluster`, `c_cluster -->|"eks.Cluster, iam.OpenIdConnectProvider"| c_data`, `c_network -->|"ec2.Subnet, ec2.Vpc"| c_data`} {
+			if !strings.Contains(md, edge) {
+				t.Errorf("%s: no edge %s in\n%s", name, edge, md)
+			}
+		}
+		// Readable whatever the stack's size: a few lines per component.
+		if lines := strings.Count(md, "\n"); lines > 40 {
+			t.Errorf("%s: the page has %d lines; it must stay a picture of components", name, lines)
+		}
+	}
+}
+
+// The synthesizer's help shows its own flags only, under the name a user
+// types.
+func TestSynthHelp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the synthesizer")
+	}
+	out, err := exec.Command("go", "run", "../cmd/synth", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Usage: go run ./cmd/synth --stack NAME", "-stack", "-out", "-policy-config"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("--help: want %q in\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"logtostderr", "go-build", "/tmp/"} {
+		if strings.Contains(string(out), unwanted) {
+			t.Errorf("--help shows %q:\n%s", unwanted, out)
+		}
+	}
+}
+
+// Pulumi.yaml documents every field of every section, and the prebuilt
+// binary option the CI script writes is one Pulumi's loader accepts.
+func TestPulumiYAMLDescribesEverySection(t *testing.T) {
+	proj, err := workspace.LoadProject(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults("scrolluniversity", "x")
+	sections := map[string]any{"network": cfg.Network, "cluster": cfg.Cluster, "database": cfg.Database, "cache": cfg.Cache, "app": cfg.App, "guards": cfg.Guards, "uploads": cfg.Uploads}
+	for name, v := range sections {
+		desc := proj.Config["scrolluniversity:"+name].Description
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			field, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if field != "" && field != "-" && !strings.Contains(desc, field) {
+				t.Errorf("Pulumi.yaml: scrolluniversity:%s's description does not mention %s", name, field)
+			}
+		}
+	}
+
+	text, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prebuilt := strings.Replace(string(text), "\nruntime: go\n", "\nruntime:\n  name: go\n  options:\n    binary: build/scrolluniversity\n", 1)
+	if prebuilt == string(text) {
+		t.Fatal("Pulumi.yaml has no plain `runtime: go` line for hack/use-prebuilt-binary to replace")
+	}
+	path := filepath.Join(t.TempDir(), "Pulumi.yaml")
+	if err := os.WriteFile(path, []byte(prebuilt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := workspace.LoadProject(path)
+	if err != nil {
+		t.Fatalf("Pulumi's loader refuses the prebuilt-binary runtime: %v", err)
+	}
+	if p.Runtime.Options()["binary"] != "build/scrolluniversity" {
+		t.Errorf("runtime options: got %v", p.Runtime.Options())
+	}
+}
