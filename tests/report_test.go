@@ -3,7 +3,6 @@ package tests
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -153,28 +152,6 @@ func TestArchitectureDiagram(t *testing.T) {
 		// Readable whatever the stack's size: a few lines per component.
 		if lines := strings.Count(md, "\n"); lines > 40 {
 			t.Errorf("%s: the page has %d lines; it must stay a picture of components", name, lines)
-		}
-	}
-}
-
-// The synthesizer's help shows its own flags only, under the name a user
-// types.
-func TestSynthHelp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the synthesizer")
-	}
-	out, err := exec.Command("go", "run", "../cmd/synth", "--help").CombinedOutput()
-	if err != nil {
-		t.Fatalf("--help: %v\n%s", err, out)
-	}
-	for _, want := range []string{"Usage: go run ./cmd/synth --stack NAME", "-stack", "-out", "-policy-config"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("--help: want %q in\n%s", want, out)
-		}
-	}
-	for _, unwanted := range []string{"logtostderr", "go-build", "/tmp/"} {
-		if strings.Contains(string(out), unwanted) {
-			t.Errorf("--help shows %q:\n%s", unwanted, out)
 		}
 	}
 }

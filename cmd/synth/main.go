@@ -9,8 +9,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,45 +27,22 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	// A flag set of its own: the Pulumi SDK registers logging flags on the
-	// default one, which have nothing to do here.
-	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stackName := fs.String("stack", "", "stack to synthesize (reads Pulumi.<stack>.yaml); required")
-	out := fs.String("out", "", "output folder (default build/synth/<stack>)")
-	dir := fs.String("dir", ".", "folder holding Pulumi.yaml and the stack files")
-	policyConfig := fs.String("policy-config", "", "policy pack config (default <dir>/policy/config.<stack>.json; missing means the pack's defaults)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: go run ./cmd/synth --stack NAME [flags]\n\n"+
-			"Runs the program under Pulumi's mock engine with Pulumi.NAME.yaml and writes\n"+
-			"resources.json, manifests/, outputs.json, policy.json, architecture.md and graph.dot.\n\nFlags:\n")
-		fs.PrintDefaults()
+	opts, err := synth.ParseArgs(args, stderr)
+	if synth.IsHelp(err) {
+		return nil
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err != nil {
 		return err
 	}
-	if *stackName == "" {
-		fs.Usage()
-		return fmt.Errorf("--stack is required; the stacks here are %v", synth.Stacks(*dir))
-	}
-	if *out == "" {
-		*out = filepath.Join("build", "synth", *stackName)
-	}
-	stack, err := synth.LoadStack(*dir, *stackName)
+	stack, err := synth.LoadStack(opts.Dir, opts.Stack)
 	if err != nil {
 		return err
 	}
 	res, err := synth.Run(stack, infra.Deploy)
 	if err != nil {
-		return fmt.Errorf("stack %s:\n%w", *stackName, err)
+		return fmt.Errorf("stack %s:\n%w", opts.Stack, err)
 	}
-	if *policyConfig == "" {
-		*policyConfig = filepath.Join(*dir, "policy", "config."+*stackName+".json")
-	}
-	pc, err := synth.LoadPolicyConfig(*policyConfig)
+	pc, err := synth.LoadPolicyConfig(opts.PolicyConfig)
 	if err != nil {
 		return err
 	}
@@ -75,18 +50,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return err
 	}
-	if err := synth.Write(res, *out); err != nil {
+	if err := synth.Write(res, opts.Out); err != nil {
 		return err
 	}
-	if err := synth.WritePolicy(report, *out); err != nil {
+	if err := synth.WritePolicy(report, opts.Out); err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, synth.Summary(res, report, *out))
+	fmt.Fprint(stdout, synth.Summary(res, report, opts.Out))
 	if n := len(rules.MandatoryOnly(report.Violations)); n > 0 {
-		return fmt.Errorf("%d mandatory policy violations (see %s)", n, filepath.Join(*out, "policy.json"))
+		return fmt.Errorf("%d mandatory policy violations (see %s)", n, filepath.Join(opts.Out, "policy.json"))
 	}
 	return nil
 }

@@ -40,16 +40,16 @@ import (
 //     this program sets to exactly the configured origins.
 
 const (
-	gatewayName      = "public"
-	gatewayClass     = "nginx"
-	clusterIssuer    = "letsencrypt"
-	CertManagerNamespace    = "cert-manager"
-	lbControllerSA   = "aws-load-balancer-controller"
-	externalDNSSA    = "external-dns"
-	controllersNS    = "kube-system"
-	rateLimitZone    = "10m"
-	rateLimitStatus  = 429
-	keepAliveSeconds = 75
+	gatewayName          = "public"
+	gatewayClass         = "nginx"
+	clusterIssuer        = "letsencrypt"
+	CertManagerNamespace = "cert-manager"
+	lbControllerSA       = "aws-load-balancer-controller"
+	externalDNSSA        = "external-dns"
+	controllersNS        = "kube-system"
+	rateLimitZone        = "10m"
+	rateLimitStatus      = 429
+	keepAliveSeconds     = 75
 	// controllerReplicas runs two of each edge controller: one survives a
 	// node drain or loss (leader election picks it up).
 	controllerReplicas = 2

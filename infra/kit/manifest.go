@@ -32,7 +32,9 @@ type configFileArgs struct {
 	File pulumi.StringInput `pulumi:"file"`
 }
 
-func (configFileArgs) ElementType() reflect.Type { return reflect.TypeOf((*configFileInputs)(nil)).Elem() }
+func (configFileArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*configFileInputs)(nil)).Elem()
+}
 
 // NewConfigFile applies a manifest through the Kubernetes provider, exactly
 // as the SDK's yaml/v2.NewConfigFile does. The program registers the
