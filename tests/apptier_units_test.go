@@ -1,11 +1,14 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/components/apptier"
@@ -239,7 +242,7 @@ func TestEdgeNamespaces(t *testing.T) {
 		t.Errorf("want the %s namespace declared", apptier.CertManagerNamespace)
 	}
 	for name, want := range map[string][]string{
-		apptier.GatewayNamespace:     {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server"},
+		apptier.GatewayNamespace:     {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server", "nginx-to-acme-solver", "acme-solver-from-nginx"},
 		apptier.CertManagerNamespace: {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
 	} {
 		got := map[string]bool{}
@@ -250,6 +253,48 @@ func TestEdgeNamespaces(t *testing.T) {
 			if !got[w] {
 				t.Errorf("%s: no policy %s (have %v)", name, w, got)
 			}
+		}
+	}
+}
+
+// Certificates come through the Gateway (HTTP-01): NGINX must reach the
+// solver pod cert-manager starts in the Gateway's namespace, on 8089.
+func TestACMESolverIsReachableThroughTheGateway(t *testing.T) {
+	var policies []kit.NetworkPolicy
+	for _, ns := range apptier.EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
+		if ns.Namespace.Name == apptier.GatewayNamespace {
+			policies = ns.Policies
+		}
+	}
+	flows := map[string]string{}
+	for _, p := range policies {
+		sel, _ := p.Spec.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
+		egress, _ := p.Spec.Egress.(networkingv1.NetworkPolicyEgressRuleArray)
+		ingress, _ := p.Spec.Ingress.(networkingv1.NetworkPolicyIngressRuleArray)
+		for _, r := range egress {
+			rule := r.(networkingv1.NetworkPolicyEgressRuleArgs)
+			to := rule.To.(networkingv1.NetworkPolicyPeerArray)[0].(networkingv1.NetworkPolicyPeerArgs)
+			if to.PodSelector == nil {
+				continue
+			}
+			peer, _ := to.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
+			port := rule.Ports.(networkingv1.NetworkPolicyPortArray)[0].(networkingv1.NetworkPolicyPortArgs).Port.(pulumi.Int)
+			flows[fmt.Sprintf("egress %v -> %v:%d", sel["app.kubernetes.io/name"], peer["acme.cert-manager.io/http01-solver"], port)] = p.Name
+		}
+		for _, r := range ingress {
+			rule := r.(networkingv1.NetworkPolicyIngressRuleArgs)
+			from := rule.From.(networkingv1.NetworkPolicyPeerArray)[0].(networkingv1.NetworkPolicyPeerArgs)
+			if from.PodSelector == nil {
+				continue
+			}
+			peer, _ := from.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
+			port := rule.Ports.(networkingv1.NetworkPolicyPortArray)[0].(networkingv1.NetworkPolicyPortArgs).Port.(pulumi.Int)
+			flows[fmt.Sprintf("ingress %v <- %v:%d", sel["acme.cert-manager.io/http01-solver"], peer["app.kubernetes.io/name"], port)] = p.Name
+		}
+	}
+	for _, want := range []string{"egress public-nginx -> true:8089", "ingress true <- public-nginx:8089"} {
+		if _, ok := flows[want]; !ok {
+			t.Errorf("no policy allows %s; flows: %v", want, flows)
 		}
 	}
 }

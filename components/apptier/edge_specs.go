@@ -27,6 +27,9 @@ const (
 	certManagerMetricsPort = 9402
 	// httpPort is plain HTTP: the redirect to HTTPS, ACME HTTP-01.
 	httpPort = 80
+	// acmeSolverPort is where cert-manager's HTTP-01 solver pods answer
+	// the ACME server's challenge, behind the Gateway's HTTP listener.
+	acmeSolverPort = 8089
 
 	// LBReadinessGateLabel makes the load balancer controller inject a
 	// readiness gate into pods that are NLB targets in the namespace: a
@@ -39,6 +42,12 @@ const (
 // puts on the NGINX pods of Gateway "public" with class "nginx".
 func ngfControlPlane() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "nginx-gateway-fabric"}
+}
+
+// acmeSolver selects the HTTP-01 solver pods cert-manager starts, for a
+// challenge, in the namespace of the Certificate: the Gateway's.
+func acmeSolver() map[string]string {
+	return map[string]string{"acme.cert-manager.io/http01-solver": "true"}
 }
 
 func ngfDataPlane() map[string]string {
@@ -99,6 +108,10 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 				ingress("nginx-from-clients", ngfDataPlane(), anywhere, httpPort, httpsPort),
 				egress("nginx-to-app", pods(ngfDataPlane()), networkingv1.NetworkPolicyPeerArray{peerNamespace(appNamespace)}, BackendPort, FrontendPort),
 				egress("nginx-to-control-plane", pods(ngfDataPlane()), podsOf(ngfControlPlane()), ngfAgentPort),
+				// Certificates are issued through the Gateway (HTTP-01): the
+				// ACME server reaches NGINX on 80, NGINX the solver pod.
+				egress("nginx-to-acme-solver", pods(ngfDataPlane()), podsOf(acmeSolver()), acmeSolverPort),
+				ingress("acme-solver-from-nginx", acmeSolver(), podsOf(ngfDataPlane()), acmeSolverPort),
 				ingress("control-plane-from-nginx", ngfControlPlane(), podsOf(ngfDataPlane()), ngfAgentPort),
 				egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
 				ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
