@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -164,13 +165,20 @@ func TestPulumiYAMLDescribesEverySection(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Defaults("scrolluniversity", "x")
-	sections := map[string]any{"network": cfg.Network, "cluster": cfg.Cluster, "database": cfg.Database, "cache": cfg.Cache, "app": cfg.App, "guards": cfg.Guards, "uploads": cfg.Uploads}
+	sections := map[string]any{
+		"network": cfg.Network, "cluster": cfg.Cluster, "database": cfg.Database, "cache": cfg.Cache, "app": cfg.App,
+		"guards": cfg.Guards, "uploads": cfg.Uploads, "observability": cfg.Observability, "logging": cfg.Logging, "backups": cfg.Backups,
+	}
+	if len(sections) != len(config.Keys())-len(config.AppSecrets)-1 { // tags is a free map
+		t.Errorf("this test knows %d sections, the program reads %d", len(sections), len(config.Keys())-len(config.AppSecrets)-1)
+	}
 	for name, v := range sections {
 		desc := proj.Config["scrolluniversity:"+name].Description
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			field, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-			if field != "" && field != "-" && !strings.Contains(desc, field) {
+			// A whole word: "name" inside "username" does not count.
+			if field != "" && field != "-" && !regexp.MustCompile(`\b`+field+`\b`).MatchString(desc) {
 				t.Errorf("Pulumi.yaml: scrolluniversity:%s's description does not mention %s", name, field)
 			}
 		}

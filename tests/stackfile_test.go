@@ -51,6 +51,8 @@ var badFiles = []badFile{
 		"scrolluniversity:netwrok", "{vpcCidr: 10.20.0.0/16, availabilityZones: [us-east-1a, us-east-1b, us-east-1c], natGateways: perZone, flowLogRetentionDays: 365}", "did you mean network?"},
 	{"duplicate hostname", "hostnames: [scrolluniversity.app, www.scrolluniversity.app]", "hostnames: [scrolluniversity.app, scrolluniversity.app]", "hostnames:",
 		"scrolluniversity:app.hostnames[1]", `"scrolluniversity.app"`, "listed twice (also app.hostnames[0])"},
+	{"hostnames that share a listener name", "hostnames: [scrolluniversity.app, www.scrolluniversity.app]", "hostnames: [www.scrolluniversity.app, www-scrolluniversity.app]", "hostnames:",
+		"scrolluniversity:app.hostnames[1]", `"www-scrolluniversity.app"`, "its Gateway listener name https-www-scrolluniversity-app is also app.hostnames[0]'s"},
 	{"duplicate CIDR", "publicAccessCidrs: [203.0.113.0/24]", "publicAccessCidrs: [203.0.113.0/24, 198.51.100.0/24, 203.0.113.0/24]", "publicAccessCidrs:",
 		"scrolluniversity:cluster.publicAccessCidrs[2]", `"203.0.113.0/24"`, "listed twice"},
 	{"duplicate zone", "availabilityZones: [us-east-1a, us-east-1b, us-east-1c]", "availabilityZones: [us-east-1a, us-east-1b, us-east-1a]", "availabilityZones:",

@@ -74,10 +74,9 @@ func SecurityHeaders(hostnames []string) map[string]string {
 	}
 }
 
-// listenerName is the HTTPS listener of one hostname.
-func listenerName(host string) string {
-	return "https-" + strings.ReplaceAll(host, ".", "-")
-}
+// listenerName is the HTTPS listener of one hostname; validation keeps
+// them unique.
+func listenerName(host string) string { return config.ListenerName(host) }
 
 func tlsSecretName(host string) string {
 	return "tls-" + strings.ReplaceAll(host, ".", "-")

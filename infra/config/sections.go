@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // DatabaseConfig is RDS PostgreSQL.
 type DatabaseConfig struct {
 	// EngineVersion is the PostgreSQL major version, "15". Only the major is
@@ -245,4 +247,11 @@ type BackupsConfig struct {
 	Schedule string `json:"schedule"`
 	// RetentionDays is how long dumps are kept in S3, in days. Default 30.
 	RetentionDays int `json:"retentionDays"`
+}
+
+// ListenerName is the Gateway's HTTPS listener (and, with another prefix,
+// TLS Secret) name of a hostname: dots become dashes. Validation refuses
+// two hostnames with one listener name.
+func ListenerName(host string) string {
+	return "https-" + strings.ReplaceAll(host, ".", "-")
 }

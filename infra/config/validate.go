@@ -78,6 +78,16 @@ func (c *Config) Validate() error {
 		p.add("aws:region", c.Region, "want an AWS region such as us-east-1 (set aws:region)")
 	}
 	p.duplicates("app.hostnames", c.App.Hostnames)
+	// Distinct hostnames can still share a Gateway listener (and TLS
+	// Secret) name, which the Gateway would refuse only inside `pulumi up`.
+	listeners := map[string]int{}
+	for i, h := range c.App.Hostnames {
+		name := ListenerName(h)
+		if j, dup := listeners[name]; dup && c.App.Hostnames[j] != h {
+			p.add(fmt.Sprintf("app.hostnames[%d]", i), h, "its Gateway listener name %s is also app.hostnames[%d]'s (%s); hostnames must differ in more than dots and dashes", name, j, c.App.Hostnames[j])
+		}
+		listeners[name] = i
+	}
 	p.duplicates("app.corsOrigins", c.App.CorsOrigins)
 	p.duplicates("cluster.publicAccessCidrs", c.Cluster.PublicAccessCidrs)
 	for k, v := range c.Tags {

@@ -146,7 +146,7 @@ func TestStopEndsTheServers(t *testing.T) {
 	s := c.s
 	pids := []int{}
 	for _, p := range s.procs {
-		pids = append(pids, p.Process.Pid)
+		pids = append(pids, p.cmd.Process.Pid)
 	}
 	s.Stop()
 	for _, pid := range pids {

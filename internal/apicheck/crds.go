@@ -24,7 +24,7 @@ type CRDSource struct {
 }
 
 // CRDSources are the CRDs of every release the program's objects use, at
-// the versions the stacks pin (tests/apicheck_test.go keeps them equal).
+// the versions the stacks pin (TestAPICheckInstallsThePinnedCRDs in tests/ keeps them equal).
 var CRDSources = []CRDSource{
 	{Release: "Gateway API v1.4.1", Module: "sigs.k8s.io/gateway-api", Version: "v1.4.1", Dir: "config/crd/standard"},
 	{Release: "cert-manager v1.19.1", Module: "github.com/cert-manager/cert-manager", Version: "v1.19.1", Dir: "deploy/crds"},

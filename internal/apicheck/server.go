@@ -126,8 +126,24 @@ type Server struct {
 	token  string
 	client *http.Client
 	dir    string
-	procs  []*exec.Cmd
+	procs  []*proc
 	logs   []string
+}
+
+// proc is a started server; done closes once it has exited and been reaped.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Start starts etcd and the API server with a throwaway data directory and
@@ -245,17 +261,19 @@ func (s *Server) spawn(bin, name string, args ...string) error {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	logFile.Close()
-	s.procs = append(s.procs, cmd)
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	// Reaped here; others learn of the exit through done only.
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	s.procs = append(s.procs, p)
 	s.logs = append(s.logs, logPath)
-	go cmd.Wait() //nolint:errcheck // reaped here; exited() reads ProcessState
 	return nil
 }
 
 // exited reports a server that has already died.
 func (s *Server) exited() error {
 	for _, p := range s.procs {
-		if p.ProcessState != nil {
-			return fmt.Errorf("%s exited: %s", filepath.Base(p.Path), p.ProcessState)
+		if p.exited() {
+			return fmt.Errorf("%s exited: %v", filepath.Base(p.cmd.Path), p.err)
 		}
 	}
 	return nil
@@ -269,16 +287,12 @@ func (s *Server) Stop() {
 	}
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		p := s.procs[i]
-		if p.Process == nil {
-			continue
-		}
-		_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
-		deadline := time.Now().Add(stopGrace)
-		for p.ProcessState == nil && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if p.ProcessState == nil {
-			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(stopGrace):
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
 		}
 	}
 	s.procs = nil

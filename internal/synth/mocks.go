@@ -61,6 +61,16 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
+		data := map[string]bool{}
+		for _, deps := range rpc.GetPropertyDependencies() {
+			for _, urn := range deps.GetUrns() {
+				data[urn] = true
+			}
+		}
+		for urn := range data {
+			r.DataDependencies = append(r.DataDependencies, urn)
+		}
+		sort.Strings(r.DataDependencies)
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)

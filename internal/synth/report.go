@@ -350,7 +350,8 @@ func Architecture(res *Result) string {
 		byURN[r.URN] = r
 	}
 	for _, r := range res.Resources {
-		for _, d := range r.Dependencies {
+		// Values that flow only: DependsOn ordering is not an arrow.
+		for _, d := range r.DataDependencies {
 			from, to := owner[d], owner[r.URN]
 			dep, ok := byURN[d]
 			if !ok || from == "" || to == "" || from == to || !dep.Custom {

@@ -19,11 +19,14 @@ type Resource struct {
 	// Custom is false for component resources.
 	Custom bool
 	// Dependencies are the URNs this resource depends on, sorted.
-	Dependencies   []string
-	Provider       string
-	Protect        bool
-	RetainOnDelete bool
-	IgnoreChanges  []string
+	Dependencies []string
+	// DataDependencies are those whose values flow into its inputs (not
+	// mere DependsOn ordering), sorted.
+	DataDependencies []string
+	Provider         string
+	Protect          bool
+	RetainOnDelete   bool
+	IgnoreChanges    []string
 	// CustomTimeouts are the create and update timeouts the program set
 	// ("" when it set none).
 	CreateTimeout, UpdateTimeout string

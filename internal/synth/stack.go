@@ -155,7 +155,9 @@ func (s *Stack) Set(key string, value any) error {
 	return nil
 }
 
-// Clone copies the stack so that a test can change it freely.
+// Clone copies the stack so that a test can change it freely. The copy has
+// no Locator: its values no longer match the file's lines, so its problems
+// name keys only.
 func (s *Stack) Clone() *Stack {
 	c := &Stack{Project: s.Project, Name: s.Name, Config: map[string]string{}, SecretKeys: append([]string(nil), s.SecretKeys...)}
 	for k, v := range s.Config {
