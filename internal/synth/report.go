@@ -206,36 +206,25 @@ func appFigures(g Group) []string {
 	var out []string
 	for _, h := range ofType(g, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler") {
 		p := h.Plain()
-		out = append(out, fmt.Sprintf("%v: %v-%v pods (HPA)", get(p, "spec", "scaleTargetRef", "name"), get(p, "spec", "minReplicas"), get(p, "spec", "maxReplicas")))
+		out = append(out, fmt.Sprintf("%v: %v-%v pods (HPA)", rules.Get(p, "spec", "scaleTargetRef", "name"), rules.Get(p, "spec", "minReplicas"), rules.Get(p, "spec", "maxReplicas")))
 	}
 	sort.Strings(out)
 	for _, r := range ofType(g, "kubernetes:helm.sh/v3:Release") {
 		if r.Name == "nginx-gateway-fabric" {
-			out = append(out, fmt.Sprintf("NGINX (gateway data plane): %v pods", get(r.Plain(), "values", "nginx", "replicas")))
+			out = append(out, fmt.Sprintf("NGINX (gateway data plane): %v pods", rules.Get(r.Plain(), "values", "nginx", "replicas")))
 		}
 	}
 	for _, gw := range ofType(g, "kubernetes:gateway.networking.k8s.io/v1:Gateway") {
 		var hosts []string
-		listeners, _ := get(gw.Plain(), "spec", "listeners").([]any)
+		listeners, _ := rules.Get(gw.Plain(), "spec", "listeners").([]any)
 		for _, l := range listeners {
-			if h, ok := get(l, "hostname").(string); ok {
+			if h, ok := rules.Get(l, "hostname").(string); ok {
 				hosts = append(hosts, h)
 			}
 		}
 		out = append(out, "public hostnames: "+strings.Join(hosts, ", "))
 	}
 	return out
-}
-
-func get(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }
 
 // Summary is the report printed on stdout: per component its resource

@@ -113,7 +113,7 @@ func awsRules() []ResourceRule {
 					return nil
 				}
 				for _, p := range list(r.Props["parameters"]) {
-					if get(p, "name") == "rds.force_ssl" && get(p, "value") == "1" {
+					if Get(p, "name") == "rds.force_ssl" && Get(p, "value") == "1" {
 						return nil
 					}
 				}
@@ -157,7 +157,7 @@ func awsRules() []ResourceRule {
 			if r.Type != typeEKSCluster {
 				return nil
 			}
-			if contains(strList(get(r.Props, "encryptionConfig", "resources")), "secrets") && get(r.Props, "encryptionConfig", "provider", "keyArn") != nil {
+			if contains(strList(Get(r.Props, "encryptionConfig", "resources")), "secrets") && Get(r.Props, "encryptionConfig", "provider", "keyArn") != nil {
 				return nil
 			}
 			return []string{fmt.Sprintf("EKS cluster %s stores Secrets with only the default encryption; set encryptionConfig {resources: [secrets], provider.keyArn}", shortName(r))}
@@ -183,10 +183,10 @@ func awsRules() []ResourceRule {
 				return nil
 			}
 			// EKS turns the public endpoint on unless told otherwise.
-			if get(r.Props, "vpcConfig", "endpointPublicAccess") == false {
+			if Get(r.Props, "vpcConfig", "endpointPublicAccess") == false {
 				return nil
 			}
-			cidrs := strList(get(r.Props, "vpcConfig", "publicAccessCidrs"))
+			cidrs := strList(Get(r.Props, "vpcConfig", "publicAccessCidrs"))
 			if len(cidrs) == 0 || contains(cidrs, "0.0.0.0/0") {
 				return []string{fmt.Sprintf("EKS cluster %s's API is open to the internet; list office/VPN/CI ranges in publicAccessCidrs (config cluster.publicAccessCidrs) or turn endpointPublicAccess off", shortName(r))}
 			}
@@ -234,7 +234,7 @@ func awsRules() []ResourceRule {
 				return nil
 			}
 			have := map[string]bool{}
-			for _, src := range []any{r.Props["tags"], get(r.ProviderProps, "defaultTags", "tags")} {
+			for _, src := range []any{r.Props["tags"], Get(r.ProviderProps, "defaultTags", "tags")} {
 				if m, ok := src.(map[string]any); ok {
 					for k := range m {
 						have[k] = true
@@ -256,7 +256,7 @@ func awsRules() []ResourceRule {
 			if r.Type != typeLaunchTemplate && r.Type != typeEC2Instance {
 				return nil
 			}
-			if get(r.Props, "metadataOptions", "httpTokens") == "required" {
+			if Get(r.Props, "metadataOptions", "httpTokens") == "required" {
 				return nil
 			}
 			return []string{fmt.Sprintf("%s %s allows IMDSv1; set metadataOptions.httpTokens: required", r.Type, shortName(r))}
@@ -352,8 +352,8 @@ func checkOpenIngress(r Resource, cfg Config) []string {
 	switch r.Type {
 	case typeSecurityGroup:
 		for _, in := range list(r.Props["ingress"]) {
-			if open(append(strList(get(in, "cidrBlocks")), strList(get(in, "ipv6CidrBlocks"))...)...) && !(isLB(r.Props["tags"]) && webPort(get(in, "fromPort"), get(in, "toPort"))) {
-				msgs = append(msgs, msg(fmt.Sprintf("ports %v-%v", get(in, "fromPort"), get(in, "toPort"))))
+			if open(append(strList(Get(in, "cidrBlocks")), strList(Get(in, "ipv6CidrBlocks"))...)...) && !(isLB(r.Props["tags"]) && webPort(Get(in, "fromPort"), Get(in, "toPort"))) {
+				msgs = append(msgs, msg(fmt.Sprintf("ports %v-%v", Get(in, "fromPort"), Get(in, "toPort"))))
 			}
 		}
 	case typeSGIngressRule:

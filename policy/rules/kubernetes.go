@@ -46,7 +46,7 @@ func podTemplate(r Resource) (map[string]any, bool) {
 	if len(path) == 0 {
 		return r.Props, true
 	}
-	t, ok := get(r.Props, path...).(map[string]any)
+	t, ok := Get(r.Props, path...).(map[string]any)
 	return t, ok
 }
 
@@ -59,7 +59,7 @@ type container struct {
 func containers(podSpec any) []container {
 	var out []container
 	for _, field := range []string{"initContainers", "containers"} {
-		for _, c := range list(get(podSpec, field)) {
+		for _, c := range list(Get(podSpec, field)) {
 			m, _ := c.(map[string]any)
 			out = append(out, container{name: str(m["name"]), init: field == "initContainers", spec: m})
 		}
@@ -95,31 +95,31 @@ func kindOf(typ string) string {
 func kubernetesRules() []ResourceRule {
 	return []ResourceRule{
 		{Policy{"k8s-run-as-non-root", "containers run as a non-root user", Mandatory, nil}, containerRule(func(r Resource, pod map[string]any, c container) string {
-			if v := get(c.spec, "securityContext", "runAsNonRoot"); v == true || (v == nil && get(pod, "spec", "securityContext", "runAsNonRoot") == true) {
+			if v := Get(c.spec, "securityContext", "runAsNonRoot"); v == true || (v == nil && Get(pod, "spec", "securityContext", "runAsNonRoot") == true) {
 				return ""
 			}
 			return where(r, c) + " may run as root; set securityContext.runAsNonRoot: true (pod or container) and a non-zero runAsUser"
 		})},
 		{Policy{"k8s-no-privileged", "containers are not privileged", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
-			if get(c.spec, "securityContext", "privileged") == true {
+			if Get(c.spec, "securityContext", "privileged") == true {
 				return where(r, c) + " is privileged; remove securityContext.privileged"
 			}
 			return ""
 		})},
 		{Policy{"k8s-no-privilege-escalation", "containers cannot gain privileges", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
-			if get(c.spec, "securityContext", "allowPrivilegeEscalation") == false {
+			if Get(c.spec, "securityContext", "allowPrivilegeEscalation") == false {
 				return ""
 			}
 			return where(r, c) + " may escalate privileges; set securityContext.allowPrivilegeEscalation: false"
 		})},
 		{Policy{"k8s-drop-capabilities", "containers drop every Linux capability", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
-			if contains(strList(get(c.spec, "securityContext", "capabilities", "drop")), "ALL") {
+			if contains(strList(Get(c.spec, "securityContext", "capabilities", "drop")), "ALL") {
 				return ""
 			}
 			return where(r, c) + " keeps Linux capabilities; set securityContext.capabilities.drop: [ALL]"
 		})},
 		{Policy{"k8s-read-only-root-filesystem", "containers have a read-only root filesystem unless the pod documents why not (annotation " + WritableRootAnnotation + ")", Advisory, nil}, containerRule(func(r Resource, pod map[string]any, c container) string {
-			if get(c.spec, "securityContext", "readOnlyRootFilesystem") == true || str(get(pod, "metadata", "annotations", WritableRootAnnotation)) != "" {
+			if Get(c.spec, "securityContext", "readOnlyRootFilesystem") == true || str(Get(pod, "metadata", "annotations", WritableRootAnnotation)) != "" {
 				return ""
 			}
 			return where(r, c) + " can write its root filesystem; set securityContext.readOnlyRootFilesystem: true with emptyDir mounts for scratch paths, or annotate the pod with " + WritableRootAnnotation
@@ -128,7 +128,7 @@ func kubernetesRules() []ResourceRule {
 			var missing []string
 			for _, kind := range []string{"requests", "limits"} {
 				for _, res := range []string{"cpu", "memory"} {
-					if get(c.spec, "resources", kind, res) == nil {
+					if Get(c.spec, "resources", kind, res) == nil {
 						missing = append(missing, kind+"."+res)
 					}
 				}
@@ -173,13 +173,13 @@ func kubernetesRules() []ResourceRule {
 			spec := tmpl["spec"]
 			var msgs []string
 			for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
-				if get(spec, f) == true {
+				if Get(spec, f) == true {
 					msgs = append(msgs, fmt.Sprintf("%s %s sets %s; remove it", kindOf(r.Type), shortName(r), f))
 				}
 			}
-			for _, v := range list(get(spec, "volumes")) {
-				if get(v, "hostPath") != nil {
-					msgs = append(msgs, fmt.Sprintf("%s %s mounts hostPath volume %s; use an emptyDir or a PersistentVolumeClaim", kindOf(r.Type), shortName(r), str(get(v, "name"))))
+			for _, v := range list(Get(spec, "volumes")) {
+				if Get(v, "hostPath") != nil {
+					msgs = append(msgs, fmt.Sprintf("%s %s mounts hostPath volume %s; use an emptyDir or a PersistentVolumeClaim", kindOf(r.Type), shortName(r), str(Get(v, "name"))))
 				}
 			}
 			return msgs
@@ -202,10 +202,10 @@ func kubernetesRules() []ResourceRule {
 		{Policy{"k8s-load-balancer-services", "Services of type LoadBalancer only in allowed namespaces", Mandatory, map[string]map[string]any{
 			"allowedNamespaces": {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{"nginx-gateway"}, "description": "namespaces whose Services may be LoadBalancers"},
 		}}, func(r Resource, cfg Config) []string {
-			if r.Type != "kubernetes:core/v1:Service" || get(r.Props, "spec", "type") != "LoadBalancer" {
+			if r.Type != "kubernetes:core/v1:Service" || Get(r.Props, "spec", "type") != "LoadBalancer" {
 				return nil
 			}
-			ns := str(get(r.Props, "metadata", "namespace"))
+			ns := str(Get(r.Props, "metadata", "namespace"))
 			if contains(cfg.Strings("allowedNamespaces", []string{"nginx-gateway"}), ns) {
 				return nil
 			}

@@ -243,8 +243,8 @@ func Policies() []Policy {
 	return out
 }
 
-// get digs into plain values: get(props, "vpcConfig", "publicAccessCidrs").
-func get(v any, keys ...string) any {
+// get digs into plain values: Get(props, "vpcConfig", "publicAccessCidrs").
+func Get(v any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {

@@ -29,7 +29,7 @@ func sortedKeys(m map[string]any) []string {
 
 // selects reports whether a label selector's matchLabels all appear in labels.
 func selects(selector, labels any) bool {
-	want, _ := get(selector, "matchLabels").(map[string]any)
+	want, _ := Get(selector, "matchLabels").(map[string]any)
 	have, _ := labels.(map[string]any)
 	if len(want) == 0 {
 		return false
@@ -42,16 +42,16 @@ func selects(selector, labels any) bool {
 	return true
 }
 
-func namespaceOf(r Resource) string { return str(get(r.Props, "metadata", "namespace")) }
-func nameOf(r Resource) string      { return str(get(r.Props, "metadata", "name")) }
+func namespaceOf(r Resource) string { return str(Get(r.Props, "metadata", "namespace")) }
+func nameOf(r Resource) string      { return str(Get(r.Props, "metadata", "name")) }
 
 func stackRules() []StackRule {
 	return []StackRule{
 		{Policy{"k8s-pdb-for-replicated", "every Deployment with more than one replica or an HPA has a PodDisruptionBudget selecting its pods", Mandatory, nil}, func(all []Resource, _ Config) []Finding {
 			scaled := map[string]bool{}
 			for _, h := range all {
-				if h.Type == typeHPA && get(h.Props, "spec", "scaleTargetRef", "kind") == "Deployment" {
-					scaled[namespaceOf(h)+"/"+str(get(h.Props, "spec", "scaleTargetRef", "name"))] = true
+				if h.Type == typeHPA && Get(h.Props, "spec", "scaleTargetRef", "kind") == "Deployment" {
+					scaled[namespaceOf(h)+"/"+str(Get(h.Props, "spec", "scaleTargetRef", "name"))] = true
 				}
 			}
 			var out []Finding
@@ -59,14 +59,14 @@ func stackRules() []StackRule {
 				if d.Type != typeDeployment {
 					continue
 				}
-				replicas, _ := num(get(d.Props, "spec", "replicas"))
+				replicas, _ := num(Get(d.Props, "spec", "replicas"))
 				if replicas <= 1 && !scaled[namespaceOf(d)+"/"+nameOf(d)] {
 					continue
 				}
-				labels := get(d.Props, "spec", "template", "metadata", "labels")
+				labels := Get(d.Props, "spec", "template", "metadata", "labels")
 				covered := false
 				for _, p := range all {
-					if p.Type == typePDB && namespaceOf(p) == namespaceOf(d) && selects(get(p.Props, "spec", "selector"), labels) {
+					if p.Type == typePDB && namespaceOf(p) == namespaceOf(d) && selects(Get(p.Props, "spec", "selector"), labels) {
 						covered = true
 					}
 				}
@@ -88,7 +88,7 @@ func stackRules() []StackRule {
 				if h.Type != typeHPA {
 					continue
 				}
-				ref := str(get(h.Props, "spec", "scaleTargetRef", "kind")) + "/" + namespaceOf(h) + "/" + str(get(h.Props, "spec", "scaleTargetRef", "name"))
+				ref := str(Get(h.Props, "spec", "scaleTargetRef", "kind")) + "/" + namespaceOf(h) + "/" + str(Get(h.Props, "spec", "scaleTargetRef", "name"))
 				if !exists[ref] {
 					out = append(out, Finding{h.URN, fmt.Sprintf("HorizontalPodAutoscaler %s/%s targets %s, which this program does not create; fix scaleTargetRef", namespaceOf(h), nameOf(h), ref)})
 				}
@@ -101,10 +101,10 @@ func stackRules() []StackRule {
 				if p.Type != typeNetPolicy {
 					continue
 				}
-				sel, _ := get(p.Props, "spec", "podSelector").(map[string]any)
-				types := strList(get(p.Props, "spec", "policyTypes"))
+				sel, _ := Get(p.Props, "spec", "podSelector").(map[string]any)
+				types := strList(Get(p.Props, "spec", "policyTypes"))
 				if len(sel) == 0 && contains(types, "Ingress") && contains(types, "Egress") &&
-					len(list(get(p.Props, "spec", "ingress"))) == 0 && len(list(get(p.Props, "spec", "egress"))) == 0 {
+					len(list(Get(p.Props, "spec", "ingress"))) == 0 && len(list(Get(p.Props, "spec", "egress"))) == 0 {
 					denied[namespaceOf(p)] = true
 				}
 			}
@@ -130,7 +130,7 @@ func stackRules() []StackRule {
 					case typeSSE:
 						has[dep]["server-side encryption"] = true
 					case typeVersioning:
-						if get(r.Props, "versioningConfiguration", "status") == "Enabled" {
+						if Get(r.Props, "versioningConfiguration", "status") == "Enabled" {
 							has[dep]["versioning"] = true
 						}
 					case typeBucketPol:
@@ -199,7 +199,7 @@ var statefulProtected = ResourceRule{
 				return []string{fmt.Sprintf("%s %s holds data but is not protected; set the protect option (config guards.protect)", kindOf(r.Type), shortName(r))}
 			}
 		case typeStatefulSet:
-			if len(list(get(r.Props, "spec", "volumeClaimTemplates"))) > 0 && get(r.Props, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted") == "Delete" && !r.Protect {
+			if len(list(Get(r.Props, "spec", "volumeClaimTemplates"))) > 0 && Get(r.Props, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted") == "Delete" && !r.Protect {
 				return []string{fmt.Sprintf("StatefulSet %s deletes its volumes with it; set persistentVolumeClaimRetentionPolicy.whenDeleted: Retain", shortName(r))}
 			}
 		}
