@@ -243,7 +243,8 @@ func Policies() []Policy {
 	return out
 }
 
-// get digs into plain values: Get(props, "vpcConfig", "publicAccessCidrs").
+// Get digs into plain values: Get(props, "vpcConfig", "publicAccessCidrs").
+// The synthesizer's report reads resources with it too.
 func Get(v any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
