@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAWSTagsCannotOverrideOwnership(t *testing.T) {
 	cfg := Defaults("scrolluniversity", "staging")
@@ -25,6 +28,23 @@ func TestKubernetesVersionWindow(t *testing.T) {
 	for v, want := range cases {
 		if got := kubernetesVersionSupported(v); got != want {
 			t.Errorf("kubernetesVersionSupported(%q): want %v, got %v", v, want, got)
+		}
+	}
+}
+
+// Without a stack file to point into (a program under `pulumi up` run
+// elsewhere), a problem still shows the value it got.
+func TestProblemsWithoutAFileShowTheValue(t *testing.T) {
+	_, err := Parse("scrolluniversity", "x", map[string]string{
+		"aws:region":               "us-east-1",
+		"scrolluniversity:network": `{"natGateway": "perZone", "flowLogRetentionDays": "many"}`,
+	})
+	for _, want := range []string{
+		`config scrolluniversity:network.natGateway = "perZone": unknown key; did you mean natGateways?`,
+		`config scrolluniversity:network.flowLogRetentionDays = "many": want a whole number`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in\n%v", want, err)
 		}
 	}
 }

@@ -41,7 +41,7 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 	case reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			p.addShown(key, "", "want a mapping with keys "+strings.Join(fieldNames(target.Type()), ", "))
+			p.addRaw(key, v, "want a mapping with keys "+strings.Join(fieldNames(target.Type()), ", "))
 			return
 		}
 		fields := map[string]int{}
@@ -53,7 +53,7 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 		for _, k := range sortedKeys(m) {
 			i, ok := fields[k]
 			if !ok {
-				p.addShown(key+"."+k, "", unknownKey(k, fieldNames(target.Type())))
+				p.addRaw(key+"."+k, m[k], unknownKey(k, fieldNames(target.Type())))
 				continue
 			}
 			f := target.Type().Field(i)
@@ -62,7 +62,7 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 	case reflect.Map:
 		m, ok := v.(map[string]any)
 		if !ok {
-			p.addShown(key, "", "want a mapping of names to "+describe(target.Type().Elem(), ""))
+			p.addRaw(key, v, "want a mapping of names to "+describe(target.Type().Elem(), ""))
 			return
 		}
 		if target.IsNil() {
@@ -79,7 +79,7 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 	case reflect.Slice:
 		l, ok := v.([]any)
 		if !ok {
-			p.addShown(key, "", "want a list of "+plural(target.Type().Elem(), what)+", such as [a, b]")
+			p.addRaw(key, v, "want a list of "+plural(target.Type().Elem(), what)+", such as [a, b]")
 			return
 		}
 		out := reflect.MakeSlice(target.Type(), len(l), len(l))
@@ -92,27 +92,27 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 		case string:
 			target.SetString(x)
 		case json.Number:
-			p.addShown(key, "", "want text, and YAML reads this as a number (1.30 becomes 1.3): put it in quotes")
+			p.addRaw(key, v, "want text, and YAML reads this as a number (1.30 becomes 1.3): put it in quotes")
 		default:
-			p.addShown(key, "", "want text")
+			p.addRaw(key, v, "want text")
 		}
 	case reflect.Int:
 		n, ok := v.(json.Number)
 		i, err := n.Int64()
 		if !ok || err != nil {
-			p.addShown(key, "", "want a whole number")
+			p.addRaw(key, v, "want a whole number")
 			return
 		}
 		target.SetInt(i)
 	case reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
-			p.addShown(key, "", "want true or false")
+			p.addRaw(key, v, "want true or false")
 			return
 		}
 		target.SetBool(b)
 	default:
-		p.addShown(key, "", fmt.Sprintf("cannot be set from a stack file (%s)", target.Kind()))
+		p.addRaw(key, v, fmt.Sprintf("cannot be set from a stack file (%s)", target.Kind()))
 	}
 }
 

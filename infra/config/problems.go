@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,12 +14,18 @@ type Problem struct {
 	Key     string
 	Value   string
 	Allowed string
+	// Raw is the value as the program received it (JSON), shown when the
+	// stack file cannot say how it was written.
+	Raw string
 	// File and Line locate it in the stack file, when known (Locate).
 	File string
 	Line int
 }
 
 func (p Problem) String() string {
+	if p.Value == "" {
+		p.Value = p.Raw
+	}
 	if p.File != "" && p.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s = %s: %s", p.File, p.Line, p.Key, p.Value, p.Allowed)
 	}
@@ -85,6 +92,17 @@ type problems struct {
 // whole; the project's own relative to its namespace.
 func (p *problems) add(key string, value any, allowed string, args ...any) {
 	p.addShown(key, show(value), fmt.Sprintf(allowed, args...))
+}
+
+// addRaw records a problem with a decoded value: shown as the stack file
+// writes it where the file is known, else as received.
+func (p *problems) addRaw(key string, v any, allowed string) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		raw = []byte(fmt.Sprint(v))
+	}
+	p.addShown(key, "", allowed)
+	p.list[len(p.list)-1].Raw = string(raw)
 }
 
 // addShown records a problem whose value is already rendered ("" to show
