@@ -107,6 +107,15 @@ spec:
     spec: {containers: [{name: x, image: "busybox:1.37.0"}]}`, "spec.replicas"},
 		{"a Secret redacted whole", `{apiVersion: v1, kind: Secret, metadata: {name: redacted-whole, namespace: planted}, stringData: "[secret]"}`, "stringData"},
 		{"a kind no CRD serves", `{apiVersion: example.com/v1, kind: Widget, metadata: {name: w, namespace: planted}}`, "no API serves kind Widget"},
+		// ECK's CRDs are installed for the Logging component: its claim
+		// name is checked against the schema like any field.
+		{"an Elasticsearch with a field ECK does not have", `
+apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata: {name: logs, namespace: planted}
+spec:
+  version: 8.19.0
+  nodeSets: [{name: default, count: 1, zoneAwareness: true}]`, "zoneAwareness"},
 	}
 	var objects []Object
 	for _, tc := range cases {
@@ -134,7 +143,7 @@ spec:
 	}
 	var out bytes.Buffer
 	report.Write(&out, "")
-	for _, want := range []string{"REJECTED RateLimitPolicy planted/misplaced-reject-code", "REJECTED Deployment planted/negative-replicas", "7 objects, 4 rejected"} {
+	for _, want := range []string{"REJECTED RateLimitPolicy planted/misplaced-reject-code", "REJECTED Deployment planted/negative-replicas", "8 objects, 5 rejected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report: want %q in\n%s", want, out.String())
 		}

@@ -17,8 +17,10 @@ type CRDSource struct {
 	Release string
 	// Module and Version name a Go module; Dir is inside it.
 	Module, Version string
-	// Dir is the folder of CRD files inside the module.
-	Dir string
+	// Dir is the folder of CRD files inside the module; Glob picks the CRD
+	// files in it (default "*.yaml": a folder may also hold a
+	// kustomization.yaml, which is not a CRD).
+	Dir, Glob string
 	// SharedGlob matches files in the shared CRD folder instead.
 	SharedGlob string
 }
@@ -30,6 +32,8 @@ var CRDSources = []CRDSource{
 	{Release: "cert-manager v1.19.1", Module: "github.com/cert-manager/cert-manager", Version: "v1.19.1", Dir: "deploy/crds"},
 	{Release: "NGINX Gateway Fabric 2.4.0", SharedGlob: "ngf-v2.4.0_*.yaml"},
 	{Release: "kube-prometheus-stack 88.5.3 (prometheus-operator v0.93.1)", SharedGlob: "kube-prometheus-stack-88.5.3_*.yaml"},
+	// For the Logging component's Elasticsearch, Kibana, Logstash and Beat.
+	{Release: "ECK 3.5.0", Module: "github.com/elastic/cloud-on-k8s/v3", Version: "v3.5.0", Dir: "config/crds/v1/resources", Glob: "*.k8s.elastic.co_*.yaml"},
 }
 
 // CRDFiles resolves every source to its files: modules through
@@ -45,7 +49,11 @@ func CRDFiles(sources []CRDSource, sharedDir string) ([]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("CRDs of %s: %w", src.Release, err)
 			}
-			found, err = filepath.Glob(filepath.Join(dir, src.Dir, "*.yaml"))
+			glob := src.Glob
+			if glob == "" {
+				glob = "*.yaml"
+			}
+			found, err = filepath.Glob(filepath.Join(dir, src.Dir, glob))
 			if err != nil {
 				return nil, err
 			}
