@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -228,14 +229,24 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	cfg, err := Parse(ctx.Project(), ctx.Stack(), values)
 	if ps, ok := err.(Problems); ok {
-		file := "Pulumi." + ctx.Stack() + ".yaml"
-		if data, readErr := os.ReadFile(file); readErr == nil {
-			if loc, locErr := LocateYAML(file, data); locErr == nil {
-				return nil, ps.Locate(loc)
-			}
-		}
+		return nil, LocateInDir(".", ctx.Stack(), ps)
 	}
 	return cfg, err
+}
+
+// LocateInDir places problems on their lines of dir's Pulumi.<stack>.yaml
+// when that file is there and parses; otherwise they stay as they are.
+func LocateInDir(dir, stack string, ps Problems) Problems {
+	file := "Pulumi." + stack + ".yaml"
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return ps
+	}
+	loc, err := LocateYAML(file, data)
+	if err != nil {
+		return ps
+	}
+	return ps.Locate(loc)
 }
 
 // Parse builds the Config from a stack's config values, keyed as the

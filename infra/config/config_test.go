@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,27 @@ func TestProblemsWithoutAFileShowTheValue(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in\n%v", want, err)
 		}
+	}
+}
+
+// Under `pulumi up` the program finds its stack file in the working
+// directory and names lines; without the file, problems keep their keys.
+func TestLocateInDir(t *testing.T) {
+	dir := t.TempDir()
+	stack := "config:\n  aws:region: us-east-1\n  scrolluniversity:network:\n    natGateway: single\n"
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.qa.yaml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse("scrolluniversity", "qa", map[string]string{"aws:region": "us-east-1", "scrolluniversity:network": `{"natGateway": "single"}`})
+	ps, ok := err.(Problems)
+	if !ok {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	want := "Pulumi.qa.yaml:4: scrolluniversity:network.natGateway = single: unknown key; did you mean natGateways?"
+	if got := LocateInDir(dir, "qa", ps).Error(); !strings.Contains(got, want) {
+		t.Errorf("want %q in\n%s", want, got)
+	}
+	if got := LocateInDir(t.TempDir(), "qa", ps).Error(); !strings.Contains(got, `config scrolluniversity:network.natGateway = "single": unknown key`) {
+		t.Errorf("without a file: got\n%s", got)
 	}
 }
