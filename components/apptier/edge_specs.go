@@ -67,27 +67,6 @@ type EdgeNamespace struct {
 func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
 	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
-	ports := func(ps ...int) networkingv1.NetworkPolicyPortArray {
-		var out networkingv1.NetworkPolicyPortArray
-		for _, p := range ps {
-			out = append(out, tcp(p))
-		}
-		return out
-	}
-	ingress := func(name string, sel map[string]string, from networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
-		return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: pods(sel),
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress:     networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: ports(ps...)}},
-		}}
-	}
-	egress := func(name string, sel *metav1.LabelSelectorArgs, to networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
-		return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: sel,
-			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-			Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: to, Ports: ports(ps...)}},
-		}}
-	}
 	podsOf := func(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
 		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: pods(sel)}}
 	}

@@ -41,16 +41,35 @@ func cidrPeers(cidrs []string) networkingv1.NetworkPolicyPeerArray {
 	return out
 }
 
+func tcpPorts(ps ...int) networkingv1.NetworkPolicyPortArray {
+	var out networkingv1.NetworkPolicyPortArray
+	for _, p := range ps {
+		out = append(out, tcp(p))
+	}
+	return out
+}
+
+// ingress admits peers to TCP ports of the pods a selector picks.
+func ingress(name string, sel map[string]string, from networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
+	return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: pods(sel),
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		Ingress:     networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: tcpPorts(ps...)}},
+	}}
+}
+
+// egress lets the selected pods reach peers on TCP ports.
+func egress(name string, sel *metav1.LabelSelectorArgs, to networkingv1.NetworkPolicyPeerArray, ps ...int) kit.NetworkPolicy {
+	return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: sel,
+		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+		Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: to, Ports: tcpPorts(ps...)}},
+	}}
+}
+
 // allowIngress admits one namespace to one port of a component's pods.
 func allowIngress(name, component, fromNamespace string, port int) kit.NetworkPolicy {
-	return kit.NetworkPolicy{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
-		PodSelector: pods(SelectorLabels(component)),
-		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-			From:  networkingv1.NetworkPolicyPeerArray{peerNamespace(fromNamespace)},
-			Ports: networkingv1.NetworkPolicyPortArray{tcp(port)},
-		}},
-	}}
+	return ingress(name, SelectorLabels(component), networkingv1.NetworkPolicyPeerArray{peerNamespace(fromNamespace)}, port)
 }
 
 // NetworkPolicies admit exactly, on top of the namespace's default deny and

@@ -96,10 +96,10 @@ func LoadStack(dir, stack string) (*Stack, error) {
 	if project.Name == "" {
 		return nil, fmt.Errorf("Pulumi.yaml: no project name")
 	}
-	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	path := filepath.Join(dir, fileName)
 	var sf stackFile
-	if err := readYAML(path, &sf); err != nil {
-		return nil, fmt.Errorf("stack %q: %w", stack, err)
+	if err := yaml.Unmarshal(data, &sf); err != nil {
+		return nil, fmt.Errorf("stack %q: %s: %w", stack, path, err)
 	}
 	s := &Stack{Project: project.Name, Name: stack, Config: map[string]string{}, Locator: loc}
 	qualify := func(key string) string {
