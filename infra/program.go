@@ -8,6 +8,7 @@ import (
 
 	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/components/datatier"
+	"github.com/scrolluniversity/platform/components/observability"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
@@ -21,6 +22,7 @@ type Platform struct {
 	Cluster *Cluster
 	Data    *datatier.DataTier
 	App     *apptier.AppTier
+	Metrics *observability.Observability
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run.
@@ -156,7 +158,43 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the app tier: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app}, nil
+	metrics, err := observability.New(ctx, "observability", observability.Args{
+		Config:          cfg.Observability,
+		ClusterName:     cfg.Cluster.Name,
+		Stack:           cfg.Stack,
+		Region:          cfg.Region,
+		AppNamespace:    cfg.App.Namespace,
+		AlertingSecrets: cfg.AlertingSecrets,
+		ScrapeTargets: []observability.ScrapeTarget{
+			{Name: "backend", Namespace: cfg.App.Namespace, Selector: apptier.SelectorLabels("backend"), Port: "metrics"},
+			{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName},
+		},
+		Database: observability.Database{
+			Host:          data.DatabaseHost,
+			Name:          cfg.Database.Name,
+			AdminUser:     cfg.Database.Username,
+			AdminPassword: data.DatabasePassword,
+			InstanceIds:   data.DatabaseInstanceIds,
+		},
+		Cache: observability.Cache{
+			Host:               data.RedisPrimaryHost,
+			AuthToken:          data.RedisAuthToken,
+			ReplicationGroupId: data.RedisReplicationGroupId,
+			Nodes:              1 + cfg.Cache.Replicas,
+		},
+		Namer:              n,
+		OIDC:               cluster.OIDC(),
+		VpcCidr:            network.VpcCidr,
+		DatabaseCidrs:      databaseCidrs,
+		CacheCidrs:         cacheCidrs,
+		KubernetesProvider: cluster.Provider,
+		AWSProvider:        awsProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building observability: %w", err)
+	}
+
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics}, nil
 }
 
 // LogGroupPatterns are the names of every log group the stack creates (VPC
@@ -188,6 +226,12 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"backendRoleArn":      p.Data.BackendRoleArn,
 		"appUrl":              p.App.URL,
 		"appNamespace":        p.App.Namespace,
+		"monitoringNamespace": p.Metrics.Namespace,
+		"prometheusService":   p.Metrics.Prometheus,
+		"alertmanagerService": p.Metrics.Alertmanager,
+		"grafanaService":      p.Metrics.Grafana,
+		// Grafana's admin password: pulumi stack output --show-secrets.
+		"grafanaAdminPassword": p.Metrics.GrafanaAdminPassword,
 		// Connection strings carry credentials: secret outputs.
 		"databaseUrl": p.Data.DatabaseURL,
 		"redisUrl":    p.Data.RedisURL,

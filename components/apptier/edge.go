@@ -85,15 +85,9 @@ func tlsSecretName(host string) string {
 type obj = map[string]any
 
 func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace string, spec obj, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}}
-	if namespace != "" {
-		meta.Namespace = pulumi.String(namespace)
-	}
-	return apiextensions.NewCustomResource(ctx, strings.ToLower(kind)+"-"+name, &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String(apiVersion),
-		Kind:        pulumi.String(kind),
-		Metadata:    meta,
-		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	return kit.NewCustomResource(ctx, kit.CustomResource{
+		APIVersion: apiVersion, Kind: kind, Name: name, Namespace: namespace, PartOf: PartOf,
+		Fields: map[string]any{"spec": spec},
 	}, opts...)
 }
 

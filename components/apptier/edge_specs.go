@@ -37,6 +37,16 @@ const (
 	LBReadinessGateLabel = "elbv2.k8s.aws/pod-readiness-gate-inject"
 )
 
+// CertManagerMetricsPortName is the port of the cert-manager controller's
+// Service (chart v1.19.1, prometheus.enabled by default) that serves
+// metrics on certManagerMetricsPort.
+const CertManagerMetricsPortName = "tcp-prometheus-servicemonitor"
+
+// CertManagerServiceLabels select the controller's metrics Service.
+func CertManagerServiceLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/instance": "cert-manager", "app.kubernetes.io/component": "controller"}
+}
+
 // ngfControlPlane and ngfDataPlane select NGF's pods: the chart's selector
 // labels (release "nginx-gateway-fabric"), and the labels NGF's provisioner
 // puts on the NGINX pods of Gateway "public" with class "nginx".
@@ -68,9 +78,9 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
 	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	podsOf := func(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
-		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: pods(sel)}}
+		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: kit.Pods(sel)}}
 	}
-	monitoring := networkingv1.NetworkPolicyPeerArray{peerNamespace(MonitoringNamespace)}
+	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(MonitoringNamespace)}
 	// Every pod of the namespace but NGINX talks to the API server.
 	notDataPlane := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
 		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("NotIn"), Values: pulumi.StringArray{pulumi.String(ngfDataPlane()["app.kubernetes.io/name"])},
@@ -84,28 +94,28 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 			Policies: []kit.NetworkPolicy{
 				// Client IPs are preserved through the NLB, so the public
 				// listeners admit any source; health checks come from the VPC.
-				ingress("nginx-from-clients", ngfDataPlane(), anywhere, httpPort, httpsPort),
-				egress("nginx-to-app", pods(ngfDataPlane()), networkingv1.NetworkPolicyPeerArray{peerNamespace(appNamespace)}, BackendPort, FrontendPort),
-				egress("nginx-to-control-plane", pods(ngfDataPlane()), podsOf(ngfControlPlane()), ngfAgentPort),
+				kit.Ingress("nginx-from-clients", ngfDataPlane(), anywhere, httpPort, httpsPort),
+				kit.Egress("nginx-to-app", kit.Pods(ngfDataPlane()), networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(appNamespace)}, BackendPort, FrontendPort),
+				kit.Egress("nginx-to-control-plane", kit.Pods(ngfDataPlane()), podsOf(ngfControlPlane()), ngfAgentPort),
 				// Certificates are issued through the Gateway (HTTP-01): the
 				// ACME server reaches NGINX on 80, NGINX the solver pod.
-				egress("nginx-to-acme-solver", pods(ngfDataPlane()), podsOf(acmeSolver()), acmeSolverPort),
-				ingress("acme-solver-from-nginx", acmeSolver(), podsOf(ngfDataPlane()), acmeSolverPort),
-				ingress("control-plane-from-nginx", ngfControlPlane(), podsOf(ngfDataPlane()), ngfAgentPort),
-				egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
-				ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
-				ingress("nginx-metrics-from-prometheus", ngfDataPlane(), monitoring, ngfMetricsPort),
+				kit.Egress("nginx-to-acme-solver", kit.Pods(ngfDataPlane()), podsOf(acmeSolver()), acmeSolverPort),
+				kit.Ingress("acme-solver-from-nginx", acmeSolver(), podsOf(ngfDataPlane()), acmeSolverPort),
+				kit.Ingress("control-plane-from-nginx", ngfControlPlane(), podsOf(ngfDataPlane()), ngfAgentPort),
+				kit.Egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
+				kit.Ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
+				kit.Ingress("nginx-metrics-from-prometheus", ngfDataPlane(), monitoring, ngfMetricsPort),
 			},
 		},
 		{
 			Namespace: kit.NamespaceArgs{Name: CertManagerNamespace, PodSecurity: kit.Restricted, PartOf: PartOf},
 			Policies: []kit.NetworkPolicy{
-				egress("controllers-to-api-server", all, vpc, httpsPort),
+				kit.Egress("controllers-to-api-server", all, vpc, httpsPort),
 				// The ACME directory over HTTPS, and the HTTP-01 self check
 				// against the public hostname before asking for validation.
-				egress("controller-to-acme", pods(certManager), anywhere, httpsPort, httpPort),
-				ingress("webhook-from-api-server", webhook, vpc, certManagerWebhookPort),
-				ingress("controller-metrics-from-prometheus", certManager, monitoring, certManagerMetricsPort),
+				kit.Egress("controller-to-acme", kit.Pods(certManager), anywhere, httpsPort, httpPort),
+				kit.Ingress("webhook-from-api-server", webhook, vpc, certManagerWebhookPort),
+				kit.Ingress("controller-metrics-from-prometheus", certManager, monitoring, certManagerMetricsPort),
 			},
 		},
 	}

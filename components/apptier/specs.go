@@ -1,12 +1,8 @@
 package apptier
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -18,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // Ports, probes and timings of the two workloads. Each says why.
@@ -184,56 +181,16 @@ func ConfigChecksum(configData, secretData pulumi.StringMap) pulumi.StringOutput
 	})).(pulumi.StringOutput)
 }
 
-// Checksum hashes maps of data, keys sorted, each map told apart.
-func Checksum(parts ...map[string]string) string {
-	h := sha256.New()
-	for i, m := range parts {
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			fmt.Fprintf(h, "%d\x00%s\x00%s\x00", i, k, m[k])
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+// Checksum hashes maps of data (kit.Checksum).
+func Checksum(parts ...map[string]string) string { return kit.Checksum(parts...) }
 
 // HostPort names the environment variables holding a dependency's address.
 type HostPort struct{ HostEnv, PortEnv string }
-
-func resources(r config.ResourcesConfig) *corev1.ResourceRequirementsArgs {
-	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.RequestsCpu), "memory": pulumi.String(r.RequestsMemory), "ephemeral-storage": pulumi.String(r.RequestsEphemeralStorage)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.LimitsCpu), "memory": pulumi.String(r.LimitsMemory), "ephemeral-storage": pulumi.String(r.LimitsEphemeralStorage)},
-	}
-}
 
 // waitResources are the init container's: it only runs nc in a loop.
 var waitResources = config.ResourcesConfig{
 	RequestsCpu: "10m", RequestsMemory: "16Mi", LimitsCpu: "100m", LimitsMemory: "32Mi",
 	RequestsEphemeralStorage: "16Mi", LimitsEphemeralStorage: "64Mi",
-}
-
-// containerSecurity is every container's: non-root, no privilege
-// escalation, no capabilities, read-only root filesystem.
-func containerSecurity(uid int) *corev1.SecurityContextArgs {
-	return &corev1.SecurityContextArgs{
-		RunAsNonRoot:             pulumi.Bool(true),
-		RunAsUser:                pulumi.Int(uid),
-		RunAsGroup:               pulumi.Int(uid),
-		AllowPrivilegeEscalation: pulumi.Bool(false),
-		ReadOnlyRootFilesystem:   pulumi.Bool(true),
-		Privileged:               pulumi.Bool(false),
-		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
-	}
-}
-
-// podSecurity is the pod's: what the restricted Pod Security Standard asks.
-func podSecurity(uid int) *corev1.PodSecurityContextArgs {
-	return &corev1.PodSecurityContextArgs{
-		RunAsNonRoot:   pulumi.Bool(true),
-		RunAsUser:      pulumi.Int(uid),
-		RunAsGroup:     pulumi.Int(uid),
-		FsGroup:        pulumi.Int(uid),
-		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-	}
 }
 
 // WaitCommand is the init container's shell loop: it returns once every
@@ -291,8 +248,8 @@ func podSpec(w Workload, command []string, restartPolicy string) *corev1.PodSpec
 		Image:           pulumi.String(w.Image),
 		ImagePullPolicy: pulumi.String("IfNotPresent"),
 		EnvFrom:         envFrom(w),
-		Resources:       resources(w.Resources),
-		SecurityContext: containerSecurity(w.RunAsUser),
+		Resources:       kit.Resources(w.Resources),
+		SecurityContext: kit.ContainerSecurity(w.RunAsUser),
 		VolumeMounts:    mounts,
 	}
 	if command != nil {
@@ -310,7 +267,7 @@ func podSpec(w Workload, command []string, restartPolicy string) *corev1.PodSpec
 	spec := &corev1.PodSpecArgs{
 		ServiceAccountName:            pulumi.String(w.ServiceAccount),
 		AutomountServiceAccountToken:  pulumi.Bool(false),
-		SecurityContext:               podSecurity(w.RunAsUser),
+		SecurityContext:               kit.PodSecurity(w.RunAsUser),
 		TerminationGracePeriodSeconds: pulumi.Int(gracePeriodSeconds),
 		Containers:                    corev1.ContainerArray{main},
 		Volumes:                       volumes,
@@ -323,8 +280,8 @@ func podSpec(w Workload, command []string, restartPolicy string) *corev1.PodSpec
 			Image:           pulumi.String(w.WaitImage),
 			Command:         pulumi.StringArray{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(WaitCommand(w.WaitFor))},
 			EnvFrom:         envFrom(Workload{ConfigMap: w.ConfigMap}),
-			Resources:       resources(waitResources),
-			SecurityContext: containerSecurity(nobodyUID),
+			Resources:       kit.Resources(waitResources),
+			SecurityContext: kit.ContainerSecurity(nobodyUID),
 		}}
 	}
 	return spec

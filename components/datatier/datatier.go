@@ -75,14 +75,19 @@ type DataTier struct {
 	// replicas; DatabaseReaderURL points at the first (secret), or is empty.
 	DatabaseReaderHosts pulumi.StringArrayOutput
 	DatabaseReaderURL   pulumi.StringOutput
-	// DatabaseInstanceId is the primary's RDS identifier.
-	DatabaseInstanceId pulumi.StringOutput
+	// DatabaseInstanceId is the primary's RDS identifier;
+	// DatabaseInstanceIds the primary's and every replica's.
+	DatabaseInstanceId  pulumi.StringOutput
+	DatabaseInstanceIds pulumi.StringArrayOutput
 
 	// RedisPrimaryHost and RedisReaderHost are the replication group's
 	// endpoints; RedisPort their port.
 	RedisPrimaryHost pulumi.StringOutput
 	RedisReaderHost  pulumi.StringOutput
 	RedisPort        pulumi.IntOutput
+	// RedisReplicationGroupId is the group's ID; its member clusters are
+	// <id>-001 onwards.
+	RedisReplicationGroupId pulumi.StringOutput
 	// RedisAuthToken is the AUTH token (secret); RedisURL a ready rediss://
 	// URL (secret).
 	RedisAuthToken pulumi.StringOutput

@@ -218,6 +218,7 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	}
 
 	var readers pulumi.StringArray
+	ids := pulumi.StringArray{primary.Identifier}
 	for _, replica := range replicaNames[:db.ReadReplicas] {
 		replicaID := n.Name("postgres", replica)
 		replicaLogs, err := logGroups(replicaID)
@@ -253,6 +254,7 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 			return fmt.Errorf("creating read replica %s: %w", replica, err)
 		}
 		readers = append(readers, r.Address)
+		ids = append(ids, r.Identifier)
 	}
 
 	d.DatabaseHost = primary.Address
@@ -265,6 +267,7 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 		return DatabaseURL(db.Username, v[2].(string), v[0].(string), v[1].(int), db.Name, db.Pool)
 	})).(pulumi.StringOutput)
 	d.DatabaseReaderHosts = readers.ToStringArrayOutput()
+	d.DatabaseInstanceIds = ids.ToStringArrayOutput()
 	d.DatabaseReaderURL = pulumi.String("").ToStringOutput()
 	if len(readers) > 0 {
 		d.DatabaseReaderURL = pulumi.ToSecret(pulumi.All(readers[0], primary.Port, password.Result).ApplyT(func(v []any) string {

@@ -111,6 +111,7 @@ func (d *DataTier) redis(ctx *pulumi.Context, args Args, keyArn pulumi.StringOut
 	}
 
 	d.RedisPrimaryHost = group.PrimaryEndpointAddress
+	d.RedisReplicationGroupId = group.ID().ToStringOutput()
 	d.RedisReaderHost = group.ReaderEndpointAddress
 	d.RedisPort = group.Port.Elem()
 	d.RedisAuthToken = pulumi.ToSecret(token.Result).(pulumi.StringOutput)

@@ -56,6 +56,9 @@ type Config struct {
 	// environment variable it reads them from. They come from secret stack
 	// config (see AppSecrets) and are only ever placed in a Kubernetes Secret.
 	Secrets map[string]string `json:"-"`
+	// AlertingSecrets are Alertmanager's receiver credentials, by their
+	// file name in the receivers' Secret (see AlertingSecrets).
+	AlertingSecrets map[string]string `json:"-"`
 }
 
 // AppSecret is one external credential: its stack config key and the
@@ -71,6 +74,30 @@ var AppSecrets = []AppSecret{
 	{"stripeSecretKey", "STRIPE_SECRET_KEY"},
 	{"stripeWebhookSecret", "STRIPE_WEBHOOK_SECRET"},
 	{"sentryDsn", "SENTRY_DSN"},
+}
+
+// AlertingSecret is one receiver credential: its stack config key, the
+// file Alertmanager reads it from, and what it is.
+type AlertingSecret struct {
+	Key, File, What string
+}
+
+// Files of the receivers' Secret.
+const (
+	SlackWebhookFile = "slack-webhook-url"
+	PagerDutyKeyFile = "pagerduty-routing-key"
+	SMTPPasswordFile = "smtp-password"
+	HeartbeatURLFile = "heartbeat-url"
+)
+
+// AlertingSecrets are required in every stack, set with
+// `pulumi config set --secret scrolluniversity:<key> <value>`. Alertmanager
+// reads each from a file of a Kubernetes Secret, never from its config.
+var AlertingSecrets = []AlertingSecret{
+	{"slackWebhookUrl", SlackWebhookFile, "the Slack incoming webhook URL warnings and pages are posted to"},
+	{"pagerdutyRoutingKey", PagerDutyKeyFile, "the PagerDuty Events API v2 routing key critical alerts page"},
+	{"smtpPassword", SMTPPasswordFile, "the SMTP password info alerts are mailed with"},
+	{"heartbeatUrl", HeartbeatURLFile, "the dead man's switch URL the always-firing Watchdog alert is sent to"},
 }
 
 // GuardsConfig says how hard stateful resources are guarded against loss.
@@ -206,6 +233,9 @@ func Keys() []string {
 	for _, s := range AppSecrets {
 		keys = append(keys, s.Key)
 	}
+	for _, s := range AlertingSecrets {
+		keys = append(keys, s.Key)
+	}
 	sort.Strings(keys)
 	return keys
 }
@@ -268,6 +298,10 @@ func Parse(project, stack string, values map[string]string) (*Config, error) {
 			if values[key] != "" {
 				cfg.Secrets[secretEnv(name)] = values[key]
 			}
+		case ns == project && alertingFile(name) != "":
+			if values[key] != "" {
+				cfg.AlertingSecrets[alertingFile(name)] = values[key]
+			}
 		case ns == project:
 			target, ok := sections[name]
 			if !ok {
@@ -291,6 +325,11 @@ func Parse(project, stack string, values map[string]string) (*Config, error) {
 	for _, secret := range AppSecrets {
 		if values[project+":"+secret.Key] == "" {
 			p.addShown(project+":"+secret.Key, "(not set)", fmt.Sprintf("the backend needs %s; set it with `pulumi config set --secret %s:%s <value>`", secret.Env, project, secret.Key))
+		}
+	}
+	for _, secret := range AlertingSecrets {
+		if values[project+":"+secret.Key] == "" {
+			p.addShown(project+":"+secret.Key, "(not set)", fmt.Sprintf("Alertmanager needs %s; set it with `pulumi config set --secret %s:%s <value>`", secret.What, project, secret.Key))
 		}
 	}
 	// Values are validated even when some keys could not be read (those
@@ -326,6 +365,17 @@ func secretEnv(key string) string {
 	for _, s := range AppSecrets {
 		if s.Key == key {
 			return s.Env
+		}
+	}
+	return ""
+}
+
+// alertingFile is the receivers' Secret file of an alerting secret key, or
+// "" when key is not one.
+func alertingFile(key string) string {
+	for _, s := range AlertingSecrets {
+		if s.Key == key {
+			return s.File
 		}
 	}
 	return ""

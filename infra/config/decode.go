@@ -104,6 +104,14 @@ func decodeValue(p *problems, key string, v any, target reflect.Value, what stri
 			return
 		}
 		target.SetInt(i)
+	case reflect.Float64:
+		n, ok := v.(json.Number)
+		f, err := n.Float64()
+		if !ok || err != nil {
+			p.addRaw(key, v, "want a number")
+			return
+		}
+		target.SetFloat(f)
 	case reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
@@ -146,6 +154,8 @@ func describe(t reflect.Type, what string) string {
 		return "mappings"
 	case reflect.Int:
 		return "whole numbers"
+	case reflect.Float64:
+		return "numbers"
 	case reflect.Bool:
 		return "true or false"
 	}

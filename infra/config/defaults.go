@@ -25,10 +25,11 @@ var AllowedAmiTypes = []string{
 // on top of it, then resolveDerivedDefaults fills what depends on them.
 func Defaults(project, stack string) *Config {
 	return &Config{
-		Project: project,
-		Stack:   stack,
-		Tags:    map[string]string{},
-		Secrets: map[string]string{},
+		Project:         project,
+		Stack:           stack,
+		Tags:            map[string]string{},
+		Secrets:         map[string]string{},
+		AlertingSecrets: map[string]string{},
 		Guards: GuardsConfig{
 			Protect:            false,
 			DeletionProtection: false,
@@ -107,9 +108,36 @@ func Defaults(project, stack string) *Config {
 				ExternalDNS:            "1.19.0",
 			},
 		},
-		Observability: ObservabilityConfig{RetentionDays: 15, StorageGiB: 50},
-		Logging:       LoggingConfig{ElasticsearchNodes: 1, StorageGiB: 30, RetentionDays: 14},
-		Backups:       BackupsConfig{Schedule: "0 3 * * *", RetentionDays: 30},
+		Observability: ObservabilityConfig{
+			Chart:    "88.5.3",
+			NodePool: "workload",
+			Prometheus: PrometheusConfig{Replicas: 1, RetentionDays: 15, StorageGiB: 50, Resources: ResourcesConfig{
+				RequestsCpu: "500m", RequestsMemory: "2Gi", LimitsCpu: "2", LimitsMemory: "4Gi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+			}},
+			Alertmanager: AlertmanagerConfig{Replicas: 1, StorageGiB: 2, Resources: ResourcesConfig{
+				RequestsCpu: "50m", RequestsMemory: "128Mi", LimitsCpu: "500m", LimitsMemory: "256Mi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+			}},
+			Grafana: GrafanaConfig{Resources: ResourcesConfig{
+				RequestsCpu: "100m", RequestsMemory: "256Mi", LimitsCpu: "1", LimitsMemory: "512Mi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+			}},
+			Thresholds: ThresholdsConfig{
+				ErrorRatio: 0.05, LatencyP95Seconds: 2, AIDailyBudgetUsd: 100,
+				PoolUtilization: 0.9, ResourceUtilization: 0.9, RedisHitRatio: 0.8,
+				ReplicaLagSeconds: 30, CertificateExpiryDays: 14, BackupMaxAgeHours: 13,
+			},
+			Receivers: ReceiversConfig{SlackChannel: "#platform-alerts"},
+			Images: ObservabilityImages{
+				PostgresExporter:   "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
+				RedisExporter:      "quay.io/oliver006/redis_exporter:v1.88.0",
+				CloudWatchExporter: "quay.io/prometheus/cloudwatch-exporter:v0.18.0",
+				Postgres:           "postgres:15.14-alpine",
+			},
+		},
+		Logging: LoggingConfig{ElasticsearchNodes: 1, StorageGiB: 30, RetentionDays: 14},
+		Backups: BackupsConfig{Schedule: "0 3 * * *", RetentionDays: 30},
 	}
 }
 
@@ -123,6 +151,10 @@ const (
 	defaultLimitsEphemeral   = "1Gi"
 	defaultCapacityType      = "ON_DEMAND"
 	defaultNodeDiskGiB       = 50
+	// retentionSizePercent of Prometheus's volume may hold blocks; the rest
+	// is the write-ahead log (about 3 hours of samples) and compaction's
+	// scratch space.
+	retentionSizePercent = 85
 )
 
 // resolveDerivedDefaults fills the defaults that depend on other values or
@@ -135,6 +167,16 @@ func (c *Config) resolveDerivedDefaults() {
 		for _, h := range c.App.Hostnames {
 			c.App.CorsOrigins = append(c.App.CorsOrigins, "https://"+h)
 		}
+	}
+	o := &c.Observability
+	if o.Prometheus.RetentionSizeGiB == 0 {
+		o.Prometheus.RetentionSizeGiB = o.Prometheus.StorageGiB * retentionSizePercent / 100
+	}
+	if o.Thresholds.DatabaseFreeStorageGiB == 0 {
+		o.Thresholds.DatabaseFreeStorageGiB = max(1, c.Database.AllocatedStorageGiB/10)
+	}
+	if o.Receivers.SmtpSmarthost == "" && c.Region != "" {
+		o.Receivers.SmtpSmarthost = "email-smtp." + c.Region + ".amazonaws.com:587"
 	}
 	for name, ng := range c.Cluster.NodeGroups {
 		if ng.CapacityType == "" {

@@ -222,12 +222,139 @@ type ChartsConfig struct {
 	ExternalDNS string `json:"externalDns"`
 }
 
-// ObservabilityConfig is Prometheus, Grafana and Alertmanager.
+// ObservabilityConfig is the Observability component: kube-prometheus-stack
+// (Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter),
+// the data-store exporters, alert rules and routing.
 type ObservabilityConfig struct {
-	// RetentionDays is how long Prometheus keeps metrics, in days. Default 15.
+	// Chart is the kube-prometheus-stack chart version. Default "88.5.3"
+	// (prometheus-operator v0.93.1, whose CRDs the API server check installs).
+	Chart string `json:"chart"`
+	// NodePool is the node group (by its scrolluniversity.io/pool label)
+	// Prometheus, Alertmanager, Grafana and the exporters run on. Default
+	// "workload".
+	NodePool string `json:"nodePool"`
+	// Prometheus is the metrics store.
+	Prometheus PrometheusConfig `json:"prometheus"`
+	// Alertmanager routes alerts to people.
+	Alertmanager AlertmanagerConfig `json:"alertmanager"`
+	// Grafana is the dashboards' server.
+	Grafana GrafanaConfig `json:"grafana"`
+	// Thresholds are the alert rules' limits.
+	Thresholds ThresholdsConfig `json:"thresholds"`
+	// Receivers say where alerts go; their credentials are secret config
+	// (AlertingSecrets).
+	Receivers ReceiversConfig `json:"receivers"`
+	// Images are the exporters' and the monitoring-user Job's images,
+	// pinned by tag or digest.
+	Images ObservabilityImages `json:"images"`
+}
+
+// PrometheusConfig is the Prometheus StatefulSet.
+type PrometheusConfig struct {
+	// Replicas is the number of Prometheus servers, each scraping
+	// everything (1-3). Default 1.
+	Replicas int `json:"replicas"`
+	// RetentionDays is how long metrics are kept, in days. Default 15.
 	RetentionDays int `json:"retentionDays"`
-	// StorageGiB is Prometheus's volume, in GiB. Default 50.
+	// StorageGiB is each replica's gp3 volume, in GiB. Default 50.
 	StorageGiB int `json:"storageGiB"`
+	// RetentionSizeGiB caps the stored blocks, in GiB; it must leave room
+	// on the volume for the write-ahead log and compaction. Default 85% of
+	// StorageGiB, rounded down.
+	RetentionSizeGiB int `json:"retentionSizeGiB"`
+	// Resources are each replica's requests and limits. Default 500m/2Gi
+	// requested, 2 CPUs/4Gi limit.
+	Resources ResourcesConfig `json:"resources"`
+}
+
+// AlertmanagerConfig is the Alertmanager StatefulSet.
+type AlertmanagerConfig struct {
+	// Replicas is the number of clustered Alertmanagers (1-5); 3 survive
+	// one zone's loss. Default 1.
+	Replicas int `json:"replicas"`
+	// StorageGiB is each replica's volume (silences, notification log), in
+	// GiB. Default 2.
+	StorageGiB int `json:"storageGiB"`
+	// Resources are each replica's requests and limits. Default 50m/128Mi
+	// requested, 500m/256Mi limit.
+	Resources ResourcesConfig `json:"resources"`
+}
+
+// GrafanaConfig is the Grafana Deployment. It runs one replica: its
+// dashboards and data source are provisioned from this program, and its
+// users' sessions live in its own SQLite database.
+type GrafanaConfig struct {
+	// Resources are Grafana's requests and limits. Default 100m/256Mi
+	// requested, 1 CPU/512Mi limit.
+	Resources ResourcesConfig `json:"resources"`
+}
+
+// ThresholdsConfig are the alert rules' limits.
+type ThresholdsConfig struct {
+	// ErrorRatio pages when more than this share of the backend's requests
+	// fail with a 5xx over 5 minutes (0-1). Default 0.05.
+	ErrorRatio float64 `json:"errorRatio"`
+	// LatencyP95Seconds warns when the backend's 95th percentile latency
+	// is above it for 10 minutes, in seconds. Default 2.
+	LatencyP95Seconds float64 `json:"latencyP95Seconds"`
+	// AIDailyBudgetUsd is the AI providers' spend per UTC day, in US
+	// dollars: a warning at 80% and a page at 100%. Default 100.
+	AIDailyBudgetUsd float64 `json:"aiDailyBudgetUsd"`
+	// PoolUtilization warns when a backend pod's database pool is this
+	// full (0-1). Default 0.9.
+	PoolUtilization float64 `json:"poolUtilization"`
+	// ResourceUtilization warns when a container uses this share of its
+	// CPU or memory limit for 15 minutes (0-1). Default 0.9.
+	ResourceUtilization float64 `json:"resourceUtilization"`
+	// RedisHitRatio warns when fewer cache lookups than this hit (0-1).
+	// Default 0.8.
+	RedisHitRatio float64 `json:"redisHitRatio"`
+	// ReplicaLagSeconds warns when the read replica is this far behind,
+	// in seconds. Default 30.
+	ReplicaLagSeconds int `json:"replicaLagSeconds"`
+	// DatabaseFreeStorageGiB warns when RDS has less free storage than
+	// this, in GiB; it must be below database.allocatedStorageGiB. Default
+	// 10% of database.allocatedStorageGiB (at least 1).
+	DatabaseFreeStorageGiB int `json:"databaseFreeStorageGiB"`
+	// CertificateExpiryDays warns when a certificate expires within this
+	// many days (cert-manager renews at 30). Default 14.
+	CertificateExpiryDays int `json:"certificateExpiryDays"`
+	// BackupMaxAgeHours pages when the database backup has not succeeded
+	// for this long, in hours (its schedule is every 6 hours). Default 13.
+	BackupMaxAgeHours int `json:"backupMaxAgeHours"`
+}
+
+// ReceiversConfig are Alertmanager's destinations. Critical alerts go to
+// PagerDuty and Slack, warnings to Slack, info to email, the Watchdog to the
+// heartbeat URL.
+type ReceiversConfig struct {
+	// SlackChannel is the channel warnings and pages are posted to.
+	// Default "#platform-alerts".
+	SlackChannel string `json:"slackChannel"`
+	// EmailTo receives info alerts. Required.
+	EmailTo string `json:"emailTo"`
+	// EmailFrom is the sender address. Required.
+	EmailFrom string `json:"emailFrom"`
+	// SmtpSmarthost is the SMTP relay, "host:port" (STARTTLS is required).
+	// Default "email-smtp.<aws:region>.amazonaws.com:587" (Amazon SES).
+	SmtpSmarthost string `json:"smtpSmarthost"`
+	// SmtpUsername authenticates to the relay (an SES SMTP user's access
+	// key ID). Required.
+	SmtpUsername string `json:"smtpUsername"`
+}
+
+// ObservabilityImages are container images, "repository:tag" or
+// "repository@sha256:...".
+type ObservabilityImages struct {
+	// PostgresExporter defaults to quay.io/prometheuscommunity/postgres-exporter:v0.20.1.
+	PostgresExporter string `json:"postgresExporter"`
+	// RedisExporter defaults to quay.io/oliver006/redis_exporter:v1.88.0.
+	RedisExporter string `json:"redisExporter"`
+	// CloudWatchExporter defaults to quay.io/prometheus/cloudwatch-exporter:v0.18.0.
+	CloudWatchExporter string `json:"cloudwatchExporter"`
+	// Postgres runs psql for the monitoring-user Job. Default
+	// postgres:15.14-alpine (the client of the server's major).
+	Postgres string `json:"postgres"`
 }
 
 // LoggingConfig is Elasticsearch, Logstash, Kibana and Filebeat.

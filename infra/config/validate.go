@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/mail"
 	"net/netip"
 	"net/url"
@@ -33,6 +34,8 @@ var (
 	zoneIDRE        = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	semverRE        = regexp.MustCompile(`^v?\d+\.\d+\.\d+$`)
 	autoscalerTagRE = regexp.MustCompile(`^v1\.(\d+)\.\d+$`)
+	slackChannelRE  = regexp.MustCompile(`^[#@][a-z0-9._-]{1,80}$`)
+	poolNameRE      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 )
 
 // The cluster name prefixes the name of every AWS resource; these limits
@@ -589,8 +592,6 @@ func (c *Config) validateAddOns(p *problems) {
 	}{
 		{"uploads.noncurrentVersionDays", c.Uploads.NoncurrentVersionDays},
 		{"uploads.abortIncompleteMultipartDays", c.Uploads.AbortIncompleteMultipartDays},
-		{"observability.retentionDays", c.Observability.RetentionDays},
-		{"observability.storageGiB", c.Observability.StorageGiB},
 		{"logging.storageGiB", c.Logging.StorageGiB},
 		{"logging.retentionDays", c.Logging.RetentionDays},
 		{"backups.retentionDays", c.Backups.RetentionDays},
@@ -600,6 +601,7 @@ func (c *Config) validateAddOns(p *problems) {
 			p.add(v.key, v.value, "want 1 or more")
 		}
 	}
+	c.validateObservability(p)
 	if n := c.Logging.ElasticsearchNodes; n != 1 && n < 3 {
 		p.add("logging.elasticsearchNodes", n, "want 1 (no high availability) or 3 or more (a master quorum); 2 nodes cannot elect a master when one fails")
 	}
@@ -627,4 +629,111 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// validateObservability checks the observability section.
+func (c *Config) validateObservability(p *problems) {
+	o := c.Observability
+	if !semverRE.MatchString(o.Chart) || strings.HasPrefix(o.Chart, "v") {
+		p.add("observability.chart", o.Chart, "want the kube-prometheus-stack chart version, such as 88.5.3")
+	}
+	if !poolNameRE.MatchString(o.NodePool) {
+		p.add("observability.nodePool", o.NodePool, "want a node group's scrolluniversity.io/pool label, such as workload")
+	}
+	counts := []struct {
+		key      string
+		value    int
+		min, max int
+		why      string
+	}{
+		{"observability.prometheus.replicas", o.Prometheus.Replicas, 1, 3, "each replica scrapes everything; more than 3 only multiplies the load"},
+		{"observability.prometheus.retentionDays", o.Prometheus.RetentionDays, 1, 365, ""},
+		{"observability.prometheus.storageGiB", o.Prometheus.StorageGiB, 10, 16384, "gp3 volumes are at most 16 TiB"},
+		{"observability.alertmanager.replicas", o.Alertmanager.Replicas, 1, 5, ""},
+		{"observability.alertmanager.storageGiB", o.Alertmanager.StorageGiB, 1, 100, ""},
+		{"observability.thresholds.replicaLagSeconds", o.Thresholds.ReplicaLagSeconds, 1, 3600, ""},
+		{"observability.thresholds.certificateExpiryDays", o.Thresholds.CertificateExpiryDays, 1, 29, "cert-manager renews 30 days before expiry, so a later warning means renewal failed"},
+		{"observability.thresholds.backupMaxAgeHours", o.Thresholds.BackupMaxAgeHours, 7, 168, "the database backup runs every 6 hours"},
+	}
+	for _, v := range counts {
+		if v.value < v.min || v.value > v.max {
+			if v.why != "" {
+				p.add(v.key, v.value, "want %d to %d: %s", v.min, v.max, v.why)
+			} else {
+				p.add(v.key, v.value, "want %d to %d", v.min, v.max)
+			}
+		}
+	}
+	if r := o.Prometheus.RetentionSizeGiB; r < 1 || r >= o.Prometheus.StorageGiB {
+		p.add("observability.prometheus.retentionSizeGiB", r, "want 1 or more and below observability.prometheus.storageGiB (%d): the write-ahead log and compaction need room on the volume", o.Prometheus.StorageGiB)
+	}
+	if f := o.Thresholds.DatabaseFreeStorageGiB; f < 1 || f >= c.Database.AllocatedStorageGiB {
+		p.add("observability.thresholds.databaseFreeStorageGiB", f, "want 1 or more and below database.allocatedStorageGiB (%d)", c.Database.AllocatedStorageGiB)
+	}
+	ratios := []struct {
+		key   string
+		value float64
+	}{
+		{"observability.thresholds.errorRatio", o.Thresholds.ErrorRatio},
+		{"observability.thresholds.poolUtilization", o.Thresholds.PoolUtilization},
+		{"observability.thresholds.resourceUtilization", o.Thresholds.ResourceUtilization},
+		{"observability.thresholds.redisHitRatio", o.Thresholds.RedisHitRatio},
+	}
+	for _, r := range ratios {
+		if r.value <= 0 || r.value >= 1 {
+			p.add(r.key, r.value, "want a fraction between 0 and 1, such as 0.05 for 5%%")
+		}
+	}
+	if v := o.Thresholds.LatencyP95Seconds; v <= 0 || v > 60 {
+		p.add("observability.thresholds.latencyP95Seconds", v, "want seconds above 0 and at most 60")
+	}
+	if v := o.Thresholds.AIDailyBudgetUsd; v <= 0 {
+		p.add("observability.thresholds.aiDailyBudgetUsd", v, "want a daily budget in US dollars above 0")
+	}
+	validateResources(p, "observability.prometheus.resources", o.Prometheus.Resources)
+	validateResources(p, "observability.alertmanager.resources", o.Alertmanager.Resources)
+	validateResources(p, "observability.grafana.resources", o.Grafana.Resources)
+
+	r := o.Receivers
+	if !slackChannelRE.MatchString(r.SlackChannel) {
+		p.add("observability.receivers.slackChannel", r.SlackChannel, "want a Slack channel such as #platform-alerts")
+	}
+	for _, e := range []struct{ key, value string }{
+		{"observability.receivers.emailTo", r.EmailTo},
+		{"observability.receivers.emailFrom", r.EmailFrom},
+	} {
+		if a, err := mail.ParseAddress(e.value); err != nil || a.Address != e.value {
+			p.add(e.key, e.value, "want an email address such as oncall@example.com")
+		}
+	}
+	if host, port, err := net.SplitHostPort(r.SmtpSmarthost); err != nil || host == "" || port == "" {
+		p.add("observability.receivers.smtpSmarthost", r.SmtpSmarthost, "want host:port, such as email-smtp.us-east-1.amazonaws.com:587")
+	}
+	if strings.TrimSpace(r.SmtpUsername) == "" {
+		p.add("observability.receivers.smtpUsername", r.SmtpUsername, "want the SMTP user (for Amazon SES, the SMTP credentials' user name)")
+	}
+	for _, img := range []struct{ key, value string }{
+		{"observability.images.postgresExporter", o.Images.PostgresExporter},
+		{"observability.images.redisExporter", o.Images.RedisExporter},
+		{"observability.images.cloudwatchExporter", o.Images.CloudWatchExporter},
+		{"observability.images.postgres", o.Images.Postgres},
+	} {
+		if !PinnedImage(img.value) {
+			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
+		}
+	}
+}
+
+// PinnedImage reports whether ref names an image by a tag other than
+// latest, or by digest.
+func PinnedImage(ref string) bool {
+	if repo, digest, ok := strings.Cut(ref, "@"); ok {
+		return repo != "" && imageDigestRE.MatchString(digest)
+	}
+	i := strings.LastIndex(ref, ":")
+	if i <= 0 || strings.Contains(ref[i:], "/") {
+		return false
+	}
+	tag := ref[i+1:]
+	return tag != "latest" && imageTagRE.MatchString(tag)
 }

@@ -3,7 +3,11 @@ package kit
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -48,4 +52,40 @@ func NewConfigFile(ctx *pulumi.Context, name, file string, opts ...pulumi.Resour
 		return nil, fmt.Errorf("applying manifest %s: %w", file, err)
 	}
 	return &res, nil
+}
+
+// CustomResource is a custom resource to create: its kind's group version,
+// its name and namespace ("" when cluster-scoped), and its other top-level
+// fields (spec, or data for kinds without one).
+type CustomResource struct {
+	APIVersion, Kind, Name, Namespace string
+	// PartOf is the app.kubernetes.io/part-of label.
+	PartOf string
+	// Labels are extra labels.
+	Labels map[string]string
+	// Fields are the object's top-level fields besides apiVersion, kind
+	// and metadata.
+	Fields map[string]any
+}
+
+// NewCustomResource creates a custom resource, keyed "<kind>-<name>".
+func NewCustomResource(ctx *pulumi.Context, cr CustomResource, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	labels := map[string]string{"app.kubernetes.io/part-of": cr.PartOf}
+	for k, v := range cr.Labels {
+		labels[k] = v
+	}
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(cr.Name), Labels: pulumi.ToStringMap(labels)}
+	if cr.Namespace != "" {
+		meta.Namespace = pulumi.String(cr.Namespace)
+	}
+	res, err := apiextensions.NewCustomResource(ctx, strings.ToLower(cr.Kind)+"-"+cr.Name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(cr.APIVersion),
+		Kind:        pulumi.String(cr.Kind),
+		Metadata:    meta,
+		OtherFields: kubernetes.UntypedArgs(cr.Fields),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s %s: %w", cr.Kind, cr.Name, err)
+	}
+	return res, nil
 }

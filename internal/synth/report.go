@@ -115,10 +115,11 @@ func groupOf(groups []Group) map[string]string {
 
 // figures are the numbers a reviewer checks for a component, by its type.
 var figures = map[string]func(g Group) []string{
-	"scrolluniversity:infra:Network":       networkFigures,
-	"scrolluniversity:infra:Cluster":       clusterFigures,
-	"scrolluniversity:components:DataTier": dataFigures,
-	"scrolluniversity:components:AppTier":  appFigures,
+	"scrolluniversity:infra:Network":            networkFigures,
+	"scrolluniversity:infra:Cluster":            clusterFigures,
+	"scrolluniversity:components:DataTier":      dataFigures,
+	"scrolluniversity:components:AppTier":       appFigures,
+	"scrolluniversity:components:Observability": observabilityFigures,
 }
 
 func ofType(g Group, typ string) []Resource {
@@ -225,6 +226,53 @@ func appFigures(g Group) []string {
 		out = append(out, "public hostnames: "+strings.Join(hosts, ", "))
 	}
 	return out
+}
+
+func observabilityFigures(g Group) []string {
+	var out []string
+	for _, r := range ofType(g, "kubernetes:helm.sh/v3:Release") {
+		v := r.Plain()
+		prom := func(path ...string) any {
+			return rules.Get(v, append([]string{"values", "prometheus", "prometheusSpec"}, path...)...)
+		}
+		out = append(out,
+			fmt.Sprintf("kube-prometheus-stack %v", v["version"]),
+			fmt.Sprintf("Prometheus: %v replicas, retention %v capped at %v, %v gp3 each", prom("replicas"), prom("retention"), prom("retentionSize"),
+				prom("storageSpec", "volumeClaimTemplate", "spec", "resources", "requests", "storage")),
+			fmt.Sprintf("Alertmanager: %v replicas, %v receivers", rules.Get(v, "values", "alertmanager", "alertmanagerSpec", "replicas"),
+				len(asList(rules.Get(v, "values", "alertmanager", "config", "receivers")))))
+	}
+	alerts, records := 0, 0
+	for _, r := range ofType(g, "kubernetes:monitoring.coreos.com/v1:PrometheusRule") {
+		for _, grp := range asList(rules.Get(r.Plain(), "spec", "groups")) {
+			for _, rule := range asList(rules.Get(grp, "rules")) {
+				if rules.Get(rule, "alert") != nil {
+					alerts++
+				} else {
+					records++
+				}
+			}
+		}
+	}
+	var monitors []string
+	for _, m := range ofType(g, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor") {
+		monitors = append(monitors, fmt.Sprint(rules.Get(m.Plain(), "metadata", "name")))
+	}
+	sort.Strings(monitors)
+	dashboards := 0
+	for _, cm := range ofType(g, "kubernetes:core/v1:ConfigMap") {
+		if rules.Get(cm.Plain(), "metadata", "labels", "grafana_dashboard") != nil {
+			dashboards++
+		}
+	}
+	return append(out,
+		fmt.Sprintf("%d alert rules, %d recording rules, %d dashboards", alerts, records, dashboards),
+		"scraped: "+strings.Join(monitors, ", "))
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // Summary is the report printed on stdout: per component its resource

@@ -1,0 +1,393 @@
+package observability
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
+)
+
+// Exporters' ports and users, as their images define them.
+const (
+	postgresExporterPort   = 9187
+	redisExporterPort      = 9121
+	cloudwatchExporterPort = 9106
+	// nobodyUID is the user the postgres_exporter and cloudwatch_exporter
+	// images run as ("nobody", 65534).
+	nobodyUID = 65534
+	// redisExporterUID is the redis_exporter image's USER.
+	redisExporterUID = 59000
+	// postgresUID is the postgres user of the official alpine image.
+	postgresUID  = 70
+	postgresPort = 5432
+	redisPort    = 6379
+)
+
+// Names of the exporters and the monitoring-user Job.
+const (
+	PostgresExporter   = "postgres-exporter"
+	RedisExporter      = "redis-exporter"
+	CloudWatchExporter = "cloudwatch-exporter"
+	monitoringUserJob  = "postgres-monitoring-user"
+	// MonitoringRole is the PostgreSQL role postgres_exporter logs in as.
+	MonitoringRole = "monitoring"
+	// monitoringSecret holds the monitoring role's password (for the
+	// exporter) and its SCRAM verifier (for the Job).
+	monitoringSecret = "postgres-monitoring"
+	// adminSecret holds the master password, read only by the Job.
+	adminSecret = "postgres-admin"
+	redisSecret = "redis-exporter"
+)
+
+// PartOf is the app.kubernetes.io/part-of label of everything here.
+const PartOf = "observability"
+
+// Labels are an exporter's or Job's labels; SelectorLabels the stable
+// subset selectors use.
+func Labels(component string) map[string]string {
+	l := SelectorLabels(component)
+	l["app.kubernetes.io/part-of"] = PartOf
+	l["app.kubernetes.io/managed-by"] = "pulumi"
+	return l
+}
+
+// SelectorLabels select one component's pods.
+func SelectorLabels(component string) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": component, "app.kubernetes.io/instance": PartOf}
+}
+
+// Exporter is one metrics exporter Deployment.
+type Exporter struct {
+	Name      string
+	Namespace string
+	Image     string
+	Port      int
+	RunAsUser int
+	Args      []string
+	Env       corev1.EnvVarArray
+	// Files are Secrets or ConfigMaps mounted read-only, by mount path.
+	Files []Mount
+	// ServiceAccount is the pod's; "" for none (the namespace's default,
+	// which mounts no token).
+	ServiceAccount string
+	// HealthPath answers liveness and readiness.
+	HealthPath string
+	// Resources are the container's requests and limits.
+	Resources config.ResourcesConfig
+	// NodePool is the node group the pod runs on.
+	NodePool string
+	// Annotations roll the pod when what it reads changes.
+	Annotations pulumi.StringMapInput
+}
+
+// Mount is a Secret or ConfigMap mounted as files.
+type Mount struct {
+	Path, Secret, ConfigMap string
+}
+
+// exporterResources fit an exporter that answers a scrape every 30 s.
+var exporterResources = config.ResourcesConfig{
+	RequestsCpu: "20m", RequestsMemory: "64Mi", LimitsCpu: "200m", LimitsMemory: "128Mi",
+	RequestsEphemeralStorage: "16Mi", LimitsEphemeralStorage: "64Mi",
+}
+
+// javaExporterResources fit cloudwatch_exporter's JVM.
+var javaExporterResources = config.ResourcesConfig{
+	RequestsCpu: "50m", RequestsMemory: "256Mi", LimitsCpu: "500m", LimitsMemory: "512Mi",
+	RequestsEphemeralStorage: "64Mi", LimitsEphemeralStorage: "256Mi",
+}
+
+func volumes(mounts []Mount) (corev1.VolumeArray, corev1.VolumeMountArray) {
+	vols := corev1.VolumeArray{corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}}}
+	mnts := corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}}
+	for i, m := range mounts {
+		name := fmt.Sprintf("files-%d", i)
+		v := corev1.VolumeArgs{Name: pulumi.String(name)}
+		if m.Secret != "" {
+			v.Secret = &corev1.SecretVolumeSourceArgs{SecretName: pulumi.String(m.Secret), DefaultMode: pulumi.Int(0o440)}
+		} else {
+			v.ConfigMap = &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(m.ConfigMap)}
+		}
+		vols = append(vols, v)
+		mnts = append(mnts, corev1.VolumeMountArgs{Name: pulumi.String(name), MountPath: pulumi.String(m.Path), ReadOnly: pulumi.Bool(true)})
+	}
+	return vols, mnts
+}
+
+// ExporterDeployment is an exporter's Deployment: one replica (a gap in
+// scraping during a node drain costs a few samples, not an outage),
+// restricted, read-only root.
+func ExporterDeployment(e Exporter) *appsv1.DeploymentArgs {
+	vols, mnts := volumes(e.Files)
+	probe := func(failures int) *corev1.ProbeArgs {
+		return &corev1.ProbeArgs{
+			HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(e.HealthPath), Port: pulumi.String("metrics")},
+			PeriodSeconds:    pulumi.Int(10),
+			TimeoutSeconds:   pulumi.Int(5),
+			FailureThreshold: pulumi.Int(failures),
+		}
+	}
+	startup := probe(30) // a JVM takes its time
+	annotations := e.Annotations
+	if annotations == nil {
+		annotations = pulumi.StringMap{}
+	}
+	return &appsv1.DeploymentArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(e.Name), Namespace: pulumi.String(e.Namespace), Labels: pulumi.ToStringMap(Labels(e.Name))},
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(1),
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(SelectorLabels(e.Name))},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(Labels(e.Name)), Annotations: annotations},
+				Spec: &corev1.PodSpecArgs{
+					ServiceAccountName: pulumi.String(serviceAccountOrDefault(e.ServiceAccount)),
+					// IRSA projects its own token; the API token is never needed.
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					NodeSelector:                 pulumi.StringMap{poolLabel: pulumi.String(e.NodePool)},
+					SecurityContext:              kit.PodSecurity(e.RunAsUser),
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String(e.Name),
+						Image:           pulumi.String(e.Image),
+						Args:            pulumi.ToStringArray(e.Args),
+						Env:             e.Env,
+						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("metrics"), ContainerPort: pulumi.Int(e.Port)}},
+						Resources:       kit.Resources(e.Resources),
+						SecurityContext: kit.ContainerSecurity(e.RunAsUser),
+						StartupProbe:    startup,
+						LivenessProbe:   probe(3),
+						ReadinessProbe:  probe(3),
+						VolumeMounts:    mnts,
+					}},
+					Volumes: vols,
+				},
+			},
+		},
+	}
+}
+
+func serviceAccountOrDefault(sa string) string {
+	if sa == "" {
+		return "default"
+	}
+	return sa
+}
+
+// ExporterService exposes an exporter's metrics port.
+func ExporterService(e Exporter) *corev1.ServiceArgs {
+	return &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(e.Name), Namespace: pulumi.String(e.Namespace), Labels: pulumi.ToStringMap(Labels(e.Name))},
+		Spec: &corev1.ServiceSpecArgs{
+			Selector: pulumi.ToStringMap(SelectorLabels(e.Name)),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name: pulumi.String("metrics"), Port: pulumi.Int(e.Port), TargetPort: pulumi.String("metrics"), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}
+}
+
+// ScrapeTarget is a Service Prometheus scrapes through a ServiceMonitor.
+type ScrapeTarget struct {
+	// Name is the ServiceMonitor's name (and the targets' job label, from
+	// the Service's name).
+	Name string
+	// Namespace is the Service's namespace.
+	Namespace string
+	// Selector picks the Service by its labels.
+	Selector map[string]string
+	// Port is the Service port's name.
+	Port string
+	// Path is the metrics path. Default /metrics.
+	Path string
+	// Interval between scrapes, such as "30s"; "" for Prometheus's.
+	Interval string
+	// Timeout of a scrape; "" for Prometheus's.
+	Timeout string
+	// HonorLabels keeps the target's job and instance labels
+	// (cloudwatch_exporter sets its own).
+	HonorLabels bool
+}
+
+// ServiceMonitorSpec is a target's ServiceMonitor spec; the monitor lives in
+// the monitoring namespace and selects the Service in its own.
+func ServiceMonitorSpec(t ScrapeTarget) map[string]any {
+	ep := map[string]any{"port": t.Port, "path": "/metrics"}
+	if t.Path != "" {
+		ep["path"] = t.Path
+	}
+	if t.Interval != "" {
+		ep["interval"] = t.Interval
+	}
+	if t.Timeout != "" {
+		ep["scrapeTimeout"] = t.Timeout
+	}
+	if t.HonorLabels {
+		ep["honorLabels"] = true
+	}
+	return map[string]any{
+		"selector":          map[string]any{"matchLabels": toAny(t.Selector)},
+		"namespaceSelector": map[string]any{"matchNames": []any{t.Namespace}},
+		"endpoints":         []any{ep},
+	}
+}
+
+// CloudWatchMetric is one CloudWatch metric cloudwatch_exporter reads.
+type CloudWatchMetric struct {
+	Namespace, Name string
+	Dimensions      []string
+	Statistics      []string
+}
+
+// CloudWatchMetrics are the managed stores' metrics Prometheus cannot get
+// from inside: replica lag, free storage, CPU, connections, evictions.
+// The exporter names them aws_<namespace>_<metric>_<statistic>, snake-cased
+// (aws_rds_replica_lag_average, aws_elasticache_evictions_sum).
+var CloudWatchMetrics = []CloudWatchMetric{
+	{"AWS/RDS", "ReplicaLag", []string{"DBInstanceIdentifier"}, []string{"Average", "Maximum"}},
+	{"AWS/RDS", "FreeStorageSpace", []string{"DBInstanceIdentifier"}, []string{"Average", "Minimum"}},
+	{"AWS/RDS", "CPUUtilization", []string{"DBInstanceIdentifier"}, []string{"Average", "Maximum"}},
+	{"AWS/RDS", "DatabaseConnections", []string{"DBInstanceIdentifier"}, []string{"Average", "Maximum"}},
+	{"AWS/RDS", "FreeableMemory", []string{"DBInstanceIdentifier"}, []string{"Average"}},
+	{"AWS/ElastiCache", "Evictions", []string{"CacheClusterId", "CacheNodeId"}, []string{"Sum"}},
+	{"AWS/ElastiCache", "EngineCPUUtilization", []string{"CacheClusterId", "CacheNodeId"}, []string{"Average", "Maximum"}},
+	{"AWS/ElastiCache", "DatabaseMemoryUsagePercentage", []string{"CacheClusterId", "CacheNodeId"}, []string{"Average"}},
+	{"AWS/ElastiCache", "CacheHitRate", []string{"CacheClusterId", "CacheNodeId"}, []string{"Average"}},
+}
+
+// CloudWatchMetricName is the Prometheus name cloudwatch_exporter gives a
+// CloudWatch metric and statistic: its toSnakeCase splits only where a
+// lower-case letter or digit meets a capital ("CPUUtilization" becomes
+// "cpuutilization").
+func CloudWatchMetricName(namespace, metric, statistic string) string {
+	snake := func(s string) string {
+		var b strings.Builder
+		for i, r := range s {
+			if i > 0 && r >= 'A' && r <= 'Z' {
+				prev := s[i-1]
+				if (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9') {
+					b.WriteByte('_')
+				}
+			}
+			b.WriteRune(r)
+		}
+		return strings.ToLower(b.String())
+	}
+	ns := strings.ToLower(strings.ReplaceAll(namespace, "/", "_"))
+	stat := map[string]string{"Sum": "sum", "SampleCount": "sample_count", "Minimum": "minimum", "Maximum": "maximum", "Average": "average"}[statistic]
+	return ns + "_" + snake(metric) + "_" + stat
+}
+
+// Dimension values the exporter asks for; listing every dimension's values
+// (aws_dimension_select) spares it ListMetrics calls.
+type CloudWatchTargets struct {
+	// DBInstanceIdentifier: the primary and its read replicas.
+	DBInstanceIdentifier []string
+	// CacheClusterId: the replication group's member clusters; each has
+	// one node, 0001.
+	CacheClusterId []string
+}
+
+// cloudWatchPeriodSeconds: RDS and ElastiCache publish every minute;
+// CloudWatch settles a minute's value within a few minutes, hence the delay.
+const (
+	cloudWatchPeriodSeconds = 60
+	cloudWatchRangeSeconds  = 600
+	cloudWatchDelaySeconds  = 300
+)
+
+// CloudWatchConfig is cloudwatch_exporter's configuration.
+func CloudWatchConfig(region string, t CloudWatchTargets) (string, error) {
+	values := map[string][]string{
+		"DBInstanceIdentifier": t.DBInstanceIdentifier,
+		"CacheClusterId":       t.CacheClusterId,
+		"CacheNodeId":          {"0001"},
+	}
+	var metrics []map[string]any
+	for _, m := range CloudWatchMetrics {
+		sel := map[string]any{}
+		for _, d := range m.Dimensions {
+			sel[d] = values[d]
+		}
+		metrics = append(metrics, map[string]any{
+			"aws_namespace":        m.Namespace,
+			"aws_metric_name":      m.Name,
+			"aws_dimensions":       m.Dimensions,
+			"aws_dimension_select": sel,
+			"aws_statistics":       m.Statistics,
+		})
+	}
+	out, err := yaml.Marshal(map[string]any{
+		"region":         region,
+		"period_seconds": cloudWatchPeriodSeconds,
+		"range_seconds":  cloudWatchRangeSeconds,
+		"delay_seconds":  cloudWatchDelaySeconds,
+		// CloudWatch's timestamps are minutes old; Prometheus would drop
+		// them as out of order next to its own scrapes' times.
+		"set_timestamp": false,
+		"metrics":       metrics,
+	})
+	return string(out), err
+}
+
+// MonitoringUserJob creates or updates the monitoring role with the SQL
+// file mounted at /sql, as the master user. The pod template carries a
+// checksum of the verifier: a new password replaces the Job, which runs
+// again.
+func MonitoringUserJob(namespace, image, nodePool string, db DatabaseTarget, checksum pulumi.StringInput) *batchv1.JobArgs {
+	e := Exporter{Files: []Mount{{Path: "/sql", ConfigMap: monitoringUserJob}, {Path: "/secrets", Secret: monitoringSecret}}}
+	vols, mnts := volumes(e.Files)
+	env := corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("PGHOST"), Value: db.Host},
+		corev1.EnvVarArgs{Name: pulumi.String("PGPORT"), Value: pulumi.String(fmt.Sprint(postgresPort))},
+		corev1.EnvVarArgs{Name: pulumi.String("PGDATABASE"), Value: pulumi.String(db.Name)},
+		corev1.EnvVarArgs{Name: pulumi.String("PGUSER"), Value: pulumi.String(db.AdminUser)},
+		corev1.EnvVarArgs{Name: pulumi.String("PGPASSWORD"), ValueFrom: &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: pulumi.String(adminSecret), Key: pulumi.String("password")}}},
+		corev1.EnvVarArgs{Name: pulumi.String("PGSSLMODE"), Value: pulumi.String("require")},
+		corev1.EnvVarArgs{Name: pulumi.String("PGCONNECT_TIMEOUT"), Value: pulumi.String("10")},
+		corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")},
+	}
+	return &batchv1.JobArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(monitoringUserJob), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(Labels(monitoringUserJob))},
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(6),
+			ActiveDeadlineSeconds: pulumi.Int(600),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      pulumi.ToStringMap(Labels(monitoringUserJob)),
+					Annotations: pulumi.StringMap{"scrolluniversity.io/verifier-checksum": checksum},
+				},
+				Spec: &corev1.PodSpecArgs{
+					RestartPolicy:                pulumi.String("OnFailure"),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					NodeSelector:                 pulumi.StringMap{poolLabel: pulumi.String(nodePool)},
+					SecurityContext:              kit.PodSecurity(postgresUID),
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:  pulumi.String("psql"),
+						Image: pulumi.String(image),
+						Command: pulumi.ToStringArray([]string{"sh", "-c",
+							`exec psql -X -v verifier="$(cat /secrets/verifier)" -f /sql/monitoring-user.sql`}),
+						Env:             env,
+						Resources:       kit.Resources(exporterResources),
+						SecurityContext: kit.ContainerSecurity(postgresUID),
+						VolumeMounts:    mnts,
+					}},
+					Volumes: vols,
+				},
+			},
+		},
+	}
+}
+
+// DatabaseTarget is what the exporter and the Job know of PostgreSQL.
+type DatabaseTarget struct {
+	Host      pulumi.StringInput
+	Name      string
+	AdminUser string
+}

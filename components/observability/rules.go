@@ -1,0 +1,119 @@
+package observability
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/infra/config"
+)
+
+// ruleFiles are the alert rules, Prometheus rule files with the stack's
+// thresholds as Go template actions between [[ and ]], so that Prometheus's
+// own {{ }} templates pass through untouched.
+//
+//go:embed rules/*.yaml
+var ruleFiles embed.FS
+
+// RunbookURL is docs/RUNBOOK.md on the default branch; each alert's
+// runbook_url is its section there.
+const RunbookURL = "https://github.com/scrolluniversity/platform/blob/main/docs/RUNBOOK.md"
+
+// RunbookAnchor is the section of docs/RUNBOOK.md about an alert: its
+// heading is the alert's name, and GitHub's anchor is that name lowercased.
+func RunbookAnchor(alert string) string { return strings.ToLower(alert) }
+
+const gib = 1 << 30
+
+// ruleData is what the rule templates see.
+type ruleData struct {
+	config.ThresholdsConfig
+	AppNamespace                string
+	AIBudgetInfo                float64
+	AIBudgetWarning             float64
+	DatabaseFreeStorageBytes    int64
+	DatabaseFreeStorageCritical int64
+	CertificateExpirySeconds    int
+	BackupMaxAgeSeconds         int
+}
+
+// Budget shares that notify before the AI budget is spent.
+const (
+	aiBudgetInfoShare    = 0.5
+	aiBudgetWarningShare = 0.8
+)
+
+// RuleFiles renders the alert rule files with the stack's thresholds, by
+// file name. The result is what Prometheus loads and what CI checks with
+// promtool.
+func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byte, error) {
+	data := ruleData{
+		ThresholdsConfig:            t,
+		AppNamespace:                appNamespace,
+		AIBudgetInfo:                round(t.AIDailyBudgetUsd * aiBudgetInfoShare),
+		AIBudgetWarning:             round(t.AIDailyBudgetUsd * aiBudgetWarningShare),
+		DatabaseFreeStorageBytes:    int64(t.DatabaseFreeStorageGiB) * gib,
+		DatabaseFreeStorageCritical: int64(t.DatabaseFreeStorageGiB) * gib / 2,
+		CertificateExpirySeconds:    t.CertificateExpiryDays * 86400,
+		BackupMaxAgeSeconds:         t.BackupMaxAgeHours * 3600,
+	}
+	funcs := template.FuncMap{
+		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
+		"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" },
+	}
+	names, err := fs.Glob(ruleFiles, "rules/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, name := range names {
+		src, err := ruleFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		tmpl, err := template.New(name).Delims("[[", "]]").Funcs(funcs).Option("missingkey=error").Parse(string(src))
+		if err != nil {
+			return nil, fmt.Errorf("parsing rule template %s: %w", name, err)
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, data); err != nil {
+			return nil, fmt.Errorf("rendering rule template %s: %w", name, err)
+		}
+		out[path.Base(name)] = buf.Bytes()
+	}
+	return out, nil
+}
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+// RuleGroups are the rendered files' groups, in file order, as the
+// PrometheusRule resource's spec.groups takes them.
+func RuleGroups(files map[string][]byte) ([]any, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var groups []any
+	for _, n := range names {
+		var f struct {
+			Groups []map[string]any `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal(files[n], &f); err != nil {
+			return nil, fmt.Errorf("reading rule file %s: %w", n, err)
+		}
+		for _, g := range f.Groups {
+			groups = append(groups, g)
+		}
+	}
+	return groups, nil
+}
