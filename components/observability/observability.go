@@ -24,8 +24,10 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
+	"github.com/scrolluniversity/platform/infra/pgauth"
 )
 
 // Database is what the component needs of PostgreSQL.
@@ -112,15 +114,15 @@ const grafanaPasswordLength = 32
 // configuration are rendered and checked before anything is registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := args.Config
-	rules, err := RuleFiles(o.Thresholds, args.AppNamespace)
+	rules, err := content.RuleFiles(o.Thresholds, args.AppNamespace)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := RuleGroups(rules)
+	groups, err := content.RuleGroups(rules)
 	if err != nil {
 		return nil, err
 	}
-	dashboards, err := Dashboards()
+	dashboards, err := content.Dashboards()
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +169,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	for _, file := range slices.Sorted(maps.Keys(args.AlertingSecrets)) {
 		receiverData[file] = pulumi.ToSecret(pulumi.String(args.AlertingSecrets[file])).(pulumi.StringOutput)
 	}
-	receivers, err := secret(ReceiversSecret, receiverData)
+	receivers, err := secret(content.ReceiversSecret, receiverData)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +206,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		cm := dashboardConfigMap(file)
 		if _, err := corev1.NewConfigMap(ctx, cm, &corev1.ConfigMapArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(cm), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(map[string]string{
-				DashboardLabel: "1", "app.kubernetes.io/part-of": PartOf,
+				content.DashboardLabel: "1", "app.kubernetes.io/part-of": PartOf,
 			})},
 			Data: pulumi.StringMap{file: pulumi.String(dashboards[file])},
 		}, inNS...); err != nil {
@@ -276,7 +278,7 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 		if err != nil {
 			return "", fmt.Errorf("decoding the SCRAM salt: %w", err)
 		}
-		return ScramVerifier(v[0].(string), raw)
+		return pgauth.ScramVerifier(v[0].(string), raw)
 	})).(pulumi.StringOutput)
 	monitoring, err := newSecret(monitoringSecret, pulumi.StringMap{"password": password.Result, "verifier": verifier})
 	if err != nil {
@@ -359,7 +361,7 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 		for i := 1; i <= args.Cache.Nodes; i++ {
 			members = append(members, fmt.Sprintf("%s-%03d", v[1].(string), i))
 		}
-		return CloudWatchConfig(args.Region, CloudWatchTargets{DBInstanceIdentifier: v[0].([]string), CacheClusterId: members})
+		return content.CloudWatchConfig(args.Region, content.CloudWatchTargets{DBInstanceIdentifier: v[0].([]string), CacheClusterId: members})
 	}).(pulumi.StringOutput)
 	if _, err := corev1.NewConfigMap(ctx, CloudWatchExporter, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(CloudWatchExporter), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(CloudWatchExporter))},

@@ -3,6 +3,7 @@ package observability
 import (
 	"fmt"
 
+	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
 )
 
@@ -18,14 +19,8 @@ const (
 	storageClass = "gp3"
 	poolLabel    = "scrolluniversity.io/pool"
 	zoneKey      = "topology.kubernetes.io/zone"
-	// DashboardLabel marks the ConfigMaps Grafana's sidecar loads
-	// (kube-prometheus-stack's grafana.sidecar.dashboards.label and value).
-	DashboardLabel = "grafana_dashboard"
 	// GrafanaAdminSecret holds Grafana's admin user and password.
 	GrafanaAdminSecret = "grafana-admin"
-	// DataSourceUID is the Prometheus data source kube-prometheus-stack
-	// provisions in Grafana; every dashboard panel queries it.
-	DataSourceUID = "prometheus"
 )
 
 // Ports of the stack's servers.
@@ -113,7 +108,11 @@ func toAny(m map[string]string) map[string]any {
 // StackValues are kube-prometheus-stack's values: every key is one of the
 // chart's (values.yaml at tag kube-prometheus-stack-88.5.3 and its
 // subcharts: grafana 12.11.1, kube-state-metrics 8.4.0,
-// prometheus-node-exporter 4.56.1). Secrets are referenced by name only.
+// prometheus-node-exporter 4.56.1), except three that the templates read
+// without listing them in values.yaml: grafana.fullnameOverride (its
+// _helpers.tpl), prometheus-node-exporter.priorityClassName (a comment
+// there, used by daemonset.yaml) and grafana.ini's sections (written out
+// as given). Secrets are referenced by name only.
 func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[string]any {
 	nodeSelector := map[string]any{poolLabel: o.NodePool}
 	return map[string]any{
@@ -133,8 +132,13 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			// API-server-to-pod flow; CI validates every rule with promtool
 			// and the API server check instead.
 			"admissionWebhooks": map[string]any{"enabled": false},
-			"resources":         operatorResources,
-			"nodeSelector":      nodeSelector,
+			// Without the webhook the operator needs no TLS listener; left on,
+			// it would mount the Secret only the webhook's Jobs create, and
+			// never start (prometheus-community/helm-charts#6586). It then
+			// serves metrics over HTTP on operatorPort.
+			"tls":          map[string]any{"enabled": false},
+			"resources":    operatorResources,
+			"nodeSelector": nodeSelector,
 		},
 		"prometheus": map[string]any{
 			"prometheusSpec": map[string]any{
@@ -158,11 +162,11 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"podDisruptionBudget": pdb(o.Prometheus.Replicas),
 		},
 		"alertmanager": map[string]any{
-			"config": AlertmanagerConfig(o.Receivers, SecretsDir),
+			"config": content.AlertmanagerConfig(o.Receivers, content.SecretsDir),
 			"alertmanagerSpec": map[string]any{
 				"replicas":                  o.Alertmanager.Replicas,
 				"storage":                   volume(o.Alertmanager.StorageGiB),
-				"secrets":                   []any{ReceiversSecret},
+				"secrets":                   []any{content.ReceiversSecret},
 				"resources":                 configuredResources(o.Alertmanager.Resources),
 				"nodeSelector":              nodeSelector,
 				"topologySpreadConstraints": zoneSpread(alertmanagerPods),
@@ -179,7 +183,7 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"sidecar": map[string]any{
 				"resources": sidecarResources,
 				"dashboards": map[string]any{
-					"enabled": true, "label": DashboardLabel, "labelValue": "1",
+					"enabled": true, "label": content.DashboardLabel, "labelValue": "1",
 					"searchNamespace": Namespace,
 					"provider":        map[string]any{"folder": "ScrollUniversity"},
 				},

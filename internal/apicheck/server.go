@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -32,6 +31,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
 // Versions of the servers, pinned by tools/kube/go.mod.
@@ -57,66 +58,28 @@ type Binaries struct {
 	APIServer, Etcd string
 }
 
-// CacheDir is where built binaries are kept between runs: under the user's
-// cache directory, keyed by the wrapper module's go.mod and go.sum so that a
-// version change builds afresh.
-func CacheDir(toolsDir string) (string, error) {
-	base := os.Getenv("APICHECK_CACHE")
-	if base == "" {
-		userCache, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("finding a cache directory (set APICHECK_CACHE): %w", err)
-		}
-		base = filepath.Join(userCache, "scrolluniversity", "apicheck")
+// Servers is the wrapper module tools/kube and what it builds.
+func Servers(toolsDir string) toolcache.Set {
+	return toolcache.Set{
+		Name:    "kube-" + KubernetesVersion + "-etcd-" + EtcdVersion,
+		Dir:     toolsDir,
+		Inputs:  []string{filepath.Join("etcd", "main.go")},
+		Targets: []toolcache.Target{{Binary: "kube-apiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver"}, {Binary: "etcd", Package: "./etcd"}},
 	}
-	h := sha256.New()
-	for _, f := range []string{"go.mod", "go.sum", filepath.Join("etcd", "main.go")} {
-		b, err := os.ReadFile(filepath.Join(toolsDir, f))
-		if err != nil {
-			return "", fmt.Errorf("reading the server build module: %w", err)
-		}
-		h.Write(b)
-	}
-	return filepath.Join(base, "kube-"+KubernetesVersion+"-etcd-"+EtcdVersion+"-"+hex.EncodeToString(h.Sum(nil))[:12]), nil
 }
+
+// CacheDir is where built binaries are kept between runs (toolcache).
+func CacheDir(toolsDir string) (string, error) { return Servers(toolsDir).CacheDir() }
 
 // EnsureBinaries returns the cached binaries, building them first from
 // toolsDir (tools/kube) if they are missing. A cold build takes about 8
 // minutes and 2 GB; log receives the build's progress.
 func EnsureBinaries(toolsDir string, log io.Writer) (Binaries, error) {
-	dir, err := CacheDir(toolsDir)
+	paths, err := Servers(toolsDir).Ensure(log)
 	if err != nil {
 		return Binaries{}, err
 	}
-	bins := Binaries{APIServer: filepath.Join(dir, "kube-apiserver"), Etcd: filepath.Join(dir, "etcd")}
-	targets := []struct{ out, pkg string }{
-		{bins.APIServer, "k8s.io/kubernetes/cmd/kube-apiserver"},
-		{bins.Etcd, "./etcd"},
-	}
-	for _, t := range targets {
-		if _, err := os.Stat(t.out); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return Binaries{}, err
-		}
-		fmt.Fprintf(log, "apicheck: building %s into %s (cached for later runs)\n", t.pkg, dir)
-		start := time.Now()
-		// Built under a temporary name and renamed, so that an interrupted
-		// build never leaves a half-written binary that looks cached.
-		tmp := t.out + ".partial"
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, t.pkg)
-		cmd.Dir = toolsDir
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
-			return Binaries{}, fmt.Errorf("building %s: %w", t.pkg, err)
-		}
-		if err := os.Rename(tmp, t.out); err != nil {
-			return Binaries{}, err
-		}
-		fmt.Fprintf(log, "apicheck: built %s in %s\n", filepath.Base(t.out), time.Since(start).Round(time.Second))
-	}
-	return bins, nil
+	return Binaries{APIServer: paths["kube-apiserver"], Etcd: paths["etcd"]}, nil
 }
 
 // Server is a running etcd and kube-apiserver on loopback.

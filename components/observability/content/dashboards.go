@@ -1,4 +1,4 @@
-package observability
+package content
 
 import (
 	"embed"
@@ -6,7 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"strings"
+)
+
+const (
+	// DashboardLabel marks the ConfigMaps Grafana's sidecar loads
+	// (kube-prometheus-stack's grafana.sidecar.dashboards.label, value "1").
+	DashboardLabel = "grafana_dashboard"
+	// DataSourceUID is the Prometheus data source kube-prometheus-stack
+	// provisions in Grafana (grafana.sidecar.datasources.uid); every
+	// dashboard panel queries it.
+	DataSourceUID = "prometheus"
 )
 
 // dashboardFiles are Grafana dashboards (JSON models) the sidecar loads
@@ -42,13 +51,3 @@ func Dashboards() (map[string]string, error) {
 	}
 	return out, nil
 }
-
-// dashboardConfigMap names a dashboard's ConfigMap.
-func dashboardConfigMap(file string) string {
-	return "dashboard-" + strings.TrimSuffix(file, ".json")
-}
-
-// sqlFiles are the SQL the monitoring-user Job runs.
-//
-//go:embed sql/*.sql
-var sqlFiles embed.FS

@@ -1,4 +1,4 @@
-package observability
+package content
 
 import (
 	"bytes"

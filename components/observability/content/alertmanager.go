@@ -1,4 +1,4 @@
-package observability
+package content
 
 import (
 	"path"
@@ -51,6 +51,8 @@ func AlertmanagerConfig(r config.ReceiversConfig, secretsDir string) map[string]
 		"text":          `{{ range .Alerts }}*{{ .Annotations.summary }}*` + "\n" + `{{ .Annotations.description }}` + "\n" + `Runbook: {{ .Annotations.runbook_url }}` + "\n" + `{{ end }}`,
 	}
 	return map[string]any{
+		// Replaces the chart's default template glob: no custom templates.
+		"templates": []any{},
 		"global": map[string]any{
 			"resolve_timeout":         "5m",
 			"slack_api_url_file":      file(config.SlackWebhookFile),

@@ -1,4 +1,6 @@
-package observability
+// Package pgauth computes what PostgreSQL stores for a password, so that
+// programs set passwords without ever sending them to the server.
+package pgauth
 
 import (
 	"crypto/hmac"

@@ -1,0 +1,464 @@
+package content
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/toolcache"
+)
+
+const repoRoot = "../../.."
+
+// TestThresholds are the thresholds testdata/rules_test.yaml is written
+// for: the defaults, with a 2 GiB free-storage line (a 20 GiB database).
+var TestThresholds = func() config.ThresholdsConfig {
+	t := config.Defaults("scrolluniversity", "staging").Observability.Thresholds
+	t.DatabaseFreeStorageGiB = 2
+	return t
+}()
+
+// tools returns promtool, amtool and promqlnames from the tool cache
+// (go run ./cmd/buildtools builds them). Without them the test is skipped,
+// unless PROMTOOLS_REQUIRED=1 (CI), where it fails.
+func tools(t *testing.T) map[string]string {
+	t.Helper()
+	paths, err := toolcache.Prometheus(repoRoot).Cached()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths == nil {
+		if os.Getenv("PROMTOOLS_REQUIRED") == "1" {
+			t.Fatal("promtool, amtool and promqlnames are not built: run go run ./cmd/buildtools")
+		}
+		t.Skip("promtool, amtool and promqlnames are not built (go run ./cmd/buildtools)")
+	}
+	return paths
+}
+
+func run(t *testing.T, bin string, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	return string(out), err
+}
+
+func renderRules(t *testing.T) map[string][]byte {
+	t.Helper()
+	files, err := RuleFiles(TestThresholds, "scrolluniversity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Alert       string            `yaml:"alert"`
+			Record      string            `yaml:"record"`
+			Expr        string            `yaml:"expr"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+func parseRules(t *testing.T, files map[string][]byte) map[string]ruleFile {
+	t.Helper()
+	out := map[string]ruleFile{}
+	for name, b := range files {
+		var f ruleFile
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = f
+	}
+	return out
+}
+
+// TestRulesPassPromtool checks every rendered rule file with promtool
+// check rules, then runs testdata/rules_test.yaml's cases with promtool
+// test rules against copies without annotations.
+func TestRulesPassPromtool(t *testing.T) {
+	bins := tools(t)
+	dir := t.TempDir()
+	for name, b := range renderRules(t) {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := run(t, bins["promtool"], "check", "rules", "--lint=all", "--lint-fatal", path); err != nil {
+			t.Errorf("promtool check rules %s: %v\n%s", name, err, out)
+		}
+	}
+
+	testDir := t.TempDir()
+	for name, b := range renderRules(t) {
+		var doc map[string]any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range doc["groups"].([]any) {
+			for _, r := range g.(map[string]any)["rules"].([]any) {
+				delete(r.(map[string]any), "annotations")
+			}
+		}
+		out, _ := yaml.Marshal(doc)
+		if err := os.WriteFile(filepath.Join(testDir, name), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases, err := os.ReadFile("testdata/rules_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testFile := filepath.Join(testDir, "rules_test.yaml")
+	if err := os.WriteFile(testFile, cases, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, bins["promtool"], "test", "rules", testFile); err != nil {
+		t.Errorf("promtool test rules: %v\n%s", err, out)
+	}
+}
+
+// TestPromtoolCatchesABrokenRule shows the check above can fail.
+func TestPromtoolCatchesABrokenRule(t *testing.T) {
+	bins := tools(t)
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	bad := "groups:\n  - name: bad\n    rules:\n      - alert: Bad\n        expr: sum(rate(x[5m]) > \n"
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, bins["promtool"], "check", "rules", path); err == nil {
+		t.Fatalf("promtool accepted a rule with a PromQL syntax error:\n%s", out)
+	}
+}
+
+// TestEveryAlertFamilyIsTested: every alert has a promtool case that fires
+// it and one that does not (the Watchdog always fires, by design).
+func TestEveryAlertFamilyIsTested(t *testing.T) {
+	var doc struct {
+		Tests []struct {
+			Name  string `yaml:"name"`
+			Cases []struct {
+				Alert string `yaml:"alertname"`
+				Exp   []any  `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	b, err := os.ReadFile("testdata/rules_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range doc.Tests {
+		for _, c := range tc.Cases {
+			if len(c.Exp) > 0 {
+				fires[c.Alert] = true
+			} else {
+				quiet[c.Alert] = true
+			}
+		}
+	}
+	for _, f := range parseRules(t, renderRules(t)) {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				if !fires[r.Alert] {
+					t.Errorf("alert %s has no promtool case that fires it", r.Alert)
+				}
+				if !quiet[r.Alert] && r.Alert != "Watchdog" {
+					t.Errorf("alert %s has no promtool case where it stays quiet", r.Alert)
+				}
+			}
+		}
+	}
+}
+
+// anchors are the GitHub anchors of docs/RUNBOOK.md's headings.
+func anchors(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "RUNBOOK.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			slug := strings.ToLower(strings.TrimSpace(h))
+			slug = regexp.MustCompile(`[^a-z0-9 -]`).ReplaceAllString(slug, "")
+			out[strings.ReplaceAll(slug, " ", "-")] = true
+		}
+	}
+	return out
+}
+
+// TestEveryAlertHasSeverityAnnotationsAndRunbook checks what the policy
+// pack checks too, on the files, and that each runbook section exists.
+func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
+	sections := anchors(t)
+	severities := []string{"critical", "warning", "info", "none"}
+	alerts := 0
+	for name, f := range parseRules(t, renderRules(t)) {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				alerts++
+				if !slices.Contains(severities, r.Labels["severity"]) {
+					t.Errorf("%s: alert %s has severity %q, want one of %v", name, r.Alert, r.Labels["severity"], severities)
+				}
+				for _, a := range []string{"summary", "description", "runbook_url"} {
+					if r.Annotations[a] == "" {
+						t.Errorf("%s: alert %s has no %s", name, r.Alert, a)
+					}
+				}
+				want := RunbookURL + "#" + RunbookAnchor(r.Alert)
+				if r.Annotations["runbook_url"] != want {
+					t.Errorf("%s: alert %s runbook_url = %q, want %q", name, r.Alert, r.Annotations["runbook_url"], want)
+				}
+				if !sections[RunbookAnchor(r.Alert)] {
+					t.Errorf("docs/RUNBOOK.md has no section %q for alert %s", "## "+r.Alert, r.Alert)
+				}
+			}
+		}
+	}
+	if alerts < 25 {
+		t.Errorf("found %d alerts, want the families of the issue (at least 25 rules)", alerts)
+	}
+}
+
+func TestThresholdsReachTheRules(t *testing.T) {
+	th := TestThresholds
+	th.ErrorRatio = 0.125
+	th.AIDailyBudgetUsd = 40
+	files, err := RuleFiles(th, "school")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := string(files["backend.yaml"])
+	for _, want := range []string{`> 0.125`, `namespace="school"`, `> 40` + "\n", `> 32` + "\n", `> 20` + "\n", `vector(40)`} {
+		if !strings.Contains(backend, want) {
+			t.Errorf("backend.yaml rendered with errorRatio 0.125, budget 40, namespace school lacks %q", want)
+		}
+	}
+}
+
+// contract is every metric name in the first column of docs/METRICS.md's
+// tables.
+func contract(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "METRICS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	name := regexp.MustCompile("`([a-zA-Z_:][a-zA-Z0-9_:]*)`")
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		for _, m := range name.FindAllStringSubmatch(cells[1], -1) {
+			out[m[1]] = true
+		}
+	}
+	return out
+}
+
+func inContract(c map[string]bool, metric string) bool {
+	if c[metric] {
+		return true
+	}
+	for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+		if base, ok := strings.CutSuffix(metric, suffix); ok && c[base] {
+			return true
+		}
+	}
+	return false
+}
+
+// metricNames parses expressions with Prometheus's parser (promqlnames).
+func metricNames(t *testing.T, bin string, exprs []string) [][]string {
+	t.Helper()
+	in, _ := json.Marshal(exprs)
+	cmd := exec.Command(bin)
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("promqlnames: %v", err)
+	}
+	var res []struct {
+		Metrics []string `json:"metrics"`
+		Error   string   `json:"error"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	names := make([][]string, len(res))
+	for i, r := range res {
+		if r.Error != "" {
+			t.Errorf("%q does not parse as PromQL: %s", exprs[i], r.Error)
+		}
+		names[i] = r.Metrics
+	}
+	return names
+}
+
+type panel struct {
+	Title      string `json:"title"`
+	Datasource struct {
+		UID string `json:"uid"`
+	} `json:"datasource"`
+	Targets []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+}
+
+// TestDashboardsQueryTheContract: each dashboard is JSON, each panel
+// queries the provisioned Prometheus data source, each query parses as
+// PromQL and names only metrics of docs/METRICS.md.
+func TestDashboardsQueryTheContract(t *testing.T) {
+	bins := tools(t)
+	c := contract(t)
+	dashboards, err := Dashboards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dashboards) != 5 {
+		t.Errorf("%d dashboards, want overview, AI, database, Redis and workloads", len(dashboards))
+	}
+	for file, body := range dashboards {
+		var d struct {
+			Panels []panel `json:"panels"`
+		}
+		if err := json.Unmarshal([]byte(body), &d); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var exprs []string
+		for _, p := range d.Panels {
+			if p.Datasource.UID != DataSourceUID {
+				t.Errorf("%s: panel %q queries data source %q, want %q", file, p.Title, p.Datasource.UID, DataSourceUID)
+			}
+			if len(p.Targets) == 0 {
+				t.Errorf("%s: panel %q has no query", file, p.Title)
+			}
+			for _, tg := range p.Targets {
+				exprs = append(exprs, tg.Expr)
+			}
+		}
+		for i, names := range metricNames(t, bins["promqlnames"], exprs) {
+			for _, m := range names {
+				if !inContract(c, m) {
+					t.Errorf("%s: %q reads %s, which docs/METRICS.md does not list", file, exprs[i], m)
+				}
+			}
+		}
+	}
+}
+
+// TestRulesUseTheContract: the same for every rule expression.
+func TestRulesUseTheContract(t *testing.T) {
+	bins := tools(t)
+	c := contract(t)
+	var exprs []string
+	for _, f := range parseRules(t, renderRules(t)) {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				exprs = append(exprs, r.Expr)
+			}
+		}
+	}
+	for i, names := range metricNames(t, bins["promqlnames"], exprs) {
+		for _, m := range names {
+			if !inContract(c, m) {
+				t.Errorf("rule %q reads %s, which docs/METRICS.md does not list", strings.TrimSpace(exprs[i]), m)
+			}
+		}
+	}
+}
+
+// TestContractCheckCatchesAnUnknownMetric shows the two tests above fail
+// on a metric outside the contract.
+func TestContractCheckCatchesAnUnknownMetric(t *testing.T) {
+	bins := tools(t)
+	c := contract(t)
+	names := metricNames(t, bins["promqlnames"], []string{`sum(rate(http_requests_total{job="backend"}[5m])) / sum(up)`})
+	if want := []string{"http_requests_total", "up"}; !slices.Equal(names[0], want) {
+		t.Fatalf("promqlnames = %v, want %v", names[0], want)
+	}
+	if inContract(c, "http_requests_total") || !inContract(c, "up") || !inContract(c, "http_server_request_duration_seconds_bucket") {
+		t.Error("the contract should refuse http_requests_total and accept up and the request histogram's buckets")
+	}
+}
+
+// TestContractListsEveryCloudWatchMetric keeps docs/METRICS.md and the
+// exporter's configuration in step.
+func TestContractListsEveryCloudWatchMetric(t *testing.T) {
+	c := contract(t)
+	for _, m := range CloudWatchMetrics {
+		for _, s := range m.Statistics {
+			if name := CloudWatchMetricName(m.Namespace, m.Name, s); !c[name] {
+				t.Errorf("docs/METRICS.md does not list %s (%s %s %s)", name, m.Namespace, m.Name, s)
+			}
+		}
+	}
+}
+
+func TestCloudWatchMetricName(t *testing.T) {
+	for _, tc := range []struct{ ns, metric, stat, want string }{
+		{"AWS/RDS", "CPUUtilization", "Average", "aws_rds_cpuutilization_average"},
+		{"AWS/RDS", "FreeStorageSpace", "Minimum", "aws_rds_free_storage_space_minimum"},
+		{"AWS/ElastiCache", "EngineCPUUtilization", "Maximum", "aws_elasticache_engine_cpuutilization_maximum"},
+		{"AWS/ElastiCache", "Evictions", "Sum", "aws_elasticache_evictions_sum"},
+	} {
+		if got := CloudWatchMetricName(tc.ns, tc.metric, tc.stat); got != tc.want {
+			t.Errorf("CloudWatchMetricName(%s, %s, %s) = %s, want %s", tc.ns, tc.metric, tc.stat, got, tc.want)
+		}
+	}
+}
+
+func TestCloudWatchConfigListsEveryDimensionValue(t *testing.T) {
+	out, err := CloudWatchConfig("us-east-1", CloudWatchTargets{DBInstanceIdentifier: []string{"su-postgres", "su-postgres-replica"}, CacheClusterId: []string{"su-redis-001", "su-redis-002"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Region  string `yaml:"region"`
+		Metrics []struct {
+			Namespace  string              `yaml:"aws_namespace"`
+			Dimensions []string            `yaml:"aws_dimensions"`
+			Select     map[string][]string `yaml:"aws_dimension_select"`
+		} `yaml:"metrics"`
+	}
+	if err := yaml.Unmarshal([]byte(out), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "us-east-1" || len(cfg.Metrics) != len(CloudWatchMetrics) {
+		t.Fatalf("region %q, %d metrics; want us-east-1 and %d", cfg.Region, len(cfg.Metrics), len(CloudWatchMetrics))
+	}
+	for _, m := range cfg.Metrics {
+		// Every dimension selected by value: no ListMetrics calls.
+		for _, d := range m.Dimensions {
+			if len(m.Select[d]) == 0 {
+				t.Errorf("%s: dimension %s has no selected values", m.Namespace, d)
+			}
+		}
+	}
+}

@@ -1,0 +1,142 @@
+// Package toolcache builds command-line tools from a wrapper Go module
+// (tools/kube, tools/prom: each its own go.mod, so that their dependencies
+// never touch the platform's) and keeps the binaries between runs, keyed by
+// the module's go.mod, go.sum and any local sources, so that a version
+// change builds afresh and a warm run builds nothing.
+package toolcache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// Set is a wrapper module and the binaries built from it.
+type Set struct {
+	// Name prefixes the cache folder ("kube-v1.34.12-etcd-v3.6.4").
+	Name string
+	// Dir is the wrapper module's directory.
+	Dir string
+	// Inputs are the module's files, besides go.mod and go.sum, that the
+	// binaries are built from (local main packages).
+	Inputs []string
+	// Targets are binary names and the packages they are built from.
+	Targets []Target
+}
+
+// Target is one binary.
+type Target struct {
+	Binary, Package string
+}
+
+// Base is where every set is cached: $SCROLLUNIVERSITY_TOOLS_CACHE, else
+// $APICHECK_CACHE (its older name), else the user's cache directory.
+func Base() (string, error) {
+	for _, env := range []string{"SCROLLUNIVERSITY_TOOLS_CACHE", "APICHECK_CACHE"} {
+		if v := os.Getenv(env); v != "" {
+			return v, nil
+		}
+	}
+	userCache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding a cache directory (set SCROLLUNIVERSITY_TOOLS_CACHE): %w", err)
+	}
+	return filepath.Join(userCache, "scrolluniversity", "apicheck"), nil
+}
+
+// CacheDir is the set's folder, keyed by its module files.
+func (s Set) CacheDir() (string, error) {
+	base, err := Base()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range append([]string{"go.mod", "go.sum"}, s.Inputs...) {
+		b, err := os.ReadFile(filepath.Join(s.Dir, f))
+		if err != nil {
+			return "", fmt.Errorf("reading the %s build module: %w", s.Name, err)
+		}
+		h.Write(b)
+	}
+	return filepath.Join(base, s.Name+"-"+hex.EncodeToString(h.Sum(nil))[:12]), nil
+}
+
+// Paths are the binaries' paths in the cache, by binary name, built or
+// not.
+func (s Set) Paths() (map[string]string, error) {
+	dir, err := s.CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, t := range s.Targets {
+		out[t.Binary] = filepath.Join(dir, t.Binary)
+	}
+	return out, nil
+}
+
+// Cached returns the binaries' paths if every one is built, else nil.
+func (s Set) Cached() (map[string]string, error) {
+	paths, err := s.Paths()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, nil
+		}
+	}
+	return paths, nil
+}
+
+// Ensure returns the binaries' paths, building those missing first; log
+// receives the build's progress.
+func (s Set) Ensure(log io.Writer) (map[string]string, error) {
+	paths, err := s.Paths()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range s.Targets {
+		out := paths[t.Binary]
+		if _, err := os.Stat(out); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "toolcache: building %s into %s (cached for later runs)\n", t.Package, filepath.Dir(out))
+		start := time.Now()
+		// Built under a temporary name and renamed, so that an interrupted
+		// build never leaves a half-written binary that looks cached.
+		tmp := out + ".partial"
+		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, t.Package)
+		cmd.Dir = s.Dir
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w", t.Package, err)
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "toolcache: built %s in %s\n", t.Binary, time.Since(start).Round(time.Second))
+	}
+	return paths, nil
+}
+
+// Prometheus is promtool and amtool at the versions tools/prom pins
+// (Prometheus v3.16.0, whose Go module is v0.316.0, and Alertmanager
+// v0.35.0), and promqlnames, which lists the metrics a PromQL expression
+// reads with Prometheus's own parser.
+func Prometheus(repoRoot string) Set {
+	return Set{
+		Name:    "prom-v3.16.0-am-v0.35.0",
+		Dir:     filepath.Join(repoRoot, "tools", "prom"),
+		Inputs:  []string{filepath.Join("promqlnames", "main.go")},
+		Targets: []Target{{"promtool", "github.com/prometheus/prometheus/cmd/promtool"}, {"amtool", "github.com/prometheus/alertmanager/cmd/amtool"}, {"promqlnames", "./promqlnames"}},
+	}
+}
