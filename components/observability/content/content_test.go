@@ -462,3 +462,67 @@ func TestCloudWatchConfigListsEveryDimensionValue(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertmanagerRoutesBySeverity checks the rendered configuration with
+// amtool check-config, then sends a critical, a warning, an info alert and
+// the Watchdog through amtool config routes test.
+func TestAlertmanagerRoutesBySeverity(t *testing.T) {
+	bins := tools(t)
+	r := config.ReceiversConfig{
+		SlackChannel: "#platform-alerts", EmailTo: "platform@example.com", EmailFrom: "alertmanager@example.com",
+		SmtpSmarthost: "email-smtp.us-east-1.amazonaws.com:587", SmtpUsername: "AKIAEXAMPLE",
+	}
+	out, err := yaml.Marshal(AlertmanagerConfig(r, SecretsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alertmanager.yaml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := run(t, bins["amtool"], "check-config", path); err != nil {
+		t.Fatalf("amtool check-config: %v\n%s", err, res)
+	}
+	for _, tc := range []struct {
+		labels   []string
+		receiver string
+	}{
+		{[]string{"alertname=BackendErrorRatioHigh", "severity=critical", "namespace=scrolluniversity"}, "critical"},
+		{[]string{"alertname=BackendLatencyHigh", "severity=warning", "namespace=scrolluniversity"}, "warning"},
+		{[]string{"alertname=AIDailyBudget", "severity=info", "namespace=scrolluniversity"}, "info"},
+		{[]string{"alertname=Watchdog", "severity=none"}, "heartbeat"},
+		// Anything unrouted goes to Slack.
+		{[]string{"alertname=Unknown"}, "warning"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=" + path, "--verify.receivers=" + tc.receiver}, tc.labels...)
+		if res, err := run(t, bins["amtool"], args...); err != nil {
+			t.Errorf("%v: want receiver %s: %v\n%s", tc.labels, tc.receiver, err, res)
+		}
+	}
+	// The check can fail: a critical alert does not go to email.
+	if res, err := run(t, bins["amtool"], "config", "routes", "test", "--config.file="+path, "--verify.receivers=info", "severity=critical"); err == nil {
+		t.Errorf("amtool routed a critical alert to info:\n%s", res)
+	}
+	// No credential is inline: each is read from the receivers' Secret.
+	for _, key := range []string{"api_url:", "routing_key:", "auth_password:", "url:", "service_key:"} {
+		if strings.Contains(string(out), " "+key) {
+			t.Errorf("the configuration sets %s inline; credentials belong in *_file fields", key)
+		}
+	}
+	for _, s := range config.AlertingSecrets {
+		if !strings.Contains(string(out), filepath.Join(SecretsDir, ReceiversSecret, s.File)) {
+			t.Errorf("the configuration never reads %s", s.File)
+		}
+	}
+}
+
+// TestCriticalInhibitsTheWarningOfTheSameAlert reads the inhibition rules.
+func TestCriticalInhibitsTheWarningOfTheSameAlert(t *testing.T) {
+	cfg := AlertmanagerConfig(config.ReceiversConfig{}, SecretsDir)
+	rules := cfg["inhibit_rules"].([]any)
+	first := rules[0].(map[string]any)
+	if !slices.Equal(first["source_matchers"].([]any), []any{`severity="critical"`}) ||
+		!slices.Equal(first["equal"].([]any), []any{"alertname", "namespace"}) {
+		t.Errorf("first inhibit rule = %v, want a critical alert to silence warnings of the same alertname and namespace", first)
+	}
+}
