@@ -167,7 +167,8 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		AlertingSecrets: cfg.AlertingSecrets,
 		ScrapeTargets: []observability.ScrapeTarget{
 			{Name: "backend", Namespace: cfg.App.Namespace, Selector: apptier.SelectorLabels("backend"), Port: "metrics"},
-			{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName},
+			{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName,
+				FromRelease: apptier.CertManagerNamespace + "/cert-manager"},
 		},
 		Database: observability.Database{
 			Host:          data.DatabaseHost,

@@ -40,9 +40,12 @@ func writeSynth(t *testing.T, name string) (string, *synth.Result, rules.Report)
 func TestSummaryGroupsByComponent(t *testing.T) {
 	want := map[string][]string{
 		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/1/3",
-			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods"},
+			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods",
+			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 4 receivers"},
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
-			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.r7g.large, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods"},
+			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.r7g.large, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
+			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
+			"30 alert rules, 1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, postgres-exporter, redis-exporter"},
 	}
 	for _, name := range stacks {
 		_, res, rep := writeSynth(t, name)
@@ -53,13 +56,13 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 			}
 		}
 		var order []int
-		for _, c := range []string{"  network ", "  cluster ", "  data ", "  app ", "  stack "} {
+		for _, c := range []string{"  network ", "  cluster ", "  data ", "  app ", "  observability ", "  stack "} {
 			order = append(order, strings.Index(out, c))
 		}
 		if slices.Contains(order, -1) || !slices.IsSorted(order) {
-			t.Errorf("%s summary: want network, cluster, data, app, stack in that order, got positions %v", name, order)
+			t.Errorf("%s summary: want network, cluster, data, app, observability, stack in that order, got positions %v", name, order)
 		}
-		if !strings.Contains(out, "policy: 33 policies ran") {
+		if !strings.Contains(out, "policy: 35 policies ran") {
 			t.Errorf("%s summary: want the policies that ran counted:\n%s", name, out)
 		}
 	}
@@ -169,8 +172,8 @@ func TestPulumiYAMLDescribesEverySection(t *testing.T) {
 		"network": cfg.Network, "cluster": cfg.Cluster, "database": cfg.Database, "cache": cfg.Cache, "app": cfg.App,
 		"guards": cfg.Guards, "uploads": cfg.Uploads, "observability": cfg.Observability, "logging": cfg.Logging, "backups": cfg.Backups,
 	}
-	if len(sections) != len(config.Keys())-len(config.AppSecrets)-1 { // tags is a free map
-		t.Errorf("this test knows %d sections, the program reads %d", len(sections), len(config.Keys())-len(config.AppSecrets)-1)
+	if n := len(config.Keys()) - len(config.AppSecrets) - len(config.AlertingSecrets) - 1; len(sections) != n { // tags is a free map
+		t.Errorf("this test knows %d sections, the program reads %d", len(sections), n)
 	}
 	for name, v := range sections {
 		desc := proj.Config["scrolluniversity:"+name].Description

@@ -211,6 +211,10 @@ type ScrapeTarget struct {
 	// HonorLabels keeps the target's job and instance labels
 	// (cloudwatch_exporter sets its own).
 	HonorLabels bool
+	// FromRelease is "<namespace>/<release>" when a Helm release makes the
+	// Service (cert-manager's), so the policy pack checks the release
+	// instead of a Service it cannot see.
+	FromRelease string
 }
 
 // ServiceMonitorSpec is a target's ServiceMonitor spec; the monitor lives in

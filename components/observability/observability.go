@@ -28,6 +28,7 @@ import (
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
 	"github.com/scrolluniversity/platform/infra/pgauth"
+	policy "github.com/scrolluniversity/platform/policy/rules"
 )
 
 // Database is what the component needs of PostgreSQL.
@@ -220,9 +221,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	targets := append(exporters, args.ScrapeTargets...)
 	for _, t := range targets {
+		var annotations map[string]string
+		if t.FromRelease != "" {
+			annotations = map[string]string{policy.ServiceFromReleaseAnnotation: t.FromRelease}
+		}
 		if _, err := kit.NewCustomResource(ctx, kit.CustomResource{
 			APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor", Name: t.Name, Namespace: Namespace, PartOf: PartOf,
-			Fields: map[string]any{"spec": ServiceMonitorSpec(t)},
+			Annotations: annotations, Fields: map[string]any{"spec": ServiceMonitorSpec(t)},
 		}, afterStack...); err != nil {
 			return nil, err
 		}

@@ -63,6 +63,8 @@ type CustomResource struct {
 	PartOf string
 	// Labels are extra labels.
 	Labels map[string]string
+	// Annotations are the object's annotations.
+	Annotations map[string]string
 	// Fields are the object's top-level fields besides apiVersion, kind
 	// and metadata.
 	Fields map[string]any
@@ -77,6 +79,9 @@ func NewCustomResource(ctx *pulumi.Context, cr CustomResource, opts ...pulumi.Re
 	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(cr.Name), Labels: pulumi.ToStringMap(labels)}
 	if cr.Namespace != "" {
 		meta.Namespace = pulumi.String(cr.Namespace)
+	}
+	if len(cr.Annotations) > 0 {
+		meta.Annotations = pulumi.ToStringMap(cr.Annotations)
 	}
 	res, err := apiextensions.NewCustomResource(ctx, strings.ToLower(cr.Kind)+"-"+cr.Name, &apiextensions.CustomResourceArgs{
 		ApiVersion:  pulumi.String(cr.APIVersion),

@@ -43,6 +43,8 @@ var judges = map[string][]string{
 	"k8s-pdb-for-replicated":             {typeDeployment},
 	"k8s-hpa-target-exists":              {typeHPA},
 	"k8s-namespace-default-deny":         {typeNamespace},
+	"prometheus-alerts-documented":       {typePrometheusRule},
+	"servicemonitor-selects-service":     {typeServiceMonitor},
 	"s3-bucket-guarded":                  {typeBucket},
 	"stateful-resources-protected":       {typeRDSInstance, typeRedisGroup, typeBucket, typeStatefulSet},
 }

@@ -212,6 +212,14 @@ var resourceCases = map[string][]struct {
 		{"gateway LoadBalancer", res("kubernetes:core/v1:Service", m{"metadata": m{"namespace": "nginx-gateway"}, "spec": m{"type": "LoadBalancer"}}), nil, ""},
 		{"ClusterIP", res("kubernetes:core/v1:Service", m{"metadata": m{"namespace": "app"}, "spec": m{"type": "ClusterIP"}}), nil, ""},
 	},
+	"prometheus-alerts-documented": {
+		{"no runbook", res(typePrometheusRule, m{"spec": m{"groups": l{m{"name": "g", "rules": l{m{"alert": "A", "labels": m{"severity": "warning"}, "annotations": m{"summary": "s", "description": "d"}}}}}}}), nil, "alert A has no runbook_url"},
+		{"unrouted severity", res(typePrometheusRule, m{"spec": m{"groups": l{m{"name": "g", "rules": l{m{"alert": "A", "labels": m{"severity": "page"}, "annotations": m{"summary": "s", "description": "d", "runbook_url": "u"}}}}}}}), nil, `severity "page"`},
+		{"documented, and a recording rule", res(typePrometheusRule, m{"spec": m{"groups": l{m{"name": "g", "rules": l{
+			m{"alert": "A", "labels": m{"severity": "critical"}, "annotations": m{"summary": "s", "description": "d", "runbook_url": "u"}},
+			m{"record": "x:y", "expr": "vector(1)"},
+		}}}}}), nil, ""},
+	},
 	"stateful-resources-protected": {
 		{"unprotected database", res(typeRDSInstance, m{}), m{"productionLike": true}, "not protected"},
 		{"StatefulSet deleting volumes", res(typeStatefulSet, m{"spec": m{"volumeClaimTemplates": l{m{}}, "persistentVolumeClaimRetentionPolicy": m{"whenDeleted": "Delete"}}}), m{"productionLike": true}, "whenDeleted: Retain"},
@@ -270,6 +278,20 @@ func TestStackRules(t *testing.T) {
 	companion := func(typ string, props m) Resource {
 		return Resource{URN: "urn:" + typ, Type: typ, Dependencies: []string{"urn:bucket"}, Props: props}
 	}
+	monitor := func(annotations m) Resource {
+		meta := m{"name": "backend", "namespace": "monitoring"}
+		if annotations != nil {
+			meta["annotations"] = annotations
+		}
+		r := res(typeServiceMonitor, m{"metadata": meta, "spec": m{
+			"selector": m{"matchLabels": m{"app": "backend"}}, "namespaceSelector": m{"matchNames": l{"app"}}, "endpoints": l{m{"port": "metrics"}},
+		}})
+		r.URN += "-monitor"
+		return r
+	}
+	service := func(ports l) Resource {
+		return res(typeService, m{"metadata": m{"name": "backend", "namespace": "app", "labels": m{"app": "backend", "tier": "api"}}, "spec": m{"ports": ports}})
+	}
 	guards := []Resource{
 		bucket,
 		companion(typePublicBlock, m{}),
@@ -297,6 +319,18 @@ func TestStackRules(t *testing.T) {
 			{"no policy", []Resource{namespace}, "no default-deny NetworkPolicy"},
 			{"a policy that allows", []Resource{namespace, allowSome}, "no default-deny NetworkPolicy"},
 			{"default deny", []Resource{namespace, denyAll}, ""},
+		},
+		"servicemonitor-selects-service": {
+			{"no Service", []Resource{monitor(nil)}, "selects no Service in [app] with port [metrics]"},
+			{"Service without the port", []Resource{monitor(nil), service(l{m{"name": "http"}})}, "selects no Service"},
+			{"Service in another namespace", []Resource{monitor(nil), func() Resource {
+				s := service(l{m{"name": "metrics"}})
+				s.Props["metadata"].(m)["namespace"] = "other"
+				return s
+			}()}, "selects no Service"},
+			{"chart release missing", []Resource{monitor(m{ServiceFromReleaseAnnotation: "cert-manager/cert-manager"})}, "Helm release cert-manager/cert-manager"},
+			{"Service with the port", []Resource{monitor(nil), service(l{m{"name": "http"}, m{"name": "metrics"}})}, ""},
+			{"chart release present", []Resource{monitor(m{ServiceFromReleaseAnnotation: "cert-manager/cert-manager"}), res(typeHelmRelease, m{"name": "cert-manager", "namespace": "cert-manager"})}, ""},
 		},
 		"s3-bucket-guarded": {
 			{"bare bucket", []Resource{bucket}, "public access block server-side encryption versioning TLS-only policy"},

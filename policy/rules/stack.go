@@ -181,7 +181,7 @@ func tlsOnly(policy string) bool {
 
 // ResourceRules are every per-resource rule.
 func ResourceRules() []ResourceRule {
-	return append(append(awsRules(), kubernetesRules()...), statefulProtected)
+	return append(append(awsRules(), kubernetesRules()...), statefulProtected, documentedAlerts)
 }
 
 // statefulProtected checks one resource at a time, so it is a resource rule:
@@ -208,4 +208,4 @@ var statefulProtected = ResourceRule{
 }
 
 // StackRules are every whole-stack rule.
-func StackRules() []StackRule { return stackRules() }
+func StackRules() []StackRule { return append(stackRules(), monitorsSelectServices) }
