@@ -134,9 +134,20 @@ func ExporterDeployment(e Exporter) *appsv1.DeploymentArgs {
 		}
 	}
 	startup := probe(30) // a JVM takes its time
-	annotations := e.Annotations
-	if annotations == nil {
-		annotations = pulumi.StringMap{}
+	container := corev1.ContainerArgs{
+		Name:            pulumi.String(e.Name),
+		Image:           pulumi.String(e.Image),
+		Env:             e.Env,
+		Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("metrics"), ContainerPort: pulumi.Int(e.Port)}},
+		Resources:       kit.Resources(e.Resources),
+		SecurityContext: kit.ContainerSecurity(e.RunAsUser),
+		StartupProbe:    startup,
+		LivenessProbe:   probe(3),
+		ReadinessProbe:  probe(3),
+		VolumeMounts:    mnts,
+	}
+	if len(e.Args) > 0 {
+		container.Args = pulumi.ToStringArray(e.Args)
 	}
 	return &appsv1.DeploymentArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(e.Name), Namespace: pulumi.String(e.Namespace), Labels: pulumi.ToStringMap(Labels(e.Name))},
@@ -144,27 +155,15 @@ func ExporterDeployment(e Exporter) *appsv1.DeploymentArgs {
 			Replicas: pulumi.Int(1),
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(SelectorLabels(e.Name))},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(Labels(e.Name)), Annotations: annotations},
+				Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(Labels(e.Name)), Annotations: e.Annotations},
 				Spec: &corev1.PodSpecArgs{
 					ServiceAccountName: pulumi.String(serviceAccountOrDefault(e.ServiceAccount)),
 					// IRSA projects its own token; the API token is never needed.
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					NodeSelector:                 pulumi.StringMap{poolLabel: pulumi.String(e.NodePool)},
 					SecurityContext:              kit.PodSecurity(e.RunAsUser),
-					Containers: corev1.ContainerArray{corev1.ContainerArgs{
-						Name:            pulumi.String(e.Name),
-						Image:           pulumi.String(e.Image),
-						Args:            pulumi.ToStringArray(e.Args),
-						Env:             e.Env,
-						Ports:           corev1.ContainerPortArray{corev1.ContainerPortArgs{Name: pulumi.String("metrics"), ContainerPort: pulumi.Int(e.Port)}},
-						Resources:       kit.Resources(e.Resources),
-						SecurityContext: kit.ContainerSecurity(e.RunAsUser),
-						StartupProbe:    startup,
-						LivenessProbe:   probe(3),
-						ReadinessProbe:  probe(3),
-						VolumeMounts:    mnts,
-					}},
-					Volumes: vols,
+					Containers:                   corev1.ContainerArray{container},
+					Volumes:                      vols,
 				},
 			},
 		},
