@@ -42,10 +42,16 @@ func TestObservabilitySizes(t *testing.T) {
 			{"node-exporter's namespace", path(v, "values", "prometheus-node-exporter", "namespaceOverride"), "node-exporter"},
 			{"node-exporter tolerates every taint", path(v, "values", "prometheus-node-exporter", "tolerations"), []any{map[string]any{"operator": "Exists"}}},
 			{"the release's namespace", v["namespace"], "monitoring"},
+			{"Grafana's cluster-wide Secret access (the chart's RBAC)", path(v, "values", "grafana", "rbac", "create"), false},
+			{"Grafana's sidecars read ConfigMaps only", path(v, "values", "grafana", "sidecar", "dashboards", "resource"), "configmap"},
 		} {
 			if !equalJSON(c.got, c.want) {
 				t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)
 			}
+		}
+		role := one(t, res, "kubernetes:rbac.authorization.k8s.io/v1:Role", "grafana-sidecar").Plain()
+		if got := path(role, "rules"); !equalJSON(got, []any{map[string]any{"apiGroups": []any{""}, "resources": []any{"configmaps"}, "verbs": []any{"get", "list", "watch"}}}) {
+			t.Errorf("Grafana's Role grants %v, want reading ConfigMaps only", got)
 		}
 		if o.Prometheus.RetentionSizeGiB >= o.Prometheus.StorageGiB {
 			t.Errorf("size cap %d GiB is not below the %d GiB volume", o.Prometheus.RetentionSizeGiB, o.Prometheus.StorageGiB)

@@ -21,6 +21,7 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -154,23 +155,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 
-	secret := func(name string, data pulumi.StringMap) (*corev1.Secret, error) {
-		s, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(name))},
-			Type:       pulumi.String("Opaque"),
-			StringData: data,
-		}, inNS...)
-		if err != nil {
-			return nil, fmt.Errorf("creating Secret %s: %w", name, err)
-		}
-		return s, nil
-	}
-
 	receiverData := pulumi.StringMap{}
 	for _, file := range slices.Sorted(maps.Keys(args.AlertingSecrets)) {
 		receiverData[file] = pulumi.ToSecret(pulumi.String(args.AlertingSecrets[file])).(pulumi.StringOutput)
 	}
-	receivers, err := secret(content.ReceiversSecret, receiverData)
+	receivers, err := secret(ctx, content.ReceiversSecret, receiverData, inNS)
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +169,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("generating Grafana's admin password: %w", err)
 	}
-	grafanaAdmin, err := secret(GrafanaAdminSecret, pulumi.StringMap{"admin-user": pulumi.String("admin"), "admin-password": grafanaPassword.Result})
+	grafanaAdmin, err := secret(ctx, GrafanaAdminSecret, pulumi.StringMap{"admin-user": pulumi.String("admin"), "admin-password": grafanaPassword.Result}, inNS)
 	if err != nil {
+		return nil, err
+	}
+
+	if err := grafanaRBAC(ctx, inNS); err != nil {
 		return nil, err
 	}
 
@@ -255,15 +248,7 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 	o := args.Config
 	parent := pulumi.Parent(c)
 	newSecret := func(name string, data pulumi.StringMap) (*corev1.Secret, error) {
-		s, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(name))},
-			Type:       pulumi.String("Opaque"),
-			StringData: data,
-		}, inNS...)
-		if err != nil {
-			return nil, fmt.Errorf("creating Secret %s: %w", name, err)
-		}
-		return s, nil
+		return secret(ctx, name, data, inNS)
 	}
 
 	// PostgreSQL: a monitoring role with pg_monitor, made by a Job as the
@@ -421,4 +406,45 @@ func cloudWatchReadPolicy(ctx *pulumi.Context, parent pulumi.ResourceOrInvokeOpt
 			Resources: pulumi.ToStringArray([]string{"*"}),
 		}},
 	}, parent).Json()
+}
+
+// grafanaRBAC lets Grafana's sidecars read the ConfigMaps of the
+// monitoring namespace (dashboards, the data source) and nothing else; the
+// chart's own RBAC is off because it grants every Secret of the cluster.
+func grafanaRBAC(ctx *pulumi.Context, opts []pulumi.ResourceOption) error {
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(grafanaName + "-sidecar"), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(grafanaName))}
+	role, err := rbacv1.NewRole(ctx, grafanaName+"-sidecar", &rbacv1.RoleArgs{
+		Metadata: meta,
+		Rules: rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.StringArray{pulumi.String("")},
+			Resources: pulumi.StringArray{pulumi.String("configmaps")},
+			Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch"}),
+		}},
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("creating Grafana's Role: %w", err)
+	}
+	if _, err := rbacv1.NewRoleBinding(ctx, grafanaName+"-sidecar", &rbacv1.RoleBindingArgs{
+		Metadata: meta,
+		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+		// The chart's ServiceAccount is named after fullnameOverride.
+		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(grafanaName), Namespace: pulumi.String(Namespace)}},
+	}, opts...); err != nil {
+		return fmt.Errorf("binding Grafana's Role: %w", err)
+	}
+	return nil
+}
+
+// secret creates an Opaque Secret in the monitoring namespace; its data
+// stays secret (a caller passes secret outputs or ToSecret values).
+func secret(ctx *pulumi.Context, name string, data pulumi.StringMap, opts []pulumi.ResourceOption) (*corev1.Secret, error) {
+	s, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(name))},
+		Type:       pulumi.String("Opaque"),
+		StringData: data,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating Secret %s: %w", name, err)
+	}
+	return s, nil
 }

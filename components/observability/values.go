@@ -178,14 +178,19 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"defaultDashboardsEnabled": false,
 			"admin":                    map[string]any{"existingSecret": GrafanaAdminSecret, "userKey": "admin-user", "passwordKey": "admin-password"},
 			"testFramework":            map[string]any{"enabled": false},
-			"resources":                configuredResources(o.Grafana.Resources),
-			"nodeSelector":             nodeSelector,
+			// The chart's RBAC lets Grafana's sidecars read every Secret of
+			// the cluster; the component grants the one Role they need
+			// instead (GrafanaRole): ConfigMaps of this namespace.
+			"rbac":         map[string]any{"create": false},
+			"resources":    configuredResources(o.Grafana.Resources),
+			"nodeSelector": nodeSelector,
 			"sidecar": map[string]any{
-				"resources": sidecarResources,
+				"resources":   sidecarResources,
+				"datasources": map[string]any{"resource": "configmap", "searchNamespace": Namespace},
 				"dashboards": map[string]any{
 					"enabled": true, "label": content.DashboardLabel, "labelValue": "1",
-					"searchNamespace": Namespace,
-					"provider":        map[string]any{"folder": "ScrollUniversity"},
+					"searchNamespace": Namespace, "resource": "configmap",
+					"provider": map[string]any{"folder": "ScrollUniversity"},
 				},
 			},
 			"grafana.ini": map[string]any{
