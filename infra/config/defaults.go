@@ -136,7 +136,20 @@ func Defaults(project, stack string) *Config {
 				Postgres:           "postgres:15.14-alpine",
 			},
 		},
-		Logging: LoggingConfig{ElasticsearchNodes: 1, StorageGiB: 30, RetentionDays: 14},
+		Logging: LoggingConfig{
+			OperatorChart: "3.5.0", StackVersion: "9.2.1", NodePool: "workload",
+			ElasticsearchNodes: 1, StorageGiB: 30, HeapGiB: 1,
+			Elasticsearch: ResourcesConfig{
+				RequestsCpu: "500m", RequestsMemory: "2Gi", LimitsCpu: "2", LimitsMemory: "2Gi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+			},
+			RetentionDays: 14, RolloverGiB: 30, RolloverHours: 24,
+			KibanaReplicas: 1, LogstashReplicas: 1, LogstashQueueGiB: 10,
+			Images: LoggingImages{
+				ElasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0",
+				Curl:                  "curlimages/curl:8.11.1",
+			},
+		},
 		Backups: BackupsConfig{Schedule: "0 3 * * *", RetentionDays: 30},
 	}
 }

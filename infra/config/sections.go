@@ -357,15 +357,61 @@ type ObservabilityImages struct {
 	Postgres string `json:"postgres"`
 }
 
-// LoggingConfig is Elasticsearch, Logstash, Kibana and Filebeat.
+// LoggingConfig is the Logging component: the ECK operator, Elasticsearch,
+// Kibana, Logstash and Filebeat.
 type LoggingConfig struct {
-	// ElasticsearchNodes is the number of Elasticsearch nodes (1, or 3+ for
-	// a quorum). Default 1.
+	// OperatorChart is the eck-operator chart version; the API server check
+	// installs the CRDs of the same ECK release. Default "3.5.0".
+	OperatorChart string `json:"operatorChart"`
+	// StackVersion is the Elastic Stack version of Elasticsearch, Kibana,
+	// Logstash and Filebeat, one that the operator supports. Default
+	// "9.2.1".
+	StackVersion string `json:"stackVersion"`
+	// NodePool is the node group (by its scrolluniversity.io/pool label)
+	// Elasticsearch, Kibana and Logstash run on. Default "workload".
+	NodePool string `json:"nodePool"`
+	// ElasticsearchNodes is the number of master+data nodes (1, or 3 or
+	// more for a quorum), spread over the zones. Default 1.
 	ElasticsearchNodes int `json:"elasticsearchNodes"`
-	// StorageGiB is each Elasticsearch node's volume, in GiB. Default 30.
+	// StorageGiB is each Elasticsearch node's gp3 claim, in GiB. Default 30.
 	StorageGiB int `json:"storageGiB"`
-	// RetentionDays is how long log indices are kept, in days. Default 14.
+	// HeapGiB is each Elasticsearch node's JVM heap, in GiB; at most half
+	// of elasticsearch.limitsMemory (the rest is the filesystem cache).
+	// Default 1.
+	HeapGiB int `json:"heapGiB"`
+	// Elasticsearch are each node's requests and limits. Default 500m/2Gi
+	// requested, 2 CPUs/2Gi limit.
+	Elasticsearch ResourcesConfig `json:"elasticsearch"`
+	// RetentionDays is how long log data streams keep their data, in days:
+	// the ILM policy's delete phase. Default 14.
 	RetentionDays int `json:"retentionDays"`
+	// RolloverGiB rolls the write index over at this primary shard size,
+	// in GiB. Default 30.
+	RolloverGiB int `json:"rolloverGiB"`
+	// RolloverHours rolls the write index over at this age, in hours.
+	// Default 24.
+	RolloverHours int `json:"rolloverHours"`
+	// KibanaReplicas is the number of Kibana pods. Default 1.
+	KibanaReplicas int `json:"kibanaReplicas"`
+	// LogstashReplicas is the number of Logstash pods. Default 1.
+	LogstashReplicas int `json:"logstashReplicas"`
+	// LogstashQueueGiB is each Logstash pod's claim for its persistent
+	// queue and dead letter queue, in GiB. Default 10.
+	LogstashQueueGiB int `json:"logstashQueueGiB"`
+	// Images are the images the component runs besides the Elastic Stack's,
+	// pinned by tag or digest.
+	Images LoggingImages `json:"images"`
+}
+
+// LoggingImages are container images, "repository:tag" or
+// "repository@sha256:...".
+type LoggingImages struct {
+	// ElasticsearchExporter defaults to
+	// quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0.
+	ElasticsearchExporter string `json:"elasticsearchExporter"`
+	// Curl runs the Job that applies the ILM policy, the index template
+	// and Kibana's data view. Default curlimages/curl:8.11.1.
+	Curl string `json:"curl"`
 }
 
 // BackupsConfig is the scheduled database dump.

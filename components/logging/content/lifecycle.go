@@ -1,0 +1,83 @@
+package content
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Names of what the setup Job applies.
+const (
+	// ILMPolicy is the log data streams' lifecycle policy.
+	ILMPolicy = "scrolluniversity-logs"
+	// IndexTemplate makes logs-kubernetes-* data streams use ILMPolicy;
+	// its priority beats Elasticsearch's built-in logs-*-* template (100).
+	IndexTemplate         = "scrolluniversity-logs-kubernetes"
+	indexTemplatePriority = 500
+	// DataView is Kibana's view of the log data streams.
+	DataView = "logs-kubernetes"
+)
+
+// Lifecycle sizes the ILM policy.
+type Lifecycle struct {
+	// RetentionDays deletes a backing index this long after its rollover.
+	RetentionDays int
+	// RolloverGiB and RolloverHours roll the write index over.
+	RolloverGiB, RolloverHours int
+	// Replicas of each shard: 1 with three or more nodes, 0 with one.
+	Replicas int
+}
+
+// ILMPolicyBody is the PUT _ilm/policy/<ILMPolicy> body: hot with rollover
+// by size and age, delete after the retention.
+func ILMPolicyBody(l Lifecycle) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"policy": map[string]any{
+			"_meta": map[string]any{"managed_by": "pulumi", "description": "ScrollUniversity container logs"},
+			"phases": map[string]any{
+				"hot": map[string]any{"actions": map[string]any{
+					"rollover": map[string]any{
+						"max_primary_shard_size": fmt.Sprintf("%dgb", l.RolloverGiB),
+						"max_age":                fmt.Sprintf("%dh", l.RolloverHours),
+					},
+				}},
+				"delete": map[string]any{
+					"min_age": fmt.Sprintf("%dd", l.RetentionDays),
+					"actions": map[string]any{"delete": map[string]any{}},
+				},
+			},
+		},
+	})
+}
+
+// IndexTemplateBody is the PUT _index_template/<IndexTemplate> body.
+func IndexTemplateBody(l Lifecycle) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"index_patterns": []string{"logs-" + Dataset + "-*"},
+		"data_stream":    map[string]any{},
+		"priority":       indexTemplatePriority,
+		// Elasticsearch's own logs mappings and settings (ECS), then ours.
+		"composed_of": []string{"logs@mappings", "logs@settings"},
+		"template": map[string]any{
+			"settings": map[string]any{
+				"index.lifecycle.name":     ILMPolicy,
+				"index.number_of_replicas": l.Replicas,
+				"index.number_of_shards":   1,
+			},
+		},
+		"_meta": map[string]any{"managed_by": "pulumi"},
+	})
+}
+
+// DataViewBody is the POST /api/data_views/data_view body; override makes
+// it idempotent.
+func DataViewBody() ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"override": true,
+		"data_view": map[string]any{
+			"id":            DataView,
+			"name":          "Kubernetes logs",
+			"title":         "logs-" + Dataset + "-*",
+			"timeFieldName": "@timestamp",
+		},
+	})
+}
