@@ -8,6 +8,7 @@ import (
 
 	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/components/datatier"
+	"github.com/scrolluniversity/platform/components/logging"
 	"github.com/scrolluniversity/platform/components/observability"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
@@ -23,6 +24,7 @@ type Platform struct {
 	Data    *datatier.DataTier
 	App     *apptier.AppTier
 	Metrics *observability.Observability
+	Logs    *logging.Logging
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run.
@@ -158,6 +160,27 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the app tier: %w", err)
 	}
 
+	logs, err := logging.New(ctx, "logging", logging.Args{
+		Config:              cfg.Logging,
+		Stack:               cfg.Stack,
+		RetainClaims:        cfg.Guards.Protect,
+		Namer:               n,
+		VpcCidr:             network.VpcCidr,
+		MonitoringNamespace: observability.Namespace,
+		KubernetesProvider:  cluster.Provider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building logging: %w", err)
+	}
+	scrape := []observability.ScrapeTarget{
+		{Name: "backend", Namespace: cfg.App.Namespace, Selector: apptier.SelectorLabels("backend"), Port: "metrics"},
+		{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName,
+			FromRelease: apptier.CertManagerNamespace + "/cert-manager"},
+	}
+	for _, t := range logs.ScrapeTargets {
+		scrape = append(scrape, observability.ScrapeTarget{Name: t.Name, Namespace: logging.Namespace, Selector: t.Selector, Port: "metrics"})
+	}
+
 	metrics, err := observability.New(ctx, "observability", observability.Args{
 		Config:          cfg.Observability,
 		ClusterName:     cfg.Cluster.Name,
@@ -165,11 +188,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Region:          cfg.Region,
 		AppNamespace:    cfg.App.Namespace,
 		AlertingSecrets: cfg.AlertingSecrets,
-		ScrapeTargets: []observability.ScrapeTarget{
-			{Name: "backend", Namespace: cfg.App.Namespace, Selector: apptier.SelectorLabels("backend"), Port: "metrics"},
-			{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName,
-				FromRelease: apptier.CertManagerNamespace + "/cert-manager"},
-		},
+		ScrapeTargets:   scrape,
 		Database: observability.Database{
 			Host:          data.DatabaseHost,
 			Name:          cfg.Database.Name,
@@ -195,7 +214,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building observability: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics}, nil
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs}, nil
 }
 
 // LogGroupPatterns are the names of every log group the stack creates (VPC
@@ -233,6 +252,8 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"grafanaService":      p.Metrics.Grafana,
 		// Grafana's admin password: pulumi stack output --show-secrets.
 		"grafanaAdminPassword": p.Metrics.GrafanaAdminPassword,
+		"loggingNamespace":     p.Logs.Namespace,
+		"kibanaService":        p.Logs.Kibana,
 		// Connection strings carry credentials: secret outputs.
 		"databaseUrl": p.Data.DatabaseURL,
 		"redisUrl":    p.Data.RedisURL,

@@ -170,7 +170,8 @@ func TestServiceMonitors(t *testing.T) {
 		for _, m := range res.ByType(typeServiceMonitor) {
 			names = append(names, m.Name)
 		}
-		want := []string{"servicemonitor-backend", "servicemonitor-cert-manager", "servicemonitor-cloudwatch-exporter", "servicemonitor-postgres-exporter", "servicemonitor-redis-exporter"}
+		want := []string{"servicemonitor-backend", "servicemonitor-cert-manager", "servicemonitor-cloudwatch-exporter", "servicemonitor-elasticsearch-exporter",
+			"servicemonitor-logstash-metrics", "servicemonitor-postgres-exporter", "servicemonitor-redis-exporter"}
 		if !slices.Equal(sorted(names), want) {
 			t.Errorf("ServiceMonitors %v, want %v", sorted(names), want)
 		}

@@ -28,7 +28,7 @@ const (
 var scrapePorts = []int{
 	PrometheusPort, AlertmanagerPort, reloaderPort, GrafanaPort, kubeStateMetricsPort, operatorPort,
 	postgresExporterPort, redisExporterPort, cloudwatchExporterPort,
-	9464, 9402, 9113, coreDNSMetricsPort,
+	9464, 9402, 9113, coreDNSMetricsPort, 9114, 9198,
 }
 
 // smtpSubmissionPort is SMTP with STARTTLS (Amazon SES and most relays).

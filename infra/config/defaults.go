@@ -137,7 +137,7 @@ func Defaults(project, stack string) *Config {
 			},
 		},
 		Logging: LoggingConfig{
-			OperatorChart: "3.5.0", StackVersion: "9.2.1", NodePool: "workload",
+			OperatorChart: "3.5.0", StackVersion: "9.4.3", NodePool: "workload",
 			ElasticsearchNodes: 1, StorageGiB: 30, HeapGiB: 1,
 			Elasticsearch: ResourcesConfig{
 				RequestsCpu: "500m", RequestsMemory: "2Gi", LimitsCpu: "2", LimitsMemory: "2Gi",
@@ -146,7 +146,7 @@ func Defaults(project, stack string) *Config {
 			RetentionDays: 14, RolloverGiB: 30, RolloverHours: 24,
 			KibanaReplicas: 1, LogstashReplicas: 1, LogstashQueueGiB: 10,
 			Images: LoggingImages{
-				ElasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0",
+				ElasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0",
 				Curl:                  "curlimages/curl:8.11.1",
 			},
 		},

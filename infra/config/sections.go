@@ -365,7 +365,7 @@ type LoggingConfig struct {
 	OperatorChart string `json:"operatorChart"`
 	// StackVersion is the Elastic Stack version of Elasticsearch, Kibana,
 	// Logstash and Filebeat, one that the operator supports. Default
-	// "9.2.1".
+	// "9.4.3" (the 9.x release ECK 3.5.0 is tested with).
 	StackVersion string `json:"stackVersion"`
 	// NodePool is the node group (by its scrolluniversity.io/pool label)
 	// Elasticsearch, Kibana and Logstash run on. Default "workload".
@@ -407,7 +407,7 @@ type LoggingConfig struct {
 // "repository@sha256:...".
 type LoggingImages struct {
 	// ElasticsearchExporter defaults to
-	// quay.io/prometheuscommunity/elasticsearch-exporter:v1.9.0.
+	// quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0.
 	ElasticsearchExporter string `json:"elasticsearchExporter"`
 	// Curl runs the Job that applies the ILM policy, the index template
 	// and Kibana's data view. Default curlimages/curl:8.11.1.

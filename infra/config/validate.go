@@ -36,6 +36,7 @@ var (
 	autoscalerTagRE = regexp.MustCompile(`^v1\.(\d+)\.\d+$`)
 	slackChannelRE  = regexp.MustCompile(`^[#@][a-z0-9._-]{1,80}$`)
 	poolNameRE      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	stackVersionRE  = regexp.MustCompile(`^([89])\.(\d+)\.\d+$`)
 )
 
 // The cluster name prefixes the name of every AWS resource; these limits
@@ -592,8 +593,6 @@ func (c *Config) validateAddOns(p *problems) {
 	}{
 		{"uploads.noncurrentVersionDays", c.Uploads.NoncurrentVersionDays},
 		{"uploads.abortIncompleteMultipartDays", c.Uploads.AbortIncompleteMultipartDays},
-		{"logging.storageGiB", c.Logging.StorageGiB},
-		{"logging.retentionDays", c.Logging.RetentionDays},
 		{"backups.retentionDays", c.Backups.RetentionDays},
 	}
 	for _, v := range positive {
@@ -602,9 +601,7 @@ func (c *Config) validateAddOns(p *problems) {
 		}
 	}
 	c.validateObservability(p)
-	if n := c.Logging.ElasticsearchNodes; n != 1 && n < 3 {
-		p.add("logging.elasticsearchNodes", n, "want 1 (no high availability) or 3 or more (a master quorum); 2 nodes cannot elect a master when one fails")
-	}
+	c.validateLogging(p)
 	if _, err := cron.ParseStandard(c.Backups.Schedule); err != nil || strings.HasPrefix(c.Backups.Schedule, "@") || strings.HasPrefix(c.Backups.Schedule, "TZ=") || strings.HasPrefix(c.Backups.Schedule, "CRON_TZ=") {
 		p.add("backups.schedule", c.Backups.Schedule, "want a 5-field cron expression such as \"0 3 * * *\"")
 	}
@@ -736,4 +733,58 @@ func PinnedImage(ref string) bool {
 	}
 	tag := ref[i+1:]
 	return tag != "latest" && imageTagRE.MatchString(tag)
+}
+
+// validateLogging checks the logging section.
+func (c *Config) validateLogging(p *problems) {
+	l := c.Logging
+	if n := l.ElasticsearchNodes; n != 1 && n < 3 {
+		p.add("logging.elasticsearchNodes", n, "want 1 (no high availability) or 3 or more (a master quorum); 2 nodes cannot elect a master when one fails")
+	}
+	if !semverRE.MatchString(l.OperatorChart) || strings.HasPrefix(l.OperatorChart, "v") {
+		p.add("logging.operatorChart", l.OperatorChart, "want the eck-operator chart version, such as 3.5.0")
+	}
+	// ECK 3.5 runs Elasticsearch 8.x from 8.0 and 9.x; Logstash from 8.12.
+	if m := stackVersionRE.FindStringSubmatch(l.StackVersion); m == nil || (m[1] == "8" && atoi(m[2]) < 12) {
+		p.add("logging.stackVersion", l.StackVersion, "want an Elastic Stack version ECK 3.5 runs for all four products: 8.12.0 or later 8.x, or 9.x, such as 9.4.3")
+	}
+	if _, ok := c.Cluster.NodeGroups[l.NodePool]; !ok {
+		p.add("logging.nodePool", l.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
+	}
+	if _, ok := c.Cluster.NodeGroups[c.Observability.NodePool]; !ok {
+		p.add("observability.nodePool", c.Observability.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
+	}
+	counts := []struct {
+		key      string
+		value    int
+		min, max int
+	}{
+		{"logging.storageGiB", l.StorageGiB, 10, 16384},
+		{"logging.heapGiB", l.HeapGiB, 1, 31},
+		{"logging.retentionDays", l.RetentionDays, 1, 3650},
+		{"logging.rolloverGiB", l.RolloverGiB, 1, 50},
+		{"logging.rolloverHours", l.RolloverHours, 1, 720},
+		{"logging.kibanaReplicas", l.KibanaReplicas, 1, 5},
+		{"logging.logstashReplicas", l.LogstashReplicas, 1, 10},
+		{"logging.logstashQueueGiB", l.LogstashQueueGiB, 2, 1000},
+	}
+	for _, v := range counts {
+		if v.value < v.min || v.value > v.max {
+			p.add(v.key, v.value, "want %d to %d", v.min, v.max)
+		}
+	}
+	validateResources(p, "logging.elasticsearch", l.Elasticsearch)
+	if mem, err := resource.ParseQuantity(l.Elasticsearch.LimitsMemory); err == nil && l.HeapGiB > 0 {
+		if heap := resource.MustParse(fmt.Sprintf("%dGi", 2*l.HeapGiB)); heap.Cmp(mem) > 0 {
+			p.add("logging.heapGiB", l.HeapGiB, "at most half of logging.elasticsearch.limitsMemory (%s): the rest is Lucene's filesystem cache", mem.String())
+		}
+	}
+	for _, img := range []struct{ key, value string }{
+		{"logging.images.elasticsearchExporter", l.Images.ElasticsearchExporter},
+		{"logging.images.curl", l.Images.Curl},
+	} {
+		if !PinnedImage(img.value) {
+			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -120,6 +121,7 @@ var figures = map[string]func(g Group) []string{
 	"scrolluniversity:components:DataTier":      dataFigures,
 	"scrolluniversity:components:AppTier":       appFigures,
 	"scrolluniversity:components:Observability": observabilityFigures,
+	"scrolluniversity:components:Logging":       loggingFigures,
 }
 
 func ofType(g Group, typ string) []Resource {
@@ -268,6 +270,47 @@ func observabilityFigures(g Group) []string {
 	return append(out,
 		fmt.Sprintf("%d alert rules, %d recording rules, %d dashboards", alerts, records, dashboards),
 		"scraped: "+strings.Join(monitors, ", "))
+}
+
+func loggingFigures(g Group) []string {
+	var out []string
+	for _, es := range ofType(g, "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch") {
+		p := es.Plain()
+		for _, ns := range asList(rules.Get(p, "spec", "nodeSets")) {
+			claim := asList(rules.Get(ns, "volumeClaimTemplates"))
+			kept := "deleted with the cluster"
+			if rules.Get(p, "spec", "volumeClaimDeletePolicy") == "DeleteOnScaledownOnly" {
+				kept = "kept when the cluster is deleted"
+			}
+			if len(claim) > 0 {
+				out = append(out, fmt.Sprintf("Elasticsearch %v: %v nodes, %v gp3 claims %v, %s", rules.Get(p, "spec", "version"), rules.Get(ns, "count"),
+					rules.Get(claim[0], "spec", "resources", "requests", "storage"), rules.Get(claim[0], "metadata", "name"), kept))
+			}
+		}
+	}
+	for _, cm := range ofType(g, "kubernetes:core/v1:ConfigMap") {
+		if policy, ok := rules.Get(cm.Plain(), "data", "ilm-policy.json").(string); ok {
+			var doc map[string]any
+			if json.Unmarshal([]byte(policy), &doc) == nil {
+				out = append(out, fmt.Sprintf("logs kept %v days (ILM delete phase)", strings.TrimSuffix(fmt.Sprint(rules.Get(doc, "policy", "phases", "delete", "min_age")), "d")))
+			}
+		}
+	}
+	var kb, ls, lsClaim any
+	for _, k := range ofType(g, "kubernetes:kibana.k8s.elastic.co/v1:Kibana") {
+		kb = rules.Get(k.Plain(), "spec", "count")
+	}
+	for _, l := range ofType(g, "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash") {
+		ls = rules.Get(l.Plain(), "spec", "count")
+		if c := asList(rules.Get(l.Plain(), "spec", "volumeClaimTemplates")); len(c) > 0 {
+			lsClaim = rules.Get(c[0], "spec", "resources", "requests", "storage")
+		}
+	}
+	beat := ""
+	if len(ofType(g, "kubernetes:beat.k8s.elastic.co/v1beta1:Beat")) > 0 {
+		beat = "; Filebeat on every node"
+	}
+	return append(out, fmt.Sprintf("Kibana: %v pods; Logstash: %v pods, %v queue claims%s", kb, ls, lsClaim, beat))
 }
 
 func asList(v any) []any {

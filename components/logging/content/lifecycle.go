@@ -81,3 +81,15 @@ func DataViewBody() ([]byte, error) {
 		},
 	})
 }
+
+// ExporterRole is the role of the user elasticsearch_exporter logs in as:
+// cluster and index statistics, read-only.
+const ExporterRole = "prometheus-exporter"
+
+// ExporterRoleBody is the PUT _security/role/<ExporterRole> body.
+func ExporterRoleBody() ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"cluster": []string{"monitor"},
+		"indices": []any{map[string]any{"names": []string{"*"}, "privileges": []string{"monitor"}}},
+	})
+}

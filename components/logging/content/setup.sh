@@ -6,8 +6,9 @@
 # command line.
 #
 # Environment: ES_URL and ES_CA (Elasticsearch and its CA file), KIBANA_URL
-# and KIBANA_CA, ES_USER and ES_PASSWORD, ILM_POLICY and INDEX_TEMPLATE (the
-# names). The bodies are files under /setup.
+# and KIBANA_CA, ES_USER and ES_PASSWORD, ILM_POLICY, INDEX_TEMPLATE and
+# EXPORTER_ROLE (the names), EXPORTER_USER and EXPORTER_PASSWORD (the
+# metrics exporter's user). The bodies are files under /setup.
 set -eu
 
 # curl_as_elastic CA ARGS...: curl with the elastic user's credentials.
@@ -44,6 +45,14 @@ send() {
 wait_for "$ES_CA" "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=10s"
 send "$ES_CA" PUT "$ES_URL/_ilm/policy/$ILM_POLICY" /setup/ilm-policy.json
 send "$ES_CA" PUT "$ES_URL/_index_template/$INDEX_TEMPLATE" /setup/index-template.json
+send "$ES_CA" PUT "$ES_URL/_security/role/$EXPORTER_ROLE" /setup/exporter-role.json
+
+# The exporter's user, with its password, written to a private file
+# rather than a command line.
+umask 077
+printf '{"password":"%s","roles":["%s"]}' "$EXPORTER_PASSWORD" "$EXPORTER_ROLE" >/tmp/exporter-user.json
+send "$ES_CA" PUT "$ES_URL/_security/user/$EXPORTER_USER" /tmp/exporter-user.json
+rm -f /tmp/exporter-user.json
 
 wait_for "$KIBANA_CA" "$KIBANA_URL/api/status"
 send "$KIBANA_CA" POST "$KIBANA_URL/api/data_views/data_view" /setup/data-view.json --header 'kbn-xsrf: true'

@@ -1,0 +1,60 @@
+package logging
+
+import (
+	"github.com/scrolluniversity/platform/components/logging/content"
+	"github.com/scrolluniversity/platform/infra/kit"
+
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+)
+
+func podsOf(sels ...map[string]string) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, s := range sels {
+		out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: kit.Pods(s)})
+	}
+	return out
+}
+
+// NetworkPolicies are the logging namespace's flows on top of its default
+// deny and DNS: the operator to the API server and the stack's APIs;
+// Elasticsearch's clients (Kibana, Logstash, the setup Job, the exporter)
+// to 9200 and its nodes to each other on 9300; Filebeat to Logstash's
+// beats input; Logstash to the internet for the GeoIP database; Prometheus
+// to the exporters.
+func NetworkPolicies(vpcCidr, monitoringNamespace string) []kit.NetworkPolicy {
+	vpc := kit.CIDRPeers(vpcCidr)
+	setup := SelectorLabels(setupJob)
+	exporter := SelectorLabels(esExporterName)
+	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(monitoringNamespace)}
+	policies := []kit.NetworkPolicy{
+		kit.Egress("operator-to-api-server", kit.Pods(operatorPods), vpc, kubernetesAPIPort),
+		kit.Egress("operator-to-stack", kit.Pods(operatorPods), podsOf(esPods, kibanaPods, logstashPods), esHTTPPort, kibanaPort, logstashAPIPort),
+		kit.Ingress("elasticsearch-from-clients", esPods, podsOf(operatorPods, kibanaPods, logstashPods, setup, exporter), esHTTPPort),
+		kit.Ingress("elasticsearch-transport", esPods, podsOf(esPods), esTransportPort),
+		kit.Egress("elasticsearch-to-transport", kit.Pods(esPods), podsOf(esPods), esTransportPort),
+		kit.Ingress("kibana-from-operator-and-setup", kibanaPods, podsOf(operatorPods, setup), kibanaPort),
+		kit.Egress("setup-to-kibana", kit.Pods(setup), podsOf(kibanaPods), kibanaPort),
+		kit.Ingress("logstash-from-filebeat", logstashPods, networkingv1.NetworkPolicyPeerArray{kit.PeerPods(FilebeatNamespace, filebeatPods)}, content.BeatsPort),
+		kit.Ingress("logstash-api-from-operator", logstashPods, podsOf(operatorPods), logstashAPIPort),
+		// Logstash's GeoIP filter downloads its database from Elastic.
+		kit.Egress("logstash-to-geoip-updates", kit.Pods(logstashPods), kit.CIDRPeers("0.0.0.0/0"), httpsPort),
+		kit.Ingress("elasticsearch-exporter-from-prometheus", exporter, monitoring, esExporterPort),
+		kit.Ingress("logstash-exporter-from-prometheus", logstashPods, monitoring, logstashExporterPort),
+	}
+	for _, c := range []struct {
+		name string
+		pods map[string]string
+	}{{"kibana", kibanaPods}, {"logstash", logstashPods}, {"setup", setup}, {"exporter", exporter}} {
+		policies = append(policies, kit.Egress(c.name+"-to-elasticsearch", kit.Pods(c.pods), podsOf(esPods), esHTTPPort))
+	}
+	return policies
+}
+
+// FilebeatPolicies are the filebeat namespace's flows: to Logstash and to
+// the API server (autodiscover).
+func FilebeatPolicies(vpcCidr string) []kit.NetworkPolicy {
+	return []kit.NetworkPolicy{
+		kit.Egress("filebeat-to-logstash", kit.Pods(filebeatPods), networkingv1.NetworkPolicyPeerArray{kit.PeerPods(Namespace, logstashPods)}, content.BeatsPort),
+		kit.Egress("filebeat-to-api-server", kit.Pods(filebeatPods), kit.CIDRPeers(vpcCidr), kubernetesAPIPort),
+	}
+}
