@@ -148,6 +148,11 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"exporter image unpinned", []change{{"observability", "images.redisExporter", "oliver006/redis_exporter"}}, "scrolluniversity:observability.images.redisExporter", "oliver006/redis_exporter"},
 		{"Grafana memory request above its limit", []change{{"observability", "grafana.resources.requestsMemory", "1Gi"}}, "scrolluniversity:observability.grafana.resources.requestsMemory", "exceeds limitsMemory"},
 		{"kube-prometheus-stack chart unpinned", []change{{"observability", "chart", "latest"}}, "scrolluniversity:observability.chart", "latest"},
+		{"heap over half the memory limit", []change{{"logging", "heapGiB", 3}}, "scrolluniversity:logging.heapGiB", "at most half of logging.elasticsearch.limitsMemory"},
+		{"stack version ECK cannot run Logstash at", []change{{"logging", "stackVersion", "8.5.0"}}, "scrolluniversity:logging.stackVersion", "8.5.0"},
+		{"no Logstash queue", []change{{"logging", "logstashQueueGiB", 0}}, "scrolluniversity:logging.logstashQueueGiB", "0"},
+		{"logging on a node group that does not exist", []change{{"logging", "nodePool", "logs"}}, "scrolluniversity:logging.nodePool", "logs"},
+		{"curl image unpinned", []change{{"logging", "images.curl", "curlimages/curl:latest"}}, "scrolluniversity:logging.images.curl", "curlimages/curl:latest"},
 		{"missing PagerDuty key", []change{{"scrolluniversity:pagerdutyRoutingKey", "", nil}}, "scrolluniversity:pagerdutyRoutingKey = (not set)", "pulumi config set --secret scrolluniversity:pagerdutyRoutingKey"},
 		{"region that is not one", []change{{"aws:region", "", "useast1"}}, "aws:region", "useast1"},
 	}

@@ -37,7 +37,7 @@ var judges = map[string][]string{
 	"k8s-resources":                      workloadTypes(),
 	"k8s-probes":                         workloadTypes(),
 	"k8s-image-pinned":                   workloadTypes(),
-	"k8s-no-host-access":                 workloadTypes(),
+	"k8s-no-host-access":                 append(workloadTypes(), slices.Sorted(maps.Keys(eckTemplates))...),
 	"k8s-configmap-no-secrets":           {"kubernetes:core/v1:ConfigMap"},
 	"k8s-load-balancer-services":         {"kubernetes:core/v1:Service"},
 	"k8s-pdb-for-replicated":             {typeDeployment},

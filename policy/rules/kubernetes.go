@@ -50,6 +50,52 @@ func podTemplate(r Resource) (map[string]any, bool) {
 	return t, ok
 }
 
+// HostAccessExceptions are the workloads allowed host access by default,
+// as Kind/namespace/name: Filebeat, which reads every container's log files
+// from its node (the Logging component). node-exporter also uses the host,
+// but comes from kube-prometheus-stack's chart, which the pack cannot see.
+var HostAccessExceptions = []string{"Beat/filebeat/filebeat"}
+
+// eckTemplates are where ECK's custom resources hold pod templates.
+var eckTemplates = map[string][][]string{
+	"kubernetes:beat.k8s.elastic.co/v1beta1:Beat":              {{"spec", "daemonSet", "podTemplate"}, {"spec", "deployment", "podTemplate"}},
+	"kubernetes:kibana.k8s.elastic.co/v1:Kibana":               {{"spec", "podTemplate"}},
+	"kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash":     {{"spec", "podTemplate"}},
+	"kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch": nil, // one per node set
+}
+
+// allPodTemplates are a workload's pod template, or the pod templates an
+// ECK resource gives its operator.
+func allPodTemplates(r Resource) []map[string]any {
+	if t, ok := podTemplate(r); ok {
+		return []map[string]any{t}
+	}
+	paths, ok := eckTemplates[r.Type]
+	if !ok {
+		return nil
+	}
+	var out []map[string]any
+	for _, p := range paths {
+		if t, ok := Get(r.Props, p...).(map[string]any); ok {
+			out = append(out, t)
+		}
+	}
+	for _, ns := range list(Get(r.Props, "spec", "nodeSets")) {
+		if t, ok := Get(ns, "podTemplate").(map[string]any); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func stringsToAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
 type container struct {
 	name string
 	init bool
@@ -165,21 +211,25 @@ func kubernetesRules() []ResourceRule {
 			}
 			return ""
 		})},
-		{Policy{"k8s-no-host-access", "pods use no host network, PID or IPC namespace and no hostPath volume", Mandatory, nil}, func(r Resource, _ Config) []string {
-			tmpl, ok := podTemplate(r)
-			if !ok {
+		{Policy{"k8s-no-host-access", "pods use no host network, PID or IPC namespace and no hostPath volume, ECK's resources' pod templates included; exceptions are named one by one", Mandatory, map[string]map[string]any{
+			"exceptions": {"type": "array", "items": map[string]any{"type": "string"}, "default": stringsToAny(HostAccessExceptions),
+				"description": "Kind/namespace/name of each workload allowed host access, such as Beat/filebeat/filebeat"},
+		}}, func(r Resource, cfg Config) []string {
+			if contains(cfg.Strings("exceptions", HostAccessExceptions), kindOf(r.Type)+"/"+namespaceOf(r)+"/"+nameOf(r)) {
 				return nil
 			}
-			spec := tmpl["spec"]
 			var msgs []string
-			for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
-				if Get(spec, f) == true {
-					msgs = append(msgs, fmt.Sprintf("%s %s sets %s; remove it", kindOf(r.Type), shortName(r), f))
+			for _, tmpl := range allPodTemplates(r) {
+				spec := tmpl["spec"]
+				for _, f := range []string{"hostNetwork", "hostPID", "hostIPC"} {
+					if Get(spec, f) == true {
+						msgs = append(msgs, fmt.Sprintf("%s %s sets %s; remove it", kindOf(r.Type), shortName(r), f))
+					}
 				}
-			}
-			for _, v := range list(Get(spec, "volumes")) {
-				if Get(v, "hostPath") != nil {
-					msgs = append(msgs, fmt.Sprintf("%s %s mounts hostPath volume %s; use an emptyDir or a PersistentVolumeClaim", kindOf(r.Type), shortName(r), str(Get(v, "name"))))
+				for _, v := range list(Get(spec, "volumes")) {
+					if Get(v, "hostPath") != nil {
+						msgs = append(msgs, fmt.Sprintf("%s %s mounts hostPath volume %s; use an emptyDir or a PersistentVolumeClaim, or name the workload in the policy's exceptions", kindOf(r.Type), shortName(r), str(Get(v, "name"))))
+					}
 				}
 			}
 			return msgs

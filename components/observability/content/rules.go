@@ -44,7 +44,17 @@ type ruleData struct {
 	DatabaseFreeStorageCritical int64
 	CertificateExpirySeconds    int
 	BackupMaxAgeSeconds         int
+	LogstashQueueEvents         int
+	FilebeatDaemonSet           string
 }
+
+// logstashQueueEvents: a queue this long that still grows is a backlog,
+// not a burst.
+const logstashQueueEvents = 10000
+
+// FilebeatDaemonSet is the DaemonSet ECK makes for the Logging
+// component's Beat "filebeat".
+const FilebeatDaemonSet = "filebeat-beat-filebeat"
 
 // Budget shares that notify before the AI budget is spent.
 const (
@@ -65,6 +75,8 @@ func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byt
 		DatabaseFreeStorageCritical: int64(t.DatabaseFreeStorageGiB) * gib / 2,
 		CertificateExpirySeconds:    t.CertificateExpiryDays * 86400,
 		BackupMaxAgeSeconds:         t.BackupMaxAgeHours * 3600,
+		LogstashQueueEvents:         logstashQueueEvents,
+		FilebeatDaemonSet:           FilebeatDaemonSet,
 	}
 	funcs := template.FuncMap{
 		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
