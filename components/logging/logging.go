@@ -62,18 +62,11 @@ type ScrapeTarget struct {
 	Selector map[string]string
 }
 
-// Labels are a component's labels; SelectorLabels the stable subset.
-func Labels(component string) map[string]string {
-	l := SelectorLabels(component)
-	l["app.kubernetes.io/part-of"] = PartOf
-	l["app.kubernetes.io/managed-by"] = "pulumi"
-	return l
-}
+// Labels are a component's labels (kit.Labels under this part-of).
+func Labels(component string) map[string]string { return kit.Labels(PartOf, component) }
 
 // SelectorLabels select one component's pods.
-func SelectorLabels(component string) map[string]string {
-	return map[string]string{"app.kubernetes.io/name": component, "app.kubernetes.io/instance": PartOf}
-}
+func SelectorLabels(component string) map[string]string { return kit.SelectorLabels(PartOf, component) }
 
 // exporterPasswordLength: 32 alphanumerics.
 const exporterPasswordLength = 32

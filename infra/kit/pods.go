@@ -59,3 +59,18 @@ func Checksum(parts ...map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Labels are the recommended labels of one component of a part of the
+// platform (app.kubernetes.io/part-of); SelectorLabels is the stable subset
+// selectors use.
+func Labels(partOf, component string) map[string]string {
+	l := SelectorLabels(partOf, component)
+	l["app.kubernetes.io/part-of"] = partOf
+	l["app.kubernetes.io/managed-by"] = "pulumi"
+	return l
+}
+
+// SelectorLabels select one component's pods.
+func SelectorLabels(partOf, component string) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": component, "app.kubernetes.io/instance": partOf}
+}
