@@ -126,6 +126,9 @@ func ElasticsearchSpec(l config.LoggingConfig, retainClaims bool) map[string]any
 			"zoneAwareness": map[string]any{"topologyKey": zoneKey},
 			"config": map[string]any{
 				"node.store.allow_mmap": false,
+				// Logstash enriches with GeoIP; Elasticsearch's own downloader
+				// would only fail against the namespace's egress policy.
+				"ingest.geoip.downloader.enabled": false,
 			},
 			"podTemplate": map[string]any{"spec": map[string]any{
 				"nodeSelector": map[string]any{poolLabel: l.NodePool},
@@ -268,7 +271,6 @@ func FilebeatSpec(l config.LoggingConfig) map[string]any {
 					"prospector.scanner.symlinks": true,
 				},
 			}}},
-			"processors":      []any{map[string]any{"add_cloud_metadata": map[string]any{}}},
 			"output.logstash": map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-%s.%s.svc:%d", clusterName, beatsServiceName, Namespace, content.BeatsPort)}},
 		},
 		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
