@@ -336,8 +336,8 @@ func TestQuotaHoldsTheHPAMaximums(t *testing.T) {
 			t.Errorf("the app namespace may create load balancers")
 		}
 		// Sanity of the need itself: production backend at 20 replicas.
-		if name == "production" && pods != 20+5+1+10+3 {
-			t.Errorf("production pod need: want 39 (20+5 surge+1 job, 10+3 surge), got %d", pods)
+		if name == "production" && pods != 20+5+1+10+3+4 {
+			t.Errorf("production pod need: want 43 (20+5 surge+1 job, 10+3 surge, 4 backup pods), got %d", pods)
 		}
 	})
 }

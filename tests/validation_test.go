@@ -87,8 +87,9 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"admin role that is not a role ARN", []change{{"cluster", "adminRoleArns", []string{"platform-admins"}}}, "scrolluniversity:cluster.adminRoleArns[0]", "platform-admins"},
 		{"RDS class without db.", []change{{"database", "instanceClass", "r6g.large"}}, "scrolluniversity:database.instanceClass", "r6g.large"},
 		{"ElastiCache node type without cache.", []change{{"cache", "nodeType", "m5.large"}}, "scrolluniversity:cache.nodeType", "m5.large"},
-		{"cron expression", []change{{"backups", "schedule", "every night"}}, "scrolluniversity:backups.schedule", "every night"},
-		{"backup retention zero", []change{{"backups", "retentionDays", 0}}, "scrolluniversity:backups.retentionDays", "0"},
+		{"cron expression", []change{{"backups", "appSchedule", "every night"}}, "scrolluniversity:backups.appSchedule", "every night"},
+		{"backup retention zero", []change{{"backups", "databaseRetentionDays", 0}}, "scrolluniversity:backups.databaseRetentionDays", "0"},
+		{"drill table that is not a name", []change{{"backups", "drillTables", []string{"users; drop"}}}, "scrolluniversity:backups.drillTables[0]", "users; drop"},
 		{"hostname", []change{{"app", "hostnames", []string{"Not_A_Host"}}}, "scrolluniversity:app.hostnames[0]", "Not_A_Host"},
 		{"HPA min above max", []change{{"app", "backend.minReplicas", 25}}, "scrolluniversity:app.backend", "minReplicas=25 maxReplicas=20"},
 		{"latest image tag", []change{{"app", "frontend.imageTag", "latest"}}, "scrolluniversity:app.frontend.imageTag", "latest"},
@@ -109,8 +110,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"eviction policy", []change{{"cache", "maxmemoryPolicy", "lru"}}, "scrolluniversity:cache.maxmemoryPolicy", "lru"},
 		{"cluster name too long for ElastiCache IDs", []change{{"cluster", "name", "scrolluniversity-production-eu-west"}}, "scrolluniversity:cluster.name", "scrolluniversity-production-eu-west"},
 		{"uploads lifecycle zero", []change{{"uploads", "noncurrentVersionDays", 0}}, "scrolluniversity:uploads.noncurrentVersionDays", "0"},
-		{"quota too small for the HPA maximums", []change{{"app", "quota.requestsCpu", "4"}}, "scrolluniversity:app.quota.requestsCpu", "13650m"},
-		{"quota with too few pods", []change{{"app", "quota.pods", 20}}, "scrolluniversity:app.quota.pods", "need 39 pods"},
+		{"quota too small for the HPA maximums", []change{{"app", "quota.requestsCpu", "4"}}, "scrolluniversity:app.quota.requestsCpu", "14650m"},
+		{"quota with too few pods", []change{{"app", "quota.pods", 20}}, "scrolluniversity:app.quota.pods", "need 43 pods"},
 		{"credential in the ConfigMap settings", []change{{"app", "settings", map[string]string{"STRIPE_SECRET_KEY": "sk_live_x"}}}, "scrolluniversity:app.settings.STRIPE_SECRET_KEY", "looks like a credential"},
 		{"setting that is not an env var", []change{{"app", "settings", map[string]string{"log-level": "debug"}}}, "scrolluniversity:app.settings", "log-level"},
 		// 8 per zone holds 20 replicas (7 a zone) but not a rollout's 5 more.
@@ -178,12 +179,12 @@ func TestBadConfigReportsEveryProblemAtOnce(t *testing.T) {
 	_, err := synth.Run(withChanges(t,
 		change{"network", "natGateways", "some"},
 		change{"cluster", "kubernetesVersion", "1.20"},
-		change{"backups", "schedule", "nightly"},
+		change{"backups", "appSchedule", "nightly"},
 	), infra.Deploy)
 	if err == nil {
 		t.Fatal("want a config error")
 	}
-	for _, key := range []string{"network.natGateways", "cluster.kubernetesVersion", "backups.schedule"} {
+	for _, key := range []string{"network.natGateways", "cluster.kubernetesVersion", "backups.appSchedule"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not mention %s:\n%v", key, err)
 		}

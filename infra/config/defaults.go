@@ -150,7 +150,16 @@ func Defaults(project, stack string) *Config {
 				Curl:                  "curlimages/curl:8.11.1",
 			},
 		},
-		Backups: BackupsConfig{Schedule: "0 3 * * *", RetentionDays: 30},
+		Backups: BackupsConfig{
+			DatabaseSchedule: "0 */6 * * *", AppSchedule: "0 2 * * *", DrillSchedule: "0 5 * * 0",
+			DatabaseRetentionDays: 90, AppRetentionDays: 90, NoncurrentDays: 7, ScratchGiB: 20,
+			DrillTables: []string{"users", "courses"},
+			Images: BackupImages{
+				Postgres: "postgres:15.14-alpine",
+				AwsCli:   "amazon/aws-cli:2.31.0",
+				Kubectl:  "registry.k8s.io/kubectl:v1.34.2",
+			},
+		},
 	}
 }
 

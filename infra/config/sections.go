@@ -414,13 +414,65 @@ type LoggingImages struct {
 	Curl string `json:"curl"`
 }
 
-// BackupsConfig is the scheduled database dump.
+// BackupsConfig is the Backups component: the backup bucket, the backup
+// CronJobs and the weekly restore drill. Schedules are 5-field cron
+// expressions in UTC.
 type BackupsConfig struct {
-	// Schedule is a standard 5-field cron expression, UTC. Default "0 3 * * *".
-	Schedule string `json:"schedule"`
-	// RetentionDays is how long dumps are kept in S3, in days. Default 30.
-	RetentionDays int `json:"retentionDays"`
+	// DatabaseSchedule runs database-backup. Default "0 */6 * * *" (the
+	// seed's every 6 hours).
+	DatabaseSchedule string `json:"databaseSchedule"`
+	// AppSchedule runs app-backup. Default "0 2 * * *" (daily at 02:00).
+	AppSchedule string `json:"appSchedule"`
+	// DrillSchedule runs the restore drill. Default "0 5 * * 0" (Sundays
+	// at 05:00).
+	DrillSchedule string `json:"drillSchedule"`
+	// DatabaseRetentionDays expires database/ objects, in days; with
+	// ObjectLock, also how long they cannot be deleted. Default 90.
+	DatabaseRetentionDays int `json:"databaseRetentionDays"`
+	// AppRetentionDays expires app/ objects, in days. Default 90.
+	AppRetentionDays int `json:"appRetentionDays"`
+	// NoncurrentDays keeps overwritten or deleted versions this long
+	// before they expire, in days. Default 7.
+	NoncurrentDays int `json:"noncurrentDays"`
+	// ObjectLock turns on S3 Object Lock in governance mode for the
+	// retention periods: no workload can delete or overwrite a backup.
+	// It can only be set when the bucket is created. Default false.
+	ObjectLock bool `json:"objectLock"`
+	// ScratchGiB is each backup pod's scratch volume for the dump and, in
+	// the drill, the throwaway database, in GiB. Default 20.
+	ScratchGiB int `json:"scratchGiB"`
+	// DrillTables must hold rows after the drill's restore. Default
+	// [users, courses].
+	DrillTables []string `json:"drillTables"`
+	// Images are the jobs' official images, pinned.
+	Images BackupImages `json:"images"`
 }
+
+// BackupImages are container images, "repository:tag" or
+// "repository@sha256:...".
+type BackupImages struct {
+	// Postgres runs pg_dump, pg_restore and the drill's server. Default
+	// postgres:15.14-alpine (the server's major).
+	Postgres string `json:"postgres"`
+	// AwsCli uploads and downloads. Default amazon/aws-cli:2.31.0.
+	AwsCli string `json:"awsCli"`
+	// Kubectl exports the platform's manifests. Default
+	// registry.k8s.io/kubectl:v1.34.2.
+	Kubectl string `json:"kubectl"`
+}
+
+// BackupJobResources are each backup container's requests and limits; the
+// app namespace's quota holds BackupPods such pods at once.
+var BackupJobResources = ResourcesConfig{
+	RequestsCpu: "250m", RequestsMemory: "512Mi", LimitsCpu: "1", LimitsMemory: "1Gi",
+	RequestsEphemeralStorage: "64Mi", LimitsEphemeralStorage: "256Mi",
+}
+
+// BackupPods is how many backup pods may run at once in the app's
+// namespace: one of each CronJob (database, app, drill) and the Job that
+// creates the backup role.
+const BackupPods = 4
+
 
 // ListenerName is the Gateway's HTTPS listener (and, with another prefix,
 // TLS Secret) name of a hostname: dots become dashes. Validation refuses

@@ -479,7 +479,8 @@ func validateResources(p *problems, key string, r ResourcesConfig) {
 
 // QuotaNeed is what the app namespace must hold at the HPA maximums: every
 // replica of both workloads, a rolling update's surge of each (25%, rounded
-// up), and the migration Job (one backend-sized pod).
+// up), the migration Job (one backend-sized pod), and one pod of each
+// backup CronJob (the Backups component runs them in this namespace).
 func (a AppConfig) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMemory resource.Quantity, pods int) {
 	add := func(q *resource.Quantity, per string, n int) {
 		v, err := resource.ParseQuantity(per)
@@ -496,13 +497,13 @@ func (a AppConfig) QuotaNeed() (requestsCpu, requestsMemory, limitsCpu, limitsMe
 	for _, w := range []struct {
 		r ResourcesConfig
 		n int
-	}{{a.Backend.Resources, backendPods}, {a.Frontend.Resources, frontendPods}} {
+	}{{a.Backend.Resources, backendPods}, {a.Frontend.Resources, frontendPods}, {BackupJobResources, BackupPods}} {
 		add(&requestsCpu, w.r.RequestsCpu, w.n)
 		add(&requestsMemory, w.r.RequestsMemory, w.n)
 		add(&limitsCpu, w.r.LimitsCpu, w.n)
 		add(&limitsMemory, w.r.LimitsMemory, w.n)
 	}
-	return requestsCpu, requestsMemory, limitsCpu, limitsMemory, backendPods + frontendPods
+	return requestsCpu, requestsMemory, limitsCpu, limitsMemory, backendPods + frontendPods + BackupPods
 }
 
 // SurgePercent is the rolling update's maxSurge: new pods start before old
@@ -527,11 +528,11 @@ func (c *Config) validateQuota(p *problems) {
 		case err != nil:
 			p.add("app.quota."+f.key, f.value, "want a Kubernetes quantity such as 8 or 16Gi")
 		case have.Cmp(f.need) < 0:
-			p.add("app.quota."+f.key, f.value, "too small: both workloads at their HPA maximums, a rollout's surge and the migration Job need %s", f.need.String())
+			p.add("app.quota."+f.key, f.value, "too small: both workloads at their HPA maximums, a rollout's surge, the migration Job and the backup jobs need %s", f.need.String())
 		}
 	}
 	if q.Pods < needPods {
-		p.add("app.quota.pods", q.Pods, "too small: the HPA maximums, a rollout's surge and the migration Job need %d pods", needPods)
+		p.add("app.quota.pods", q.Pods, "too small: the HPA maximums, a rollout's surge, the migration Job and the backup jobs need %d pods", needPods)
 	}
 }
 
@@ -593,7 +594,6 @@ func (c *Config) validateAddOns(p *problems) {
 	}{
 		{"uploads.noncurrentVersionDays", c.Uploads.NoncurrentVersionDays},
 		{"uploads.abortIncompleteMultipartDays", c.Uploads.AbortIncompleteMultipartDays},
-		{"backups.retentionDays", c.Backups.RetentionDays},
 	}
 	for _, v := range positive {
 		if v.value < 1 {
@@ -602,9 +602,7 @@ func (c *Config) validateAddOns(p *problems) {
 	}
 	c.validateObservability(p)
 	c.validateLogging(p)
-	if _, err := cron.ParseStandard(c.Backups.Schedule); err != nil || strings.HasPrefix(c.Backups.Schedule, "@") || strings.HasPrefix(c.Backups.Schedule, "TZ=") || strings.HasPrefix(c.Backups.Schedule, "CRON_TZ=") {
-		p.add("backups.schedule", c.Backups.Schedule, "want a 5-field cron expression such as \"0 3 * * *\"")
-	}
+	c.validateBackups(p)
 }
 
 // kubernetesVersionSupported reports whether v is "1.NN" inside the window.
@@ -782,6 +780,51 @@ func (c *Config) validateLogging(p *problems) {
 	for _, img := range []struct{ key, value string }{
 		{"logging.images.elasticsearchExporter", l.Images.ElasticsearchExporter},
 		{"logging.images.curl", l.Images.Curl},
+	} {
+		if !PinnedImage(img.value) {
+			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
+		}
+	}
+}
+
+// validateBackups checks the backups section.
+func (c *Config) validateBackups(p *problems) {
+	b := c.Backups
+	for _, s := range []struct{ key, value string }{
+		{"backups.databaseSchedule", b.DatabaseSchedule},
+		{"backups.appSchedule", b.AppSchedule},
+		{"backups.drillSchedule", b.DrillSchedule},
+	} {
+		if _, err := cron.ParseStandard(s.value); err != nil || strings.HasPrefix(s.value, "@") || strings.HasPrefix(s.value, "TZ=") || strings.HasPrefix(s.value, "CRON_TZ=") {
+			p.add(s.key, s.value, "want a 5-field cron expression in UTC such as \"0 2 * * *\"")
+		}
+	}
+	for _, v := range []struct {
+		key      string
+		value    int
+		min, max int
+	}{
+		{"backups.databaseRetentionDays", b.DatabaseRetentionDays, 1, 3650},
+		{"backups.appRetentionDays", b.AppRetentionDays, 1, 3650},
+		{"backups.noncurrentDays", b.NoncurrentDays, 1, 365},
+		{"backups.scratchGiB", b.ScratchGiB, 1, 1000},
+	} {
+		if v.value < v.min || v.value > v.max {
+			p.add(v.key, v.value, "want %d to %d", v.min, v.max)
+		}
+	}
+	if len(b.DrillTables) == 0 {
+		p.add("backups.drillTables", "[]", "want the tables that must hold rows after a restore, such as [users, courses]")
+	}
+	for i, t := range b.DrillTables {
+		if !sqlIdentifierRE.MatchString(t) {
+			p.add(fmt.Sprintf("backups.drillTables[%d]", i), t, "want a table name (letters, digits, underscores)")
+		}
+	}
+	for _, img := range []struct{ key, value string }{
+		{"backups.images.postgres", b.Images.Postgres},
+		{"backups.images.awsCli", b.Images.AwsCli},
+		{"backups.images.kubectl", b.Images.Kubectl},
 	} {
 		if !PinnedImage(img.value) {
 			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")

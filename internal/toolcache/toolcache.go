@@ -140,3 +140,13 @@ func Prometheus(repoRoot string) Set {
 		Targets: []Target{{"promtool", "github.com/prometheus/prometheus/cmd/promtool"}, {"amtool", "github.com/prometheus/alertmanager/cmd/amtool"}, {"promqlnames", "./promqlnames"}},
 	}
 }
+
+// S3 is gofakes3 v1.2.0, an S3-compatible server the backup scripts' tests
+// upload to and download from on loopback (tools/s3).
+func S3(repoRoot string) Set {
+	return Set{
+		Name:    "gofakes3-v1.2.0",
+		Dir:     filepath.Join(repoRoot, "tools", "s3"),
+		Targets: []Target{{"gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3"}},
+	}
+}

@@ -1,0 +1,273 @@
+package scripts
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scrolluniversity/platform/infra/pgauth"
+	"github.com/scrolluniversity/platform/internal/pgtest"
+	"github.com/scrolluniversity/platform/internal/toolcache"
+)
+
+const repoRoot = "../../.."
+
+// The scripts run for real: pg_dump and pg_restore of PostgreSQL 15, the
+// AWS CLI, against a PostgreSQL 15 started by the test and gofakes3 (an
+// S3-compatible server built from the module proxy by tools/s3) on
+// loopback. gofakes3 takes no SSE-KMS, so these runs upload without it
+// (KMS_KEY_ID empty); the encryption flags are the CLI's own.
+
+func TestShellcheck(t *testing.T) {
+	bin, err := exec.LookPath("shellcheck")
+	if err != nil {
+		if os.Getenv("SHELLCHECK_REQUIRED") == "1" {
+			t.Fatal("shellcheck is not installed")
+		}
+		t.Skip("shellcheck is not installed")
+	}
+	files, _ := filepath.Glob("*.sh")
+	if len(files) < 5 {
+		t.Fatalf("found %d scripts", len(files))
+	}
+	if out, err := exec.Command(bin, append([]string{"--shell=sh", "--severity=style"}, files...)...).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+type env struct {
+	t        *testing.T
+	pg       *pgtest.Server
+	s3       string
+	password string
+}
+
+func (e *env) run(script, work string, asServerUser bool, vars ...string) (string, error) {
+	e.t.Helper()
+	path, _ := filepath.Abs(script)
+	args := []string{"sh", path}
+	if asServerUser {
+		args = append(pgtest.As(), args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(),
+		"PATH="+pgtest.Bin+":"+os.Getenv("PATH"),
+		"WORK="+work,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"S3_ENDPOINT_URL="+e.s3, "BUCKET=backups", "PREFIX=database/test", "KMS_KEY_ID=",
+	)
+	cmd.Env = append(cmd.Env, vars...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (e *env) dumpVars(password string) []string {
+	return []string{"PGHOST=127.0.0.1", "PGPORT=" + strconv.Itoa(e.pg.Port), "PGDATABASE=scrolluniversity", "PGUSER=backup", "PGPASSWORD=" + password, "PGSSLMODE=disable"}
+}
+
+func workDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgtest.Chown(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// setup starts PostgreSQL with a small ScrollUniversity-like schema and
+// the backup role made by backup-user.sql, and gofakes3.
+func setup(t *testing.T) *env {
+	t.Helper()
+	pgtest.Available(t)
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("S3_REQUIRED") == "1" {
+			t.Fatal("the AWS CLI is not installed (apt-get install awscli)")
+		}
+		t.Skip("the AWS CLI is not installed")
+	}
+	_ = aws
+	bins, err := toolcache.S3(repoRoot).Cached()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bins == nil {
+		if os.Getenv("S3_REQUIRED") == "1" {
+			t.Fatal("gofakes3 is not built: go run ./cmd/buildtools")
+		}
+		t.Skip("gofakes3 is not built (go run ./cmd/buildtools)")
+	}
+	e := &env{t: t, pg: pgtest.Start(t), password: "backup-Passw0rd"}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s3 := exec.Command(bins["gofakes3"], "-backend", "memory", "-initialbucket", "backups", "-host", addr, "-quiet")
+	if err := s3.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s3.Process.Kill(); s3.Wait() })
+	e.s3 = "http://" + addr
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 50 {
+			t.Fatal("gofakes3 did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	schema := `
+CREATE DATABASE scrolluniversity;
+\c scrolluniversity
+CREATE TABLE _prisma_migrations (id text PRIMARY KEY, migration_name text, finished_at timestamptz);
+INSERT INTO _prisma_migrations VALUES ('1', '0001_init', now()), ('2', '0002_courses', now());
+CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
+INSERT INTO users (email) SELECT 'user' || g || '@example.com' FROM generate_series(1, 250) g;
+CREATE TABLE courses (id serial PRIMARY KEY, title text NOT NULL);
+INSERT INTO courses (title) SELECT 'Course ' || g FROM generate_series(1, 40) g;
+CREATE TABLE enrollments (user_id int REFERENCES users, course_id int REFERENCES courses);
+`
+	sqlFile := filepath.Join(workDir(t), "schema.sql")
+	os.WriteFile(sqlFile, []byte(schema), 0o644)
+	pgtest.Chown(sqlFile)
+	if out, err := e.pg.Psql("postgres", "", "-f", sqlFile); err != nil {
+		t.Fatalf("schema: %v\n%s", err, out)
+	}
+	verifier, err := pgauth.ScramVerifier(e.password, []byte("backup-salt-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userSQL := filepath.Join(workDir(t), "backup-user.sql")
+	os.WriteFile(userSQL, []byte(BackupUser), 0o644)
+	pgtest.Chown(userSQL)
+	for run := 0; run < 2; run++ { // idempotent
+		if out, err := e.pg.Psql("postgres", "", "-d", "scrolluniversity", "-v", "verifier="+verifier, "-f", userSQL); err != nil {
+			t.Fatalf("backup-user.sql run %d: %v\n%s", run, err, out)
+		}
+	}
+	return e
+}
+
+func counts(t *testing.T, pg *pgtest.Server, db string) string {
+	t.Helper()
+	out, err := pg.Psql("postgres", "", "-d", db, "-tAc",
+		"SELECT (SELECT count(*) FROM users) || ',' || (SELECT count(*) FROM courses) || ',' || (SELECT count(*) FROM _prisma_migrations)")
+	if err != nil {
+		t.Fatalf("counting rows of %s: %v\n%s", db, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func TestDatabaseBackupAndRestoreDrill(t *testing.T) {
+	e := setup(t)
+	work := workDir(t)
+
+	if out, err := e.run("dump.sh", work, false, e.dumpVars(e.password)...); err != nil {
+		t.Fatalf("dump.sh: %v\n%s", err, out)
+	}
+	ts, _ := os.ReadFile(filepath.Join(work, "TIMESTAMP"))
+	dump := strings.TrimSpace(string(ts)) + ".dump"
+	for _, f := range []string{dump, dump + ".sha256", dump + ".toc"} {
+		if _, err := os.Stat(filepath.Join(work, f)); err != nil {
+			t.Errorf("dump.sh did not write %s", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, dump+".partial")); err == nil {
+		t.Error("dump.sh left the .partial file")
+	}
+	toc, _ := os.ReadFile(filepath.Join(work, dump+".toc"))
+	if !strings.Contains(string(toc), "TABLE DATA public users") {
+		t.Errorf("the table of contents lacks users' data:\n%s", toc)
+	}
+
+	if out, err := e.run("upload.sh", work, false); err != nil {
+		t.Fatalf("upload.sh: %v\n%s", err, out)
+	}
+
+	// The dump restores into a second database with the same row counts.
+	if out, err := e.pg.Psql("postgres", "", "-c", "CREATE DATABASE restored"); err != nil {
+		t.Fatal(out)
+	}
+	restoreCmd := exec.Command(filepath.Join(pgtest.Bin, "pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+		"-h", "127.0.0.1", "-p", strconv.Itoa(e.pg.Port), "-U", "postgres", "-d", "restored", filepath.Join(work, dump))
+	if out, err := restoreCmd.CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore into a second database: %v\n%s", err, out)
+	}
+	if got, want := counts(t, e.pg, "restored"), counts(t, e.pg, "scrolluniversity"); got != want || want != "250,40,2" {
+		t.Errorf("restored row counts %s, original %s (want 250,40,2)", got, want)
+	}
+
+	// The drill: fetch the newest dump from S3, restore it into a
+	// throwaway server, check the migrations and the key tables.
+	drill := workDir(t)
+	if out, err := e.run("fetch-latest.sh", drill, false); err != nil {
+		t.Fatalf("fetch-latest.sh: %v\n%s", err, out)
+	}
+	pgtest.Chown(filepath.Join(drill, "latest.dump"))
+	pgtest.Chown(filepath.Join(drill, "LATEST"))
+	out, err := e.run("restore-drill.sh", drill, true, "DRILL_TABLES=users courses")
+	if err != nil || !strings.Contains(out, "users has 250 rows") || !strings.Contains(out, "2 migrations applied") {
+		t.Fatalf("restore-drill.sh: %v\n%s", err, out)
+	}
+
+	// The drill fails loudly when a key table is empty.
+	out, err = e.run("restore-drill.sh", drill, true, "DRILL_TABLES=users enrollments")
+	if err == nil || !strings.Contains(out, "FAILED: table enrollments is empty") {
+		t.Errorf("an empty key table passed the drill: %v\n%s", err, out)
+	}
+
+	// A truncated dump fails the drill's restore.
+	data, _ := os.ReadFile(filepath.Join(drill, "latest.dump"))
+	os.WriteFile(filepath.Join(drill, "latest.dump"), data[:len(data)/2], 0o644)
+	out, err = e.run("restore-drill.sh", drill, true, "DRILL_TABLES=users")
+	if err == nil || !strings.Contains(out, "FAILED: pg_restore") {
+		t.Errorf("a truncated dump restored: %v\n%s", err, out)
+	}
+
+	// A corrupted object in S3 fails the drill's checksum.
+	bad := workDir(t)
+	os.WriteFile(filepath.Join(bad, dump), append(data[:len(data)-10], []byte("corrupted!")...), 0o644)
+	cp := exec.Command("aws", "--endpoint-url", e.s3, "s3", "cp", "--only-show-errors", filepath.Join(bad, dump), "s3://backups/database/test/"+dump)
+	cp.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1")
+	if out, err := cp.CombinedOutput(); err != nil {
+		t.Fatalf("uploading a corrupted dump: %v\n%s", err, out)
+	}
+	out, err = e.run("fetch-latest.sh", workDir(t), false)
+	if err == nil || !strings.Contains(out, "its checksum file says") {
+		t.Errorf("a corrupted dump passed the checksum: %v\n%s", err, out)
+	}
+}
+
+// A wrong password fails pg_dump, the job, with a message naming what
+// failed, and leaves nothing to upload.
+func TestDatabaseBackupFailsOnAWrongPassword(t *testing.T) {
+	e := setup(t)
+	work := workDir(t)
+	out, err := e.run("dump.sh", work, false, e.dumpVars("wrong")...)
+	if err == nil {
+		t.Fatalf("dump.sh succeeded with a wrong password:\n%s", out)
+	}
+	if want := "pg_dump of database scrolluniversity on 127.0.0.1 as backup failed"; !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("a failed dump left %d files: %v", len(entries), entries)
+	}
+	if _, err := e.run("upload.sh", work, false); err == nil {
+		t.Error("upload.sh succeeded with nothing dumped")
+	}
+}
