@@ -1,12 +1,14 @@
 package infra
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/components/apptier"
+	"github.com/scrolluniversity/platform/components/backups"
 	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/components/logging"
 	"github.com/scrolluniversity/platform/components/observability"
@@ -25,6 +27,7 @@ type Platform struct {
 	App     *apptier.AppTier
 	Metrics *observability.Observability
 	Logs    *logging.Logging
+	Backups *backups.Backups
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run.
@@ -160,6 +163,43 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the app tier: %w", err)
 	}
 
+	// The stack's non-secret settings, for app-backup: secrets are not
+	// part of Config's JSON.
+	settings, err := json.MarshalIndent(map[string]any{"project": cfg.Project, "stack": cfg.Stack, "region": cfg.Region, "config": cfg}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the settings for app-backup: %w", err)
+	}
+	dumpHost := data.DatabaseHost
+	if cfg.Database.ReadReplicas > 0 {
+		// Dumps read the replica, not the primary serving the app.
+		dumpHost = data.DatabaseReaderHosts.Index(pulumi.Int(0))
+	}
+	backupsComponent, err := backups.New(ctx, "backups", backups.Args{
+		Config:            cfg.Backups,
+		Stack:             cfg.Stack,
+		Protect:           cfg.Guards.Protect,
+		Namespace:         cfg.App.Namespace,
+		NamespaceResource: app.NamespaceResource,
+		NodePool:          cfg.App.NodePool,
+		DbClientLabel:     apptier.DbClientLabel,
+		Database: backups.Database{
+			Host: dumpHost, PrimaryHost: data.DatabaseHost, Name: cfg.Database.Name,
+			AdminUser: cfg.Database.Username, AdminPassword: data.DatabasePassword,
+		},
+		UploadsBucket:      data.UploadsBucketName,
+		UploadsBucketArn:   data.UploadsBucketArn,
+		UploadsKeyArn:      data.KmsKeyArn,
+		Settings:           string(settings),
+		Namer:              n,
+		Account:            account,
+		OIDC:               cluster.OIDC(),
+		KubernetesProvider: cluster.Provider,
+		AWSProvider:        awsProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building backups: %w", err)
+	}
+
 	logs, err := logging.New(ctx, "logging", logging.Args{
 		Config:              cfg.Logging,
 		Stack:               cfg.Stack,
@@ -214,7 +254,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building observability: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs}, nil
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs, Backups: backupsComponent}, nil
 }
 
 // LogGroupPatterns are the names of every log group the stack creates (VPC
@@ -254,6 +294,10 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"grafanaAdminPassword": p.Metrics.GrafanaAdminPassword,
 		"loggingNamespace":     p.Logs.Namespace,
 		"kibanaService":        p.Logs.Kibana,
+		"backupBucket":         p.Backups.Bucket,
+		"backupKeyArn":         p.Backups.KeyArn,
+		"backupDatabasePrefix": p.Backups.DatabasePrefix,
+		"accessLogBucket":      p.Backups.LogBucket,
 		// Connection strings carry credentials: secret outputs.
 		"databaseUrl": p.Data.DatabaseURL,
 		"redisUrl":    p.Data.RedisURL,

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/scrolluniversity/platform/components/backups"
 	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
@@ -378,6 +379,8 @@ func TestNetworkPoliciesAdmitExactlyTheListedFlows(t *testing.T) {
 			target := "all"
 			if n, ok := sel["app.kubernetes.io/name"]; ok {
 				target = n.(string)
+			} else if sel[backups.BackupLabel] == "true" {
+				target = "backups"
 			} else if len(sel) > 0 {
 				target = "db-clients"
 			}
@@ -390,6 +393,7 @@ func TestNetworkPoliciesAdmitExactlyTheListedFlows(t *testing.T) {
 			priv = append(priv, z.Private.String())
 		}
 		want := map[string]string{
+			"backups-to-aws":                  "backups [Egress] egress 0.0.0.0/0 TCP/443",
 			"default-deny":                    "all [Ingress,Egress] ",
 			"allow-dns":                       "all [Egress] egress kube-system/kube-dns UDP/53,TCP/53",
 			"frontend-from-gateway":           "frontend [Ingress] ingress nginx-gateway TCP/8080",

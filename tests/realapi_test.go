@@ -355,7 +355,7 @@ func TestSecretManifestsKeepTheirKeys(t *testing.T) {
 		want := map[string]string{
 			"backend-secrets": "DATABASE_URL", "alertmanager-receivers": "slack-webhook-url", "grafana-admin": "admin-password",
 			"postgres-admin": "password", "postgres-monitoring": "verifier", "redis-exporter": "auth-token",
-			"elasticsearch-exporter-user": "password",
+			"elasticsearch-exporter-user": "password", "backup-credentials": "backup-password",
 		}
 		name, _ := m.Object["metadata"].(map[string]any)["name"].(string)
 		key, known := want[name]

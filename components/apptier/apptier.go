@@ -31,6 +31,10 @@ const (
 	FrontendRepository = "ghcr.io/scrolluniversity/frontend"
 )
 
+// DbClientLabel marks the pods the namespace's policy lets reach
+// PostgreSQL and Redis (the Backups component's database pods too).
+const DbClientLabel = dbClientLabel
+
 // Names of the objects other objects refer to.
 const (
 	configMapName   = "backend-config"
@@ -96,8 +100,10 @@ type Args struct {
 type AppTier struct {
 	pulumi.ResourceState
 
-	// Namespace is the app's namespace.
-	Namespace pulumi.StringOutput
+	// Namespace is the app's namespace; NamespaceResource the object, for
+	// components that put objects in it (Backups).
+	Namespace         pulumi.StringOutput
+	NamespaceResource pulumi.Resource
 	// URL is the app's canonical public URL.
 	URL pulumi.StringOutput
 }
@@ -230,6 +236,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	t.Namespace = namespace.Metadata.Name().Elem()
+	t.NamespaceResource = namespace
 	t.URL = pulumi.Sprintf("https://%s", app.Hostnames[0])
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{"namespace": t.Namespace, "url": t.URL}); err != nil {
 		return nil, err

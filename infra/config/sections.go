@@ -473,7 +473,6 @@ var BackupJobResources = ResourcesConfig{
 // creates the backup role.
 const BackupPods = 4
 
-
 // ListenerName is the Gateway's HTTPS listener (and, with another prefix,
 // TLS Secret) name of a hostname: dots become dashes. Validation refuses
 // two hostnames with one listener name.

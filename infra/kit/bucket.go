@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -22,6 +23,32 @@ type PrivateBucketArgs struct {
 	ExpireCurrentDays int
 	// Protect sets Pulumi's protect on the bucket.
 	Protect bool
+	// Prefixes expire current objects per prefix (each with its own rule,
+	// besides the old versions' and uploads' rules); empty uses
+	// ExpireCurrentDays for the whole bucket.
+	Prefixes []PrefixExpiry
+	// ObjectLockDays turns on S3 Object Lock with a default retention in
+	// governance mode, in days; 0 leaves it off. Object Lock can only be
+	// turned on when the bucket is created.
+	ObjectLockDays int
+	// LogBucket receives the bucket's server access logs under
+	// LogPrefix; nil logs nothing.
+	LogBucket pulumi.StringInput
+	LogPrefix string
+	// AcceptsAccessLogs makes this a log bucket: SSE-S3 (server access
+	// logging cannot write to an SSE-KMS bucket) and a policy that lets S3's
+	// logging service write, for this account's buckets only.
+	AcceptsAccessLogs bool
+	// AccountID is the account whose buckets may log here.
+	AccountID string
+	// Tags are extra tags of the bucket.
+	Tags map[string]string
+}
+
+// PrefixExpiry expires the current objects under a prefix.
+type PrefixExpiry struct {
+	Prefix string
+	Days   int
 }
 
 // PrivateBucket is a bucket and the settings that guard it.
@@ -41,7 +68,9 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		Bucket: pulumi.String(args.Bucket),
 		// Deleting a bucket with objects in it must be a deliberate act.
-		ForceDestroy: pulumi.Bool(false),
+		ForceDestroy:      pulumi.Bool(false),
+		ObjectLockEnabled: pulumi.Bool(args.ObjectLockDays > 0),
+		Tags:              pulumi.ToStringMap(args.Tags),
 	}, append(opts, pulumi.Protect(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", args.Bucket, err)
@@ -73,13 +102,10 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
 			&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm:   pulumi.String("aws:kms"),
-					KmsMasterKeyId: args.KmsKeyArn,
-				},
+				ApplyServerSideEncryptionByDefault: sse(args),
 				// One data key per bucket rather than per object: far fewer
-				// KMS calls, same protection.
-				BucketKeyEnabled: pulumi.Bool(true),
+				// KMS calls, same protection (SSE-KMS only).
+				BucketKeyEnabled: pulumi.Bool(!args.AcceptsAccessLogs),
 			},
 		},
 	}, opts...)); err != nil {
@@ -91,6 +117,15 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 	}, opts...)
 	if err := add(versioning, err); err != nil {
 		return nil, err
+	}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
+	for _, p := range args.Prefixes {
+		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:         pulumi.String("expire-" + strings.TrimSuffix(p.Prefix, "/")),
+			Status:     pulumi.String("Enabled"),
+			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(p.Prefix)},
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(p.Days)},
+		})
 	}
 	rule := &s3.BucketLifecycleConfigurationV2RuleArgs{
 		Id:     pulumi.String("expire-old-versions-and-uploads"),
@@ -104,37 +139,81 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 		},
 		Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
 	}
-	if args.ExpireCurrentDays > 0 {
+	if args.ExpireCurrentDays > 0 && len(args.Prefixes) == 0 {
 		rule.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.ExpireCurrentDays)}
 	}
 	if err := add(s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
-		Rules:  s3.BucketLifecycleConfigurationV2RuleArray{rule},
+		Rules:  append(rules, rule),
 		// Lifecycle rules on noncurrent versions need versioning on first.
 	}, append(opts, pulumi.DependsOn([]pulumi.Resource{versioning}))...)); err != nil {
 		return nil, err
 	}
-	tlsOnly := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
-		Statements: iam.GetPolicyDocumentStatementArray{
-			iam.GetPolicyDocumentStatementArgs{
-				Sid:       pulumi.String("DenyInsecureTransport"),
-				Effect:    pulumi.String("Deny"),
-				Actions:   pulumi.StringArray{pulumi.String("s3:*")},
-				Resources: pulumi.StringArray{bucket.Arn, pulumi.Sprintf("%s/*", bucket.Arn)},
-				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
-					iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("*"), Identifiers: pulumi.StringArray{pulumi.String("*")}},
-				},
-				Conditions: iam.GetPolicyDocumentStatementConditionArray{
-					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("Bool"), Variable: pulumi.String("aws:SecureTransport"), Values: pulumi.StringArray{pulumi.String("false")}},
-				},
+	statements := iam.GetPolicyDocumentStatementArray{
+		iam.GetPolicyDocumentStatementArgs{
+			Sid:       pulumi.String("DenyInsecureTransport"),
+			Effect:    pulumi.String("Deny"),
+			Actions:   pulumi.StringArray{pulumi.String("s3:*")},
+			Resources: pulumi.StringArray{bucket.Arn, pulumi.Sprintf("%s/*", bucket.Arn)},
+			Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+				iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("*"), Identifiers: pulumi.StringArray{pulumi.String("*")}},
+			},
+			Conditions: iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("Bool"), Variable: pulumi.String("aws:SecureTransport"), Values: pulumi.StringArray{pulumi.String("false")}},
 			},
 		},
-	}, InvokeOptions(opts)...)
+	}
+	if args.AcceptsAccessLogs {
+		statements = append(statements, iam.GetPolicyDocumentStatementArgs{
+			Sid:       pulumi.String("S3ServerAccessLogs"),
+			Actions:   pulumi.StringArray{pulumi.String("s3:PutObject")},
+			Resources: pulumi.StringArray{pulumi.Sprintf("%s/*", bucket.Arn)},
+			Principals: iam.GetPolicyDocumentStatementPrincipalArray{
+				iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String("logging.s3.amazonaws.com")}},
+			},
+			Conditions: iam.GetPolicyDocumentStatementConditionArray{
+				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("aws:SourceAccount"), Values: pulumi.StringArray{pulumi.String(args.AccountID)}},
+			},
+		})
+	}
+	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, InvokeOptions(opts)...).Json()
+	if args.ObjectLockDays > 0 {
+		if err := add(s3.NewBucketObjectLockConfigurationV2(ctx, name, &s3.BucketObjectLockConfigurationV2Args{
+			Bucket: bucket.ID(),
+			Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
+				// Governance: only a principal with s3:BypassGovernanceRetention
+				// (none of the platform's roles) can shorten it.
+				Mode: pulumi.String("GOVERNANCE"),
+				Days: pulumi.Int(args.ObjectLockDays),
+			}},
+		}, append(opts, pulumi.DependsOn([]pulumi.Resource{versioning}))...)); err != nil {
+			return nil, err
+		}
+	}
+	if args.LogBucket != nil {
+		if err := add(s3.NewBucketLoggingV2(ctx, name, &s3.BucketLoggingV2Args{
+			Bucket: bucket.ID(), TargetBucket: args.LogBucket, TargetPrefix: pulumi.String(args.LogPrefix),
+		}, opts...)); err != nil {
+			return nil, err
+		}
+	}
 	if err := add(s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
-		Policy: tlsOnly.Json(),
+		Policy: policy,
 	}, opts...)); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// sse is the bucket's default encryption: SSE-KMS with the bucket's key, or
+// SSE-S3 for a log bucket.
+func sse(args PrivateBucketArgs) *s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs {
+	if args.AcceptsAccessLogs {
+		return &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")}
+	}
+	return &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+		SseAlgorithm:   pulumi.String("aws:kms"),
+		KmsMasterKeyId: args.KmsKeyArn,
+	}
 }
