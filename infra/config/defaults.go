@@ -126,7 +126,7 @@ func Defaults(project, stack string) *Config {
 			Thresholds: ThresholdsConfig{
 				ErrorRatio: 0.05, LatencyP95Seconds: 2, AIDailyBudgetUsd: 100,
 				PoolUtilization: 0.9, ResourceUtilization: 0.9, RedisHitRatio: 0.8,
-				ReplicaLagSeconds: 30, CertificateExpiryDays: 14, BackupMaxAgeHours: 13,
+				ReplicaLagSeconds: 30, CertificateExpiryDays: 14, BackupMaxAgeHours: 7,
 			},
 			Receivers: ReceiversConfig{SlackChannel: "#platform-alerts"},
 			Images: ObservabilityImages{

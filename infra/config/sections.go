@@ -320,7 +320,7 @@ type ThresholdsConfig struct {
 	// many days (cert-manager renews at 30). Default 14.
 	CertificateExpiryDays int `json:"certificateExpiryDays"`
 	// BackupMaxAgeHours pages when the database backup has not succeeded
-	// for this long, in hours (its schedule is every 6 hours). Default 13.
+	// for this long, in hours (its schedule is every 6 hours). Default 7.
 	BackupMaxAgeHours int `json:"backupMaxAgeHours"`
 }
 

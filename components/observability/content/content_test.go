@@ -118,16 +118,18 @@ func TestRulesPassPromtool(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cases, err := os.ReadFile("testdata/rules_test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testFile := filepath.Join(testDir, "rules_test.yaml")
-	if err := os.WriteFile(testFile, cases, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := run(t, bins["promtool"], "test", "rules", testFile); err != nil {
-		t.Errorf("promtool test rules: %v\n%s", err, out)
+	for _, name := range testFiles(t) {
+		cases, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testFile := filepath.Join(testDir, filepath.Base(name))
+		if err := os.WriteFile(testFile, cases, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := run(t, bins["promtool"], "test", "rules", testFile); err != nil {
+			t.Errorf("promtool test rules %s: %v\n%s", name, err, out)
+		}
 	}
 }
 
@@ -156,15 +158,26 @@ func TestEveryAlertFamilyIsTested(t *testing.T) {
 			} `yaml:"alert_rule_test"`
 		} `yaml:"tests"`
 	}
-	b, err := os.ReadFile("testdata/rules_test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
 	fires, quiet := map[string]bool{}, map[string]bool{}
-	for _, tc := range doc.Tests {
+	var all []struct {
+		Name  string `yaml:"name"`
+		Cases []struct {
+			Alert string `yaml:"alertname"`
+			Exp   []any  `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	}
+	for _, name := range testFiles(t) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Tests = nil
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, doc.Tests...)
+	}
+	for _, tc := range all {
 		for _, c := range tc.Cases {
 			if len(c.Exp) > 0 {
 				fires[c.Alert] = true
@@ -188,6 +201,16 @@ func TestEveryAlertFamilyIsTested(t *testing.T) {
 			}
 		}
 	}
+}
+
+// testFiles are promtool's test files.
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*_test.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no promtool test files: %v", err)
+	}
+	return files
 }
 
 // anchors are the GitHub anchors of docs/RUNBOOK.md's headings.

@@ -46,7 +46,16 @@ type ruleData struct {
 	BackupMaxAgeSeconds         int
 	LogstashQueueEvents         int
 	FilebeatDaemonSet           string
+	AppBackupMaxAgeSeconds      int
+	DrillMaxAgeSeconds          int
 }
+
+// The app backup runs daily and the drill weekly: a missed run plus two
+// hours, and a missed week plus a day, are late.
+const (
+	appBackupMaxAgeHours = 26
+	drillMaxAgeDays      = 8
+)
 
 // logstashQueueEvents: a queue this long that still grows is a backlog,
 // not a burst.
@@ -77,6 +86,8 @@ func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byt
 		BackupMaxAgeSeconds:         t.BackupMaxAgeHours * 3600,
 		LogstashQueueEvents:         logstashQueueEvents,
 		FilebeatDaemonSet:           FilebeatDaemonSet,
+		AppBackupMaxAgeSeconds:      appBackupMaxAgeHours * 3600,
+		DrillMaxAgeSeconds:          drillMaxAgeDays * 86400,
 	}
 	funcs := template.FuncMap{
 		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
