@@ -45,9 +45,11 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
 			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.r7g.large, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
 			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
-			"36 alert rules, 1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, logstash-metrics, postgres-exporter, redis-exporter",
+			"38 alert rules, 1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, logstash-metrics, postgres-exporter, redis-exporter",
 			"Elasticsearch 9.4.3: 3 nodes, 100Gi gp3 claims elasticsearch-data, kept when the cluster is deleted", "logs kept 30 days",
-			"Kibana: 2 pods; Logstash: 2 pods, 20Gi queue claims; Filebeat on every node"},
+			"Kibana: 2 pods; Logstash: 2 pods, 20Gi queue claims; Filebeat on every node",
+			`CronJobs (UTC): app-backup "0 2 * * *", database-backup "0 */6 * * *", restore-drill "0 5 * * 0"`,
+			"Object Lock GOVERNANCE 90 days; expiry app/ 90d, database/ 90d"},
 	}
 	for _, name := range stacks {
 		_, res, rep := writeSynth(t, name)
@@ -58,13 +60,13 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 			}
 		}
 		var order []int
-		for _, c := range []string{"  network ", "  cluster ", "  data ", "  app ", "  observability ", "  logging ", "  stack "} {
+		for _, c := range []string{"  network ", "  cluster ", "  data ", "  app ", "  observability ", "  logging ", "  backups ", "  stack "} {
 			order = append(order, strings.Index(out, c))
 		}
 		if slices.Contains(order, -1) || !slices.IsSorted(order) {
 			t.Errorf("%s summary: want network, cluster, data, app, observability, stack in that order, got positions %v", name, order)
 		}
-		if !strings.Contains(out, "policy: 35 policies ran") {
+		if !strings.Contains(out, "policy: 38 policies ran") {
 			t.Errorf("%s summary: want the policies that ran counted:\n%s", name, out)
 		}
 	}

@@ -157,7 +157,6 @@ func Defaults(project, stack string) *Config {
 			Images: BackupImages{
 				Postgres: "postgres:15.14-alpine",
 				AwsCli:   "amazon/aws-cli:2.31.0",
-				Kubectl:  "registry.k8s.io/kubectl:v1.34.2",
 			},
 		},
 	}

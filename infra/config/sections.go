@@ -454,11 +454,9 @@ type BackupImages struct {
 	// Postgres runs pg_dump, pg_restore and the drill's server. Default
 	// postgres:15.14-alpine (the server's major).
 	Postgres string `json:"postgres"`
-	// AwsCli uploads and downloads. Default amazon/aws-cli:2.31.0.
+	// AwsCli uploads and downloads, and reads the manifests app-backup
+	// keeps from the API with its curl. Default amazon/aws-cli:2.31.0.
 	AwsCli string `json:"awsCli"`
-	// Kubectl exports the platform's manifests. Default
-	// registry.k8s.io/kubectl:v1.34.2.
-	Kubectl string `json:"kubectl"`
 }
 
 // BackupJobResources are each backup container's requests and limits; the

@@ -824,7 +824,6 @@ func (c *Config) validateBackups(p *problems) {
 	for _, img := range []struct{ key, value string }{
 		{"backups.images.postgres", b.Images.Postgres},
 		{"backups.images.awsCli", b.Images.AwsCli},
-		{"backups.images.kubectl", b.Images.Kubectl},
 	} {
 		if !PinnedImage(img.value) {
 			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")

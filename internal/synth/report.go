@@ -122,6 +122,7 @@ var figures = map[string]func(g Group) []string{
 	"scrolluniversity:components:AppTier":       appFigures,
 	"scrolluniversity:components:Observability": observabilityFigures,
 	"scrolluniversity:components:Logging":       loggingFigures,
+	"scrolluniversity:components:Backups":       backupsFigures,
 }
 
 func ofType(g Group, typ string) []Resource {
@@ -311,6 +312,39 @@ func loggingFigures(g Group) []string {
 		beat = "; Filebeat on every node"
 	}
 	return append(out, fmt.Sprintf("Kibana: %v pods; Logstash: %v pods, %v queue claims%s", kb, ls, lsClaim, beat))
+}
+
+func backupsFigures(g Group) []string {
+	var out []string
+	var jobs []string
+	for _, cj := range ofType(g, "kubernetes:batch/v1:CronJob") {
+		p := cj.Plain()
+		jobs = append(jobs, fmt.Sprintf("%v %q", rules.Get(p, "metadata", "name"), rules.Get(p, "spec", "schedule")))
+	}
+	sort.Strings(jobs)
+	out = append(out, "CronJobs (UTC): "+strings.Join(jobs, ", "))
+	for _, b := range ofType(g, "aws:s3/bucketV2:BucketV2") {
+		p := b.Plain()
+		if rules.Get(p, "tags", "scrolluniversity.io/purpose") != "backups" {
+			continue
+		}
+		lock := "no Object Lock"
+		for _, l := range ofType(g, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
+			r := rules.Get(l.Plain(), "rule", "defaultRetention")
+			lock = fmt.Sprintf("Object Lock %v %v days", rules.Get(r, "mode"), rules.Get(r, "days"))
+		}
+		var expiry []string
+		for _, lc := range ofType(g, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2") {
+			for _, r := range asList(rules.Get(lc.Plain(), "rules")) {
+				if d := rules.Get(r, "expiration", "days"); d != nil && rules.Get(r, "filter", "prefix") != "" {
+					expiry = append(expiry, fmt.Sprintf("%v %vd", rules.Get(r, "filter", "prefix"), d))
+				}
+			}
+		}
+		sort.Strings(expiry)
+		out = append(out, fmt.Sprintf("bucket %v: SSE-KMS, versioned, %s; expiry %s", p["bucket"], lock, strings.Join(expiry, ", ")))
+	}
+	return out
 }
 
 func asList(v any) []any {

@@ -45,6 +45,9 @@ var judges = map[string][]string{
 	"k8s-namespace-default-deny":         {typeNamespace},
 	"prometheus-alerts-documented":       {typePrometheusRule},
 	"servicemonitor-selects-service":     {typeServiceMonitor},
+	"k8s-cronjob-bounded":                {typeCronJob},
+	"backup-bucket-locked":               {typeBucket},
+	"backup-bucket-expires":              {typeBucket},
 	"s3-bucket-guarded":                  {typeBucket},
 	"stateful-resources-protected":       {typeRDSInstance, typeRedisGroup, typeBucket, typeStatefulSet},
 }

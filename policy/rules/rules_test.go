@@ -233,6 +233,17 @@ var resourceCases = map[string][]struct {
 			m{"record": "x:y", "expr": "vector(1)"},
 		}}}}}), nil, ""},
 	},
+	"k8s-cronjob-bounded": {
+		{"no deadlines", res(typeCronJob, m{"spec": m{"concurrencyPolicy": "Allow", "jobTemplate": m{"spec": m{}}}}), nil, "concurrencyPolicy: Forbid, startingDeadlineSeconds"},
+		{"bounded", res(typeCronJob, m{"spec": m{"concurrencyPolicy": "Forbid", "startingDeadlineSeconds": 600, "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 3,
+			"jobTemplate": m{"spec": m{"activeDeadlineSeconds": 3600}}}}), nil, ""},
+	},
+	"backup-bucket-locked": {
+		{"production backups unlocked", res(typeBucket, m{"tags": m{BackupPurposeTag: "backups"}, "objectLockEnabled": false}), m{"productionLike": true}, "no Object Lock"},
+		{"production backups locked", res(typeBucket, m{"tags": m{BackupPurposeTag: "backups"}, "objectLockEnabled": true}), m{"productionLike": true}, ""},
+		{"another bucket", res(typeBucket, m{"objectLockEnabled": false}), m{"productionLike": true}, ""},
+		{"staging", res(typeBucket, m{"tags": m{BackupPurposeTag: "backups"}}), nil, ""},
+	},
 	"stateful-resources-protected": {
 		{"unprotected database", res(typeRDSInstance, m{}), m{"productionLike": true}, "not protected"},
 		{"StatefulSet deleting volumes", res(typeStatefulSet, m{"spec": m{"volumeClaimTemplates": l{m{}}, "persistentVolumeClaimRetentionPolicy": m{"whenDeleted": "Delete"}}}), m{"productionLike": true}, "whenDeleted: Retain"},
@@ -305,6 +316,10 @@ func TestStackRules(t *testing.T) {
 	service := func(ports l) Resource {
 		return res(typeService, m{"metadata": m{"name": "backend", "namespace": "app", "labels": m{"app": "backend", "tier": "api"}}, "spec": m{"ports": ports}})
 	}
+	backupBucket := Resource{URN: "urn:backups", Type: typeBucket, Name: "backups", Props: m{"tags": m{BackupPurposeTag: "backups"}}}
+	companionOf := func(urn, typ string, props m) Resource {
+		return Resource{URN: "urn:" + typ, Type: typ, Dependencies: []string{urn}, Props: props}
+	}
 	guards := []Resource{
 		bucket,
 		companion(typePublicBlock, m{}),
@@ -344,6 +359,12 @@ func TestStackRules(t *testing.T) {
 			{"chart release missing", []Resource{monitor(m{ServiceFromReleaseAnnotation: "cert-manager/cert-manager"})}, "Helm release cert-manager/cert-manager"},
 			{"Service with the port", []Resource{monitor(nil), service(l{m{"name": "http"}, m{"name": "metrics"}})}, ""},
 			{"chart release present", []Resource{monitor(m{ServiceFromReleaseAnnotation: "cert-manager/cert-manager"}), res(typeHelmRelease, m{"name": "cert-manager", "namespace": "cert-manager"})}, ""},
+		},
+		"backup-bucket-expires": {
+			{"no lifecycle", []Resource{backupBucket}, "no lifecycle rule expiring a prefix"},
+			{"a lifecycle without expiry", []Resource{backupBucket, companionOf("urn:backups", typeLifecycle, m{"rules": l{m{"filter": m{"prefix": ""}, "noncurrentVersionExpiration": m{"noncurrentDays": 7}}}})}, "no lifecycle rule"},
+			{"expiring by prefix", []Resource{backupBucket, companionOf("urn:backups", typeLifecycle, m{"rules": l{m{"filter": m{"prefix": "database/"}, "expiration": m{"days": 90}}}})}, ""},
+			{"a bucket that is not for backups", []Resource{bucket}, ""},
 		},
 		"s3-bucket-guarded": {
 			{"bare bucket", []Resource{bucket}, "public access block server-side encryption versioning TLS-only policy"},

@@ -181,7 +181,7 @@ func tlsOnly(policy string) bool {
 
 // ResourceRules are every per-resource rule.
 func ResourceRules() []ResourceRule {
-	return append(append(awsRules(), kubernetesRules()...), statefulProtected, documentedAlerts)
+	return append(append(awsRules(), kubernetesRules()...), statefulProtected, documentedAlerts, boundedCronJobs, lockedBackups)
 }
 
 // statefulProtected checks one resource at a time, so it is a resource rule:
@@ -208,4 +208,6 @@ var statefulProtected = ResourceRule{
 }
 
 // StackRules are every whole-stack rule.
-func StackRules() []StackRule { return append(stackRules(), monitorsSelectServices) }
+func StackRules() []StackRule {
+	return append(stackRules(), monitorsSelectServices, expiringBackups)
+}
