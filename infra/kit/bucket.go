@@ -65,13 +65,19 @@ type PrivateBucket struct {
 // stale multipart uploads, and a policy that refuses anything but TLS.
 // This is the one place a data bucket's guards are written.
 func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, opts ...pulumi.ResourceOption) (*PrivateBucket, error) {
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
+	bucketArgs := &s3.BucketV2Args{
 		Bucket: pulumi.String(args.Bucket),
 		// Deleting a bucket with objects in it must be a deliberate act.
-		ForceDestroy:      pulumi.Bool(false),
-		ObjectLockEnabled: pulumi.Bool(args.ObjectLockDays > 0),
-		Tags:              pulumi.ToStringMap(args.Tags),
-	}, append(opts, pulumi.Protect(args.Protect))...)
+		ForceDestroy: pulumi.Bool(false),
+	}
+	if args.ObjectLockDays > 0 {
+		// Replaces the bucket if changed: only at creation.
+		bucketArgs.ObjectLockEnabled = pulumi.Bool(true)
+	}
+	if len(args.Tags) > 0 {
+		bucketArgs.Tags = pulumi.ToStringMap(args.Tags)
+	}
+	bucket, err := s3.NewBucketV2(ctx, name, bucketArgs, append(opts, pulumi.Protect(args.Protect))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket %s: %w", args.Bucket, err)
 	}
