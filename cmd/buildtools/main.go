@@ -1,6 +1,6 @@
 // Command buildtools builds the tools CI runs from the Go module proxy
 // (kube-apiserver and etcd from tools/kube; promtool, amtool and
-// promqlnames from tools/prom; gofakes3 from tools/s3) into the tool cache, once: a warm run
+// promqlnames from tools/prom; gofakes3 from tools/s3; actionlint from tools/lint) into the tool cache, once: a warm run
 // builds nothing. Run it from the repository's root; it prints each
 // binary's path.
 package main
@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.S3(".")}
+	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.S3("."), toolcache.Lint(".")}
 	for _, s := range sets {
 		paths, err := s.Ensure(os.Stderr)
 		if err != nil {

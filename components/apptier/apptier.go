@@ -31,6 +31,10 @@ const (
 	FrontendRepository = "ghcr.io/scrolluniversity/frontend"
 )
 
+// BackendReadinessPath is the backend's readiness endpoint, also what the
+// smoke test asks through the edge.
+const BackendReadinessPath = "/api/health/ready"
+
 // DbClientLabel marks the pods the namespace's policy lets reach
 // PostgreSQL and Redis (the Backups component's database pods too).
 const DbClientLabel = dbClientLabel
@@ -256,7 +260,7 @@ func Workloads(app config.AppConfig) (backend, frontend Workload) {
 		Component: "backend", Namespace: app.Namespace,
 		Image: Image(BackendRepository, app.Backend.ImageTag), Version: app.Backend.ImageTag,
 		Port: BackendPort, MetricsPort: MetricsPort,
-		StartupPath: "/api/health/live", LivenessPath: "/api/health/live", ReadinessPath: "/api/health/ready",
+		StartupPath: "/api/health/live", LivenessPath: "/api/health/live", ReadinessPath: BackendReadinessPath,
 		Resources: app.Backend.Resources, Replicas: app.Backend.MinReplicas,
 		ServiceAccount: app.BackendServiceAccount, RunAsUser: backendUID,
 		WritableDirs: []string{"/tmp"},

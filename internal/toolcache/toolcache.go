@@ -150,3 +150,13 @@ func S3(repoRoot string) Set {
 		Targets: []Target{{"gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3"}},
 	}
 }
+
+// Lint is actionlint v1.7.12, which checks the GitHub workflows
+// (tools/lint).
+func Lint(repoRoot string) Set {
+	return Set{
+		Name:    "actionlint-v1.7.12",
+		Dir:     filepath.Join(repoRoot, "tools", "lint"),
+		Targets: []Target{{"actionlint", "github.com/rhysd/actionlint/cmd/actionlint"}},
+	}
+}

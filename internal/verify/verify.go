@@ -1,0 +1,161 @@
+// Package verify is the smoke test of a deployed stack: from its outputs,
+// each public hostname must answer over HTTPS with a certificate the
+// client trusts, redirect plain HTTP to HTTPS, send the security headers
+// the edge sets, and serve the backend's readiness endpoint. CI runs it
+// after every `pulumi up` (go run ./cmd/verify --stack <name>).
+package verify
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Outputs are the stack outputs the checks read (`pulumi stack output
+// --json`).
+type Outputs struct {
+	// Hostnames are the app's public hostnames.
+	Hostnames []string `json:"hostnames"`
+	// SecurityHeaders are the response headers the Gateway sets.
+	SecurityHeaders map[string]string `json:"securityHeaders"`
+	// ReadinessPath is the backend's readiness endpoint.
+	ReadinessPath string `json:"readinessPath"`
+}
+
+// ParseOutputs reads `pulumi stack output --json`.
+func ParseOutputs(b []byte) (Outputs, error) {
+	var o Outputs
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, fmt.Errorf("reading the stack outputs: %w", err)
+	}
+	if len(o.Hostnames) == 0 || o.ReadinessPath == "" {
+		return o, fmt.Errorf("the stack outputs have no hostnames or readinessPath: is this a deployed stack of this program?")
+	}
+	return o, nil
+}
+
+// Checker runs the checks.
+type Checker struct {
+	// Timeout bounds each request. Default 15 s.
+	Timeout time.Duration
+	// RootCAs are the trusted roots; nil uses the system's.
+	RootCAs *x509.CertPool
+	// Dial replaces name resolution (tests send every hostname to a local
+	// server); nil dials normally.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Result is one check's outcome.
+type Result struct {
+	Host, Check string
+	// Err is nil when the check passed.
+	Err error
+}
+
+func (c Checker) client() *http.Client {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	transport := &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12},
+		DisableKeepAlives: true,
+	}
+	if c.Dial != nil {
+		transport.DialContext = c.Dial
+	}
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: transport,
+		// The redirect is itself checked: never follow one.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Run checks every hostname and returns every result, passed or not.
+func (c Checker) Run(o Outputs) []Result {
+	client := c.client()
+	var out []Result
+	for _, host := range o.Hostnames {
+		get := func(u string) (*http.Response, error) {
+			resp, err := client.Get(u)
+			if err != nil {
+				return nil, err
+			}
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+			resp.Body.Close()
+			return resp, nil
+		}
+		root := "https://" + host + "/"
+
+		resp, err := get(root)
+		out = append(out, Result{host, "HTTPS with a trusted certificate", func() error {
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode >= 500 {
+				return fmt.Errorf("GET %s answered %d", root, resp.StatusCode)
+			}
+			return nil
+		}()})
+		out = append(out, Result{host, "security headers", func() error {
+			if err != nil {
+				return fmt.Errorf("no HTTPS answer to read headers from")
+			}
+			var missing []string
+			for _, name := range sortedKeys(o.SecurityHeaders) {
+				if got := resp.Header.Get(name); got != o.SecurityHeaders[name] {
+					missing = append(missing, fmt.Sprintf("%s = %q, want %q", name, got, o.SecurityHeaders[name]))
+				}
+			}
+			if len(missing) > 0 {
+				return fmt.Errorf("%s", strings.Join(missing, "; "))
+			}
+			return nil
+		}()})
+
+		plain := "http://" + host + "/some/path?q=1"
+		out = append(out, Result{host, "HTTP redirects to HTTPS", func() error {
+			r, err := get(plain)
+			if err != nil {
+				return err
+			}
+			loc, _ := url.Parse(r.Header.Get("Location"))
+			if (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) || loc == nil || loc.Scheme != "https" || loc.Hostname() != host {
+				return fmt.Errorf("GET %s answered %d Location %q, want 301 or 308 to https://%s", plain, r.StatusCode, r.Header.Get("Location"), host)
+			}
+			return nil
+		}()})
+
+		ready := "https://" + host + o.ReadinessPath
+		out = append(out, Result{host, "backend ready", func() error {
+			r, err := get(ready)
+			if err != nil {
+				return err
+			}
+			if r.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s answered %d, want 200", ready, r.StatusCode)
+			}
+			return nil
+		}()})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
