@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/cost"
 	"github.com/scrolluniversity/platform/internal/synth"
 	"github.com/scrolluniversity/platform/policy/rules"
 )
@@ -43,7 +45,7 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods",
 			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 4 receivers"},
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
-			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.r7g.large, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
+			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.t4g.medium, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
 			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
 			"38 alert rules, 1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, logstash-metrics, postgres-exporter, redis-exporter",
 			"Elasticsearch 9.4.3: 3 nodes, 100Gi gp3 claims elasticsearch-data, kept when the cluster is deleted", "logs kept 30 days",
@@ -211,4 +213,53 @@ func TestPulumiYAMLDescribesEverySection(t *testing.T) {
 	if p.Runtime.Options()["binary"] != "build/scrolluniversity" {
 		t.Errorf("runtime options: got %v", p.Runtime.Options())
 	}
+}
+
+// The cost estimate of each stack, from its priced inputs: the EKS
+// control plane, the NAT gateways, each node group at its bounds with its
+// disks, the database and the cache, as the price table prices them.
+func TestCostEstimate(t *testing.T) {
+	prices, err := cost.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := prices.HoursPerMonth
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		e, err := synth.Cost(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := map[string]cost.Line{}
+		sumMin, sumMax := 0.0, 0.0
+		for _, l := range e.Lines {
+			lines[l.Resource] = l
+			sumMin += l.Min
+			sumMax += l.Max
+		}
+		if math.Abs(sumMin-e.Min) > 0.05 || math.Abs(sumMax-e.Max) > 0.05 {
+			t.Errorf("totals %.2f-%.2f are not the lines' sums %.2f-%.2f", e.Min, e.Max, sumMin, sumMax)
+		}
+		db := cfg.Database
+		rds := prices.Hourly["rds:"+db.InstanceClass]*h + float64(db.AllocatedStorageGiB)*prices.Monthly["rds:gp3:gb"]
+		if db.MultiAz {
+			rds *= 2
+		}
+		redis := prices.Hourly["elasticache:"+cfg.Cache.NodeType] * h * float64(1+cfg.Cache.Replicas)
+		ng := cfg.Cluster.NodeGroups["system"]
+		system := (prices.Hourly["ec2:"+ng.InstanceTypes[0]]*h + float64(ng.DiskSizeGiB)*prices.Monthly["ebs:gp3:gb"]) * float64(ng.MinSize)
+		for _, c := range []struct {
+			urn  string
+			want float64
+		}{
+			{"aws:rds/instance:Instance::" + cfg.Cluster.Name + "-postgres", rds},
+			{"aws:elasticache/replicationGroup:ReplicationGroup::" + cfg.Cluster.Name + "-redis", redis},
+			{"aws:eks/nodeGroup:NodeGroup::" + cfg.Cluster.Name + "-system", system},
+			{"aws:eks/cluster:Cluster::" + cfg.Cluster.Name, prices.Hourly["eks:cluster"] * h},
+		} {
+			if got := lines[c.urn].Min; math.Abs(got-c.want) > 0.05 {
+				t.Errorf("%s costs %.2f a month at minimum, want %.2f", c.urn, got, c.want)
+			}
+		}
+		t.Logf("%s: %.0f-%.0f USD a month", name, e.Min, e.Max)
+	})
 }

@@ -59,7 +59,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := synth.WritePolicy(report, opts.Out); err != nil {
 		return err
 	}
+	estimate, err := synth.Cost(res)
+	if err != nil {
+		return err
+	}
+	if err := synth.WriteCost(estimate, opts.Out); err != nil {
+		return err
+	}
 	fmt.Fprint(stdout, synth.Summary(res, report, opts.Out))
+	fmt.Fprint(stdout, synth.CostLine(estimate))
 	if n := len(rules.MandatoryOnly(report.Violations)); n > 0 {
 		return fmt.Errorf("%d mandatory policy violations (see %s)", n, filepath.Join(opts.Out, "policy.json"))
 	}
