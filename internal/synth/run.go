@@ -107,6 +107,13 @@ func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 	if _, err := Check(stack); err != nil {
 		return &Result{Stack: stack.Name, Outputs: map[string]Output{}}, err
 	}
+	return RunProgram(stack, program)
+}
+
+// RunProgram runs any Pulumi program of this module (the bootstrap
+// program, say) under the mock engine, without the platform's config
+// check.
+func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 	region := stack.Config["aws:region"]
 	m := newMocks(stack.Project, stack.Name, region)
 
