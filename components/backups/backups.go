@@ -8,9 +8,6 @@
 package backups
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -19,13 +16,11 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/components/backups/scripts"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
-	"github.com/scrolluniversity/platform/infra/pgauth"
 )
 
 // Database is what the backups need of PostgreSQL.
@@ -179,26 +174,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// The backup role: read-only, created by a Job as the master user.
-	password, err := random.NewRandomPassword(ctx, n.Name("postgres-backup"), &random.RandomPasswordArgs{Length: pulumi.Int(passwordLength), Special: pulumi.Bool(false)}, parent)
+	creds, err := kit.NewRoleCredentials(ctx, n.Name("postgres-backup"), passwordLength, parent)
 	if err != nil {
-		return nil, fmt.Errorf("generating the backup role's password: %w", err)
+		return nil, err
 	}
-	salt, err := random.NewRandomBytes(ctx, n.Name("postgres-backup-salt"), &random.RandomBytesArgs{Length: pulumi.Int(16)}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("generating the backup role's salt: %w", err)
-	}
-	verifier := pulumi.ToSecret(pulumi.All(password.Result, salt.Base64).ApplyT(func(v []any) (string, error) {
-		raw, err := base64.StdEncoding.DecodeString(v[1].(string))
-		if err != nil {
-			return "", err
-		}
-		return pgauth.ScramVerifier(v[0].(string), raw)
-	})).(pulumi.StringOutput)
 	secret, err := corev1.NewSecret(ctx, credentialsSecret, &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(credentialsSecret), Namespace: pulumi.String(args.Namespace), Labels: pulumi.ToStringMap(kit.Labels(PartOf, credentialsSecret))},
 		Type:     pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{
-			"backup-password": password.Result, "backup-verifier": verifier, "admin-password": args.Database.AdminPassword,
+			"backup-password": creds.Password, "backup-verifier": creds.Verifier, "admin-password": args.Database.AdminPassword,
 		},
 	}, inNS...)
 	if err != nil {
@@ -216,10 +200,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("creating the backup scripts: %w", err)
 	}
-	checksum := pulumi.Unsecret(verifier.ApplyT(func(v string) string {
-		sum := sha256.Sum256([]byte(scripts.BackupUser + "\x00" + v))
-		return hex.EncodeToString(sum[:])
-	})).(pulumi.StringOutput)
+	checksum := creds.Checksum(scripts.BackupUser)
 	userJob, err := batchv1.NewJob(ctx, backupUserJob, BackupUserJob(args, checksum), append(inNS,
 		pulumi.DependsOn([]pulumi.Resource{secret, files}),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "15m", Update: "15m"}),

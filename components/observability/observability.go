@@ -9,7 +9,6 @@ package observability
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -28,7 +27,6 @@ import (
 	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
-	"github.com/scrolluniversity/platform/infra/pgauth"
 	policy "github.com/scrolluniversity/platform/policy/rules"
 )
 
@@ -253,24 +251,11 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 
 	// PostgreSQL: a monitoring role with pg_monitor, made by a Job as the
 	// master user; its password is set as a SCRAM verifier.
-	password, err := random.NewRandomPassword(ctx, args.Namer.Name("postgres-monitoring"), &random.RandomPasswordArgs{
-		Length: pulumi.Int(grafanaPasswordLength), Special: pulumi.Bool(false),
-	}, parent)
+	creds, err := kit.NewRoleCredentials(ctx, args.Namer.Name("postgres-monitoring"), grafanaPasswordLength, parent)
 	if err != nil {
-		return nil, fmt.Errorf("generating the monitoring role's password: %w", err)
+		return nil, err
 	}
-	salt, err := random.NewRandomBytes(ctx, args.Namer.Name("postgres-monitoring-salt"), &random.RandomBytesArgs{Length: pulumi.Int(16)}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("generating the monitoring role's salt: %w", err)
-	}
-	verifier := pulumi.ToSecret(pulumi.All(password.Result, salt.Base64).ApplyT(func(v []any) (string, error) {
-		raw, err := base64.StdEncoding.DecodeString(v[1].(string))
-		if err != nil {
-			return "", fmt.Errorf("decoding the SCRAM salt: %w", err)
-		}
-		return pgauth.ScramVerifier(v[0].(string), raw)
-	})).(pulumi.StringOutput)
-	monitoring, err := newSecret(monitoringSecret, pulumi.StringMap{"password": password.Result, "verifier": verifier})
+	monitoring, err := newSecret(monitoringSecret, pulumi.StringMap{"password": creds.Password, "verifier": creds.Verifier})
 	if err != nil {
 		return nil, err
 	}
@@ -288,10 +273,7 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 	}, inNS...); err != nil {
 		return nil, fmt.Errorf("creating the monitoring-user SQL: %w", err)
 	}
-	checksum := pulumi.Unsecret(verifier.ApplyT(func(v string) string {
-		sum := sha256.Sum256([]byte(string(sql) + "\x00" + v))
-		return hex.EncodeToString(sum[:])
-	})).(pulumi.StringOutput)
+	checksum := creds.Checksum(string(sql))
 	job, err := batchv1.NewJob(ctx, monitoringUserJob, MonitoringUserJob(Namespace, o.Images.Postgres, o.NodePool, DatabaseTarget{
 		Host: args.Database.Host, Name: args.Database.Name, AdminUser: args.Database.AdminUser,
 	}, checksum), append(inNS, pulumi.DependsOn([]pulumi.Resource{monitoring, admin}),
