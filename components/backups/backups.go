@@ -15,7 +15,6 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/components/backups/scripts"
@@ -233,24 +232,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 // manifestReader lets app-backup read the platform's objects, Secrets
 // excepted.
 func manifestReader(ctx *pulumi.Context, namespace string, opts []pulumi.ResourceOption) error {
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(AppBackup + "-read"), Labels: pulumi.ToStringMap(kit.Labels(PartOf, AppBackup))}
-	var rules rbacv1.PolicyRuleArray
+	var rules []kit.Rule
 	for _, r := range ManifestResources {
-		rules = append(rules, rbacv1.PolicyRuleArgs{
-			ApiGroups: pulumi.StringArray{pulumi.String(r.Group)}, Resources: pulumi.ToStringArray(r.Resources),
-			Verbs: pulumi.ToStringArray([]string{"get", "list"}),
-		})
+		rules = append(rules, kit.Rule{Groups: []string{r.Group}, Resources: r.Resources, Verbs: []string{"get", "list"}})
 	}
-	role, err := rbacv1.NewClusterRole(ctx, AppBackup+"-read", &rbacv1.ClusterRoleArgs{Metadata: meta, Rules: rules}, opts...)
-	if err != nil {
-		return fmt.Errorf("creating app-backup's ClusterRole: %w", err)
-	}
-	if _, err := rbacv1.NewClusterRoleBinding(ctx, AppBackup+"-read", &rbacv1.ClusterRoleBindingArgs{
-		Metadata: meta,
-		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("ClusterRole"), Name: role.Metadata.Name().Elem()},
-		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(AppBackup), Namespace: pulumi.String(namespace)}},
-	}, opts...); err != nil {
-		return fmt.Errorf("binding app-backup's ClusterRole: %w", err)
-	}
-	return nil
+	_, err := kit.NewGrant(ctx, kit.Grant{
+		Name: AppBackup + "-read", Labels: kit.Labels(PartOf, AppBackup), Rules: rules,
+		ServiceAccount: AppBackup, ServiceAccountNamespace: namespace,
+	}, opts...)
+	return err
 }

@@ -14,7 +14,6 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -254,37 +253,21 @@ func OperatorValues(l config.LoggingConfig) map[string]any {
 // filebeatRBAC is what autodiscover needs and nothing more: read pods,
 // namespaces and nodes.
 func filebeatRBAC(ctx *pulumi.Context, opts []pulumi.ResourceOption) ([]pulumi.Resource, error) {
-	meta := func(namespaced bool) *metav1.ObjectMetaArgs {
-		m := &metav1.ObjectMetaArgs{Name: pulumi.String(filebeatName), Labels: pulumi.ToStringMap(Labels(filebeatName))}
-		if namespaced {
-			m.Namespace = pulumi.String(FilebeatNamespace)
-		}
-		return m
-	}
-	sa, err := corev1.NewServiceAccount(ctx, filebeatName, &corev1.ServiceAccountArgs{Metadata: meta(true)}, opts...)
+	sa, err := corev1.NewServiceAccount(ctx, filebeatName, &corev1.ServiceAccountArgs{Metadata: &metav1.ObjectMetaArgs{
+		Name: pulumi.String(filebeatName), Namespace: pulumi.String(FilebeatNamespace), Labels: pulumi.ToStringMap(Labels(filebeatName)),
+	}}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating Filebeat's ServiceAccount: %w", err)
 	}
-	role, err := rbacv1.NewClusterRole(ctx, filebeatName, &rbacv1.ClusterRoleArgs{
-		Metadata: meta(false),
-		Rules: rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
-			ApiGroups: pulumi.StringArray{pulumi.String("")},
-			Resources: pulumi.ToStringArray(FilebeatResources),
-			Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch"}),
-		}},
+	grant, err := kit.NewGrant(ctx, kit.Grant{
+		Name: filebeatName, Labels: Labels(filebeatName),
+		Rules:          []kit.Rule{{Groups: []string{""}, Resources: FilebeatResources, Verbs: []string{"get", "list", "watch"}}},
+		ServiceAccount: filebeatName, ServiceAccountNamespace: FilebeatNamespace,
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("creating Filebeat's ClusterRole: %w", err)
+		return nil, err
 	}
-	binding, err := rbacv1.NewClusterRoleBinding(ctx, filebeatName, &rbacv1.ClusterRoleBindingArgs{
-		Metadata: meta(false),
-		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("ClusterRole"), Name: role.Metadata.Name().Elem()},
-		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(filebeatName), Namespace: pulumi.String(FilebeatNamespace)}},
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("binding Filebeat's ClusterRole: %w", err)
-	}
-	return []pulumi.Resource{sa, role, binding}, nil
+	return append([]pulumi.Resource{sa}, grant...), nil
 }
 
 // FilebeatResources are the core resources Filebeat may get, list and

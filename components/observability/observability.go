@@ -20,7 +20,6 @@ import (
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -394,27 +393,13 @@ func cloudWatchReadPolicy(ctx *pulumi.Context, parent pulumi.ResourceOrInvokeOpt
 // monitoring namespace (dashboards, the data source) and nothing else; the
 // chart's own RBAC is off because it grants every Secret of the cluster.
 func grafanaRBAC(ctx *pulumi.Context, opts []pulumi.ResourceOption) error {
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(grafanaName + "-sidecar"), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(grafanaName))}
-	role, err := rbacv1.NewRole(ctx, grafanaName+"-sidecar", &rbacv1.RoleArgs{
-		Metadata: meta,
-		Rules: rbacv1.PolicyRuleArray{rbacv1.PolicyRuleArgs{
-			ApiGroups: pulumi.StringArray{pulumi.String("")},
-			Resources: pulumi.StringArray{pulumi.String("configmaps")},
-			Verbs:     pulumi.ToStringArray([]string{"get", "list", "watch"}),
-		}},
-	}, opts...)
-	if err != nil {
-		return fmt.Errorf("creating Grafana's Role: %w", err)
-	}
-	if _, err := rbacv1.NewRoleBinding(ctx, grafanaName+"-sidecar", &rbacv1.RoleBindingArgs{
-		Metadata: meta,
-		RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+	_, err := kit.NewGrant(ctx, kit.Grant{
+		Name: grafanaName + "-sidecar", Namespace: Namespace, Labels: Labels(grafanaName),
+		Rules: []kit.Rule{{Groups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch"}}},
 		// The chart's ServiceAccount is named after fullnameOverride.
-		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(grafanaName), Namespace: pulumi.String(Namespace)}},
-	}, opts...); err != nil {
-		return fmt.Errorf("binding Grafana's Role: %w", err)
-	}
-	return nil
+		ServiceAccount: grafanaName, ServiceAccountNamespace: Namespace,
+	}, opts...)
+	return err
 }
 
 // secret creates an Opaque Secret in the monitoring namespace; its data
