@@ -5,6 +5,7 @@ import (
 
 	"github.com/scrolluniversity/platform/components/logging/content"
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // Names of the component's objects, and what ECK derives from them.
@@ -86,13 +87,6 @@ func restrictedPod(uid int) map[string]any {
 	}
 }
 
-func resources(r config.ResourcesConfig) map[string]any {
-	return map[string]any{
-		"requests": map[string]any{"cpu": r.RequestsCpu, "memory": r.RequestsMemory, "ephemeral-storage": r.RequestsEphemeralStorage},
-		"limits":   map[string]any{"cpu": r.LimitsCpu, "memory": r.LimitsMemory, "ephemeral-storage": r.LimitsEphemeralStorage},
-	}
-}
-
 func claim(name string, gib int) map[string]any {
 	return map[string]any{
 		"metadata": map[string]any{"name": name},
@@ -135,7 +129,7 @@ func ElasticsearchSpec(l config.LoggingConfig, retainClaims bool) map[string]any
 				"containers": []any{map[string]any{
 					"name":      "elasticsearch",
 					"env":       []any{map[string]any{"name": "ES_JAVA_OPTS", "value": fmt.Sprintf("-Xms%dg -Xmx%dg", l.HeapGiB, l.HeapGiB)}},
-					"resources": resources(l.Elasticsearch),
+					"resources": kit.ResourcesMap(l.Elasticsearch),
 				}},
 			}},
 			"volumeClaimTemplates": []any{claim(dataClaim, l.StorageGiB)},
@@ -165,7 +159,7 @@ func KibanaSpec(l config.LoggingConfig) map[string]any {
 			"nodeSelector":    map[string]any{poolLabel: l.NodePool},
 			"securityContext": restrictedPod(elasticUID),
 			"containers": []any{map[string]any{
-				"name": "kibana", "resources": resources(kibanaResources), "securityContext": container,
+				"name": "kibana", "resources": kit.ResourcesMap(kibanaResources), "securityContext": container,
 			}},
 		}},
 	}
@@ -208,13 +202,13 @@ func LogstashSpec(l config.LoggingConfig, pipeline string) map[string]any {
 				"name": "logstash-internal-init-config", "securityContext": pod,
 			}},
 			"containers": []any{
-				map[string]any{"name": "logstash", "resources": resources(logstashResources), "securityContext": pod},
+				map[string]any{"name": "logstash", "resources": kit.ResourcesMap(logstashResources), "securityContext": pod},
 				map[string]any{
 					"name":      logstashExporterName,
 					"image":     logstashExporterImage,
 					"env":       []any{map[string]any{"name": "LOGSTASH_URL", "value": fmt.Sprintf("http://localhost:%d", logstashAPIPort)}},
 					"ports":     []any{map[string]any{"name": "metrics", "containerPort": logstashExporterPort}},
-					"resources": resources(exporterResources),
+					"resources": kit.ResourcesMap(exporterResources),
 					"securityContext": func() map[string]any {
 						c := restrictedContainer(exporterUID)
 						c["readOnlyRootFilesystem"] = true
@@ -282,7 +276,7 @@ func FilebeatSpec(l config.LoggingConfig) map[string]any {
 			"containers": []any{map[string]any{
 				"name":            "filebeat",
 				"env":             []any{map[string]any{"name": "NODE_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "spec.nodeName"}}}},
-				"resources":       resources(filebeatResources),
+				"resources":       kit.ResourcesMap(filebeatResources),
 				"securityContext": container,
 				"volumeMounts":    mounts,
 			}},

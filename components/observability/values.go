@@ -5,6 +5,7 @@ import (
 
 	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 // The kube-prometheus-stack release and what it names: with fullnameOverride
@@ -62,13 +63,6 @@ func resources(reqCPU, reqMem, limCPU, limMem string) map[string]any {
 	return map[string]any{
 		"requests": map[string]any{"cpu": reqCPU, "memory": reqMem},
 		"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
-	}
-}
-
-func configuredResources(r config.ResourcesConfig) map[string]any {
-	return map[string]any{
-		"requests": map[string]any{"cpu": r.RequestsCpu, "memory": r.RequestsMemory, "ephemeral-storage": r.RequestsEphemeralStorage},
-		"limits":   map[string]any{"cpu": r.LimitsCpu, "memory": r.LimitsMemory, "ephemeral-storage": r.LimitsEphemeralStorage},
 	}
 }
 
@@ -146,7 +140,7 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 				"retention":     fmt.Sprintf("%dd", o.Prometheus.RetentionDays),
 				"retentionSize": fmt.Sprintf("%dGiB", o.Prometheus.RetentionSizeGiB),
 				"storageSpec":   volume(o.Prometheus.StorageGiB),
-				"resources":     configuredResources(o.Prometheus.Resources),
+				"resources":     kit.ResourcesMap(o.Prometheus.Resources),
 				"nodeSelector":  nodeSelector,
 				// Every ServiceMonitor, PodMonitor and PrometheusRule in the
 				// cluster is selected, not only the chart's (the release
@@ -167,7 +161,7 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 				"replicas":                  o.Alertmanager.Replicas,
 				"storage":                   volume(o.Alertmanager.StorageGiB),
 				"secrets":                   []any{content.ReceiversSecret},
-				"resources":                 configuredResources(o.Alertmanager.Resources),
+				"resources":                 kit.ResourcesMap(o.Alertmanager.Resources),
 				"nodeSelector":              nodeSelector,
 				"topologySpreadConstraints": zoneSpread(alertmanagerPods),
 			},
@@ -182,7 +176,7 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			// the cluster; the component grants the one Role they need
 			// instead (GrafanaRole): ConfigMaps of this namespace.
 			"rbac":         map[string]any{"create": false},
-			"resources":    configuredResources(o.Grafana.Resources),
+			"resources":    kit.ResourcesMap(o.Grafana.Resources),
 			"nodeSelector": nodeSelector,
 			"sidecar": map[string]any{
 				"resources":   sidecarResources,

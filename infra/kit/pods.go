@@ -48,6 +48,15 @@ func Resources(r config.ResourcesConfig) *corev1.ResourceRequirementsArgs {
 	}
 }
 
+// ResourcesMap are a container's requests and limits from config as plain
+// values, for a chart's values or a custom resource's pod template.
+func ResourcesMap(r config.ResourcesConfig) map[string]any {
+	return map[string]any{
+		"requests": map[string]any{"cpu": r.RequestsCpu, "memory": r.RequestsMemory, "ephemeral-storage": r.RequestsEphemeralStorage},
+		"limits":   map[string]any{"cpu": r.LimitsCpu, "memory": r.LimitsMemory, "ephemeral-storage": r.LimitsEphemeralStorage},
+	}
+}
+
 // Checksum hashes maps of data, keys sorted, each map told apart: a pod
 // template annotated with it rolls when the data changes.
 func Checksum(parts ...map[string]string) string {
