@@ -635,30 +635,16 @@ func (c *Config) validateObservability(p *problems) {
 	if !poolNameRE.MatchString(o.NodePool) {
 		p.add("observability.nodePool", o.NodePool, "want a node group's scrolluniversity.io/pool label, such as workload")
 	}
-	counts := []struct {
-		key      string
-		value    int
-		min, max int
-		why      string
-	}{
-		{"observability.prometheus.replicas", o.Prometheus.Replicas, 1, 3, "each replica scrapes everything; more than 3 only multiplies the load"},
-		{"observability.prometheus.retentionDays", o.Prometheus.RetentionDays, 1, 365, ""},
-		{"observability.prometheus.storageGiB", o.Prometheus.StorageGiB, 10, 16384, "gp3 volumes are at most 16 TiB"},
-		{"observability.alertmanager.replicas", o.Alertmanager.Replicas, 1, 5, ""},
-		{"observability.alertmanager.storageGiB", o.Alertmanager.StorageGiB, 1, 100, ""},
-		{"observability.thresholds.replicaLagSeconds", o.Thresholds.ReplicaLagSeconds, 1, 3600, ""},
-		{"observability.thresholds.certificateExpiryDays", o.Thresholds.CertificateExpiryDays, 1, 29, "cert-manager renews 30 days before expiry, so a later warning means renewal failed"},
-		{"observability.thresholds.backupMaxAgeHours", o.Thresholds.BackupMaxAgeHours, 7, 168, "the database backup runs every 6 hours"},
-	}
-	for _, v := range counts {
-		if v.value < v.min || v.value > v.max {
-			if v.why != "" {
-				p.add(v.key, v.value, "want %d to %d: %s", v.min, v.max, v.why)
-			} else {
-				p.add(v.key, v.value, "want %d to %d", v.min, v.max)
-			}
-		}
-	}
+	p.within(
+		intRange{"observability.prometheus.replicas", o.Prometheus.Replicas, 1, 3, "each replica scrapes everything; more than 3 only multiplies the load"},
+		intRange{"observability.prometheus.retentionDays", o.Prometheus.RetentionDays, 1, 365, ""},
+		intRange{"observability.prometheus.storageGiB", o.Prometheus.StorageGiB, 10, 16384, "gp3 volumes are at most 16 TiB"},
+		intRange{"observability.alertmanager.replicas", o.Alertmanager.Replicas, 1, 5, ""},
+		intRange{"observability.alertmanager.storageGiB", o.Alertmanager.StorageGiB, 1, 100, ""},
+		intRange{"observability.thresholds.replicaLagSeconds", o.Thresholds.ReplicaLagSeconds, 1, 3600, ""},
+		intRange{"observability.thresholds.certificateExpiryDays", o.Thresholds.CertificateExpiryDays, 1, 29, "cert-manager renews 30 days before expiry, so a later warning means renewal failed"},
+		intRange{"observability.thresholds.backupMaxAgeHours", o.Thresholds.BackupMaxAgeHours, 7, 168, "the database backup runs every 6 hours"},
+	)
 	if r := o.Prometheus.RetentionSizeGiB; r < 1 || r >= o.Prometheus.StorageGiB {
 		p.add("observability.prometheus.retentionSizeGiB", r, "want 1 or more and below observability.prometheus.storageGiB (%d): the write-ahead log and compaction need room on the volume", o.Prometheus.StorageGiB)
 	}
@@ -707,12 +693,42 @@ func (c *Config) validateObservability(p *problems) {
 	if strings.TrimSpace(r.SmtpUsername) == "" {
 		p.add("observability.receivers.smtpUsername", r.SmtpUsername, "want the SMTP user (for Amazon SES, the SMTP credentials' user name)")
 	}
-	for _, img := range []struct{ key, value string }{
-		{"observability.images.postgresExporter", o.Images.PostgresExporter},
-		{"observability.images.redisExporter", o.Images.RedisExporter},
-		{"observability.images.cloudwatchExporter", o.Images.CloudWatchExporter},
-		{"observability.images.postgres", o.Images.Postgres},
-	} {
+	p.pinnedImages(
+		keyValue{"observability.images.postgresExporter", o.Images.PostgresExporter},
+		keyValue{"observability.images.redisExporter", o.Images.RedisExporter},
+		keyValue{"observability.images.cloudwatchExporter", o.Images.CloudWatchExporter},
+		keyValue{"observability.images.postgres", o.Images.Postgres},
+	)
+}
+
+// intRange is a whole-number setting and its bounds; why, if any, says
+// where they come from.
+type intRange struct {
+	key             string
+	value, min, max int
+	why             string
+}
+
+// within reports every setting outside its bounds.
+func (p *problems) within(rs ...intRange) {
+	for _, r := range rs {
+		if r.value >= r.min && r.value <= r.max {
+			continue
+		}
+		if r.why != "" {
+			p.add(r.key, r.value, "want %d to %d: %s", r.min, r.max, r.why)
+		} else {
+			p.add(r.key, r.value, "want %d to %d", r.min, r.max)
+		}
+	}
+}
+
+// keyValue is a text setting.
+type keyValue struct{ key, value string }
+
+// pinnedImages reports every image not pinned by a tag or digest.
+func (p *problems) pinnedImages(images ...keyValue) {
+	for _, img := range images {
 		if !PinnedImage(img.value) {
 			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
 		}
@@ -752,39 +768,26 @@ func (c *Config) validateLogging(p *problems) {
 	if _, ok := c.Cluster.NodeGroups[c.Observability.NodePool]; !ok {
 		p.add("observability.nodePool", c.Observability.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
 	}
-	counts := []struct {
-		key      string
-		value    int
-		min, max int
-	}{
-		{"logging.storageGiB", l.StorageGiB, 10, 16384},
-		{"logging.heapGiB", l.HeapGiB, 1, 31},
-		{"logging.retentionDays", l.RetentionDays, 1, 3650},
-		{"logging.rolloverGiB", l.RolloverGiB, 1, 50},
-		{"logging.rolloverHours", l.RolloverHours, 1, 720},
-		{"logging.kibanaReplicas", l.KibanaReplicas, 1, 5},
-		{"logging.logstashReplicas", l.LogstashReplicas, 1, 10},
-		{"logging.logstashQueueGiB", l.LogstashQueueGiB, 2, 1000},
-	}
-	for _, v := range counts {
-		if v.value < v.min || v.value > v.max {
-			p.add(v.key, v.value, "want %d to %d", v.min, v.max)
-		}
-	}
+	p.within(
+		intRange{"logging.storageGiB", l.StorageGiB, 10, 16384, ""},
+		intRange{"logging.heapGiB", l.HeapGiB, 1, 31, ""},
+		intRange{"logging.retentionDays", l.RetentionDays, 1, 3650, ""},
+		intRange{"logging.rolloverGiB", l.RolloverGiB, 1, 50, ""},
+		intRange{"logging.rolloverHours", l.RolloverHours, 1, 720, ""},
+		intRange{"logging.kibanaReplicas", l.KibanaReplicas, 1, 5, ""},
+		intRange{"logging.logstashReplicas", l.LogstashReplicas, 1, 10, ""},
+		intRange{"logging.logstashQueueGiB", l.LogstashQueueGiB, 2, 1000, ""},
+	)
 	validateResources(p, "logging.elasticsearch", l.Elasticsearch)
 	if mem, err := resource.ParseQuantity(l.Elasticsearch.LimitsMemory); err == nil && l.HeapGiB > 0 {
 		if heap := resource.MustParse(fmt.Sprintf("%dGi", 2*l.HeapGiB)); heap.Cmp(mem) > 0 {
 			p.add("logging.heapGiB", l.HeapGiB, "at most half of logging.elasticsearch.limitsMemory (%s): the rest is Lucene's filesystem cache", mem.String())
 		}
 	}
-	for _, img := range []struct{ key, value string }{
-		{"logging.images.elasticsearchExporter", l.Images.ElasticsearchExporter},
-		{"logging.images.curl", l.Images.Curl},
-	} {
-		if !PinnedImage(img.value) {
-			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
-		}
-	}
+	p.pinnedImages(
+		keyValue{"logging.images.elasticsearchExporter", l.Images.ElasticsearchExporter},
+		keyValue{"logging.images.curl", l.Images.Curl},
+	)
 }
 
 // validateBackups checks the backups section.
@@ -799,20 +802,12 @@ func (c *Config) validateBackups(p *problems) {
 			p.add(s.key, s.value, "want a 5-field cron expression in UTC such as \"0 2 * * *\"")
 		}
 	}
-	for _, v := range []struct {
-		key      string
-		value    int
-		min, max int
-	}{
-		{"backups.databaseRetentionDays", b.DatabaseRetentionDays, 1, 3650},
-		{"backups.appRetentionDays", b.AppRetentionDays, 1, 3650},
-		{"backups.noncurrentDays", b.NoncurrentDays, 1, 365},
-		{"backups.scratchGiB", b.ScratchGiB, 1, 1000},
-	} {
-		if v.value < v.min || v.value > v.max {
-			p.add(v.key, v.value, "want %d to %d", v.min, v.max)
-		}
-	}
+	p.within(
+		intRange{"backups.databaseRetentionDays", b.DatabaseRetentionDays, 1, 3650, ""},
+		intRange{"backups.appRetentionDays", b.AppRetentionDays, 1, 3650, ""},
+		intRange{"backups.noncurrentDays", b.NoncurrentDays, 1, 365, ""},
+		intRange{"backups.scratchGiB", b.ScratchGiB, 1, 1000, ""},
+	)
 	if len(b.DrillTables) == 0 {
 		p.add("backups.drillTables", "[]", "want the tables that must hold rows after a restore, such as [users, courses]")
 	}
@@ -821,12 +816,8 @@ func (c *Config) validateBackups(p *problems) {
 			p.add(fmt.Sprintf("backups.drillTables[%d]", i), t, "want a table name (letters, digits, underscores)")
 		}
 	}
-	for _, img := range []struct{ key, value string }{
-		{"backups.images.postgres", b.Images.Postgres},
-		{"backups.images.awsCli", b.Images.AwsCli},
-	} {
-		if !PinnedImage(img.value) {
-			p.add(img.key, img.value, "want an image pinned by a release tag or digest, such as repo/name:v1.2.3")
-		}
-	}
+	p.pinnedImages(
+		keyValue{"backups.images.postgres", b.Images.Postgres},
+		keyValue{"backups.images.awsCli", b.Images.AwsCli},
+	)
 }
