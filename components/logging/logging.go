@@ -174,11 +174,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	data := pulumi.StringMap{"setup.sh": pulumi.String(content.SetupScript)}
-	h := sha256.New()
-	h.Write([]byte(content.SetupScript))
+	// The Job's checksum covers the script, the bodies and the exporter's
+	// password, in that order.
+	applied := []byte(content.SetupScript)
 	for _, file := range []string{"ilm-policy.json", "index-template.json", "data-view.json", "exporter-role.json"} {
 		data[file] = pulumi.String(string(bodies[file]))
-		h.Write(bodies[file])
+		applied = append(applied, bodies[file]...)
 	}
 	if _, err := corev1.NewConfigMap(ctx, setupJob, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(setupJob), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(setupJob))},
@@ -187,8 +188,8 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating the setup ConfigMap: %w", err)
 	}
 	checksum := pulumi.Unsecret(password.Result.ApplyT(func(p string) string {
-		h.Write([]byte(p))
-		return hex.EncodeToString(h.Sum(nil))
+		sum := sha256.Sum256(append(append([]byte(nil), applied...), p...))
+		return hex.EncodeToString(sum[:])
 	})).(pulumi.StringOutput)
 	job, err := batchv1.NewJob(ctx, setupJob, SetupJob(l, checksum), append(afterOperator(es, kb, userSecret),
 		// Pulumi waits for it: Elasticsearch and Kibana starting, then the

@@ -160,10 +160,10 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 				per*num(get(in, "scalingConfig", "minSize")), per*num(get(in, "scalingConfig", "maxSize")))
 		case "aws:rds/instance:Instance":
 			c := hourly("rds:"+fmt.Sprint(in["instanceClass"])) * month
+			// A replica sets no allocatedStorage (it follows its source), so
+			// its storage is not counted: the estimate is short by the
+			// source's storage per replica.
 			storage := num(in["allocatedStorage"])
-			if storage == 0 {
-				storage = 0 // a replica's storage follows its source; priced there
-			}
 			s := storage * p.Monthly["rds:gp3:gb"]
 			if in["multiAz"] == true {
 				c, s = 2*c, 2*s
