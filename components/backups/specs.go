@@ -192,7 +192,7 @@ func container(name, image, script string, uid int, envs ...corev1.EnvVarArgs) c
 
 // podSpec is a backup pod: restricted, read-only root, the scratch volume
 // shared between its containers, no API token unless app-backup's.
-func podSpec(args Args, sa string, fsGroup int, init, main corev1.ContainerArgs, withInit bool) *corev1.PodSpecArgs {
+func podSpec(args Args, sa string, fsGroup int, main corev1.ContainerArgs, init ...corev1.ContainerArgs) *corev1.PodSpecArgs {
 	spec := &corev1.PodSpecArgs{
 		ServiceAccountName: pulumi.String(sa),
 		RestartPolicy:      pulumi.String("Never"),
@@ -208,8 +208,12 @@ func podSpec(args Args, sa string, fsGroup int, init, main corev1.ContainerArgs,
 			corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(scriptsConfigMap)}},
 		},
 	}
-	if withInit {
-		spec.InitContainers = corev1.ContainerArray{init}
+	if len(init) > 0 {
+		inits := corev1.ContainerArray{}
+		for _, c := range init {
+			inits = append(inits, c)
+		}
+		spec.InitContainers = inits
 	}
 	return spec
 }
@@ -242,18 +246,18 @@ func CronJobs(args Args, bucket, keyArn pulumi.StringInput) []CronJobSpec {
 		case DatabaseBackup:
 			labels[args.DbClientLabel] = "true"
 			spec = podSpec(args, j.Name, postgresUID,
-				container("dump", img.Postgres, "dump.sh", postgresUID, db...),
-				container("upload", img.AwsCli, "upload.sh", awsCliUID, append(aws, env("PREFIX", pulumi.String(DatabasePrefix(args.Stack))))...), true)
+				container("upload", img.AwsCli, "upload.sh", awsCliUID, append(aws, env("PREFIX", pulumi.String(DatabasePrefix(args.Stack))))...),
+				container("dump", img.Postgres, "dump.sh", postgresUID, db...))
 		case AppBackup:
 			schedule = b.AppSchedule
-			spec = podSpec(args, j.Name, awsCliUID, corev1.ContainerArgs{},
+			spec = podSpec(args, j.Name, awsCliUID,
 				container("backup", img.AwsCli, "app-backup.sh", awsCliUID, append(aws,
-					env("UPLOADS_BUCKET", args.UploadsBucket), env("SETTINGS", pulumi.String("/scripts/settings.json")))...), false)
+					env("UPLOADS_BUCKET", args.UploadsBucket), env("SETTINGS", pulumi.String("/scripts/settings.json")))...))
 		case RestoreDrill:
 			schedule = b.DrillSchedule
 			spec = podSpec(args, j.Name, postgresUID,
-				container("fetch", img.AwsCli, "fetch-latest.sh", awsCliUID, append(aws, env("PREFIX", pulumi.String(DatabasePrefix(args.Stack))))...),
-				container("restore", img.Postgres, "restore-drill.sh", postgresUID, env("DRILL_TABLES", pulumi.String(strings.Join(b.DrillTables, " ")))), true)
+				container("restore", img.Postgres, "restore-drill.sh", postgresUID, env("DRILL_TABLES", pulumi.String(strings.Join(b.DrillTables, " ")))),
+				container("fetch", img.AwsCli, "fetch-latest.sh", awsCliUID, append(aws, env("PREFIX", pulumi.String(DatabasePrefix(args.Stack))))...))
 		}
 		out = append(out, CronJobSpec{job: j, args: &batchv1.CronJobArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(j.Name), Namespace: pulumi.String(args.Namespace), Labels: pulumi.ToStringMap(kit.Labels(PartOf, j.Name))},
@@ -292,7 +296,7 @@ func BackupUserJob(args Args, checksum pulumi.StringInput) *batchv1.JobArgs {
 		env("PGDATABASE", pulumi.String(args.Database.Name)), env("PGUSER", pulumi.String(args.Database.AdminUser)),
 		env("PGSSLMODE", pulumi.String("require")), secretEnv("PGPASSWORD", "admin-password"), secretEnv("VERIFIER", "backup-verifier"))
 	c.Command = pulumi.ToStringArray([]string{"sh", "-c", `exec psql -X -v verifier="$VERIFIER" -f /scripts/backup-user.sql`})
-	spec := podSpec(args, "default", postgresUID, corev1.ContainerArgs{}, c, false)
+	spec := podSpec(args, "default", postgresUID, c)
 	spec.RestartPolicy = pulumi.String("OnFailure")
 	spec.AutomountServiceAccountToken = pulumi.Bool(false)
 	return &batchv1.JobArgs{
