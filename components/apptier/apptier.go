@@ -176,13 +176,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	for _, env := range slices.Sorted(maps.Keys(args.Secrets)) {
 		secretData[env] = pulumi.ToSecret(pulumi.String(args.Secrets[env])).(pulumi.StringOutput)
 	}
-	secret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: pulumi.String(ns), Labels: pulumi.ToStringMap(Labels("backend", ""))},
-		Type:       pulumi.String("Opaque"),
-		StringData: secretData,
-	}, inNS...)
+	secret, err := kit.NewSecret(ctx, ns, secretName, Labels("backend", ""), secretData, inNS...)
 	if err != nil {
-		return nil, fmt.Errorf("creating Secret: %w", err)
+		return nil, err
 	}
 
 	// Neither workload talks to the Kubernetes API: no token is mounted

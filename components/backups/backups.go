@@ -177,15 +177,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	secret, err := corev1.NewSecret(ctx, credentialsSecret, &corev1.SecretArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(credentialsSecret), Namespace: pulumi.String(args.Namespace), Labels: pulumi.ToStringMap(kit.Labels(PartOf, credentialsSecret))},
-		Type:     pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{
-			"backup-password": creds.Password, "backup-verifier": creds.Verifier, "admin-password": args.Database.AdminPassword,
-		},
+	secret, err := kit.NewSecret(ctx, args.Namespace, credentialsSecret, kit.Labels(PartOf, credentialsSecret), pulumi.StringMap{
+		"backup-password": creds.Password, "backup-verifier": creds.Verifier, "admin-password": args.Database.AdminPassword,
 	}, inNS...)
 	if err != nil {
-		return nil, fmt.Errorf("creating the backup credentials: %w", err)
+		return nil, err
 	}
 	files, err := corev1.NewConfigMap(ctx, scriptsConfigMap, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(scriptsConfigMap), Namespace: pulumi.String(args.Namespace), Labels: pulumi.ToStringMap(kit.Labels(PartOf, scriptsConfigMap))},

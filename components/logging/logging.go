@@ -164,13 +164,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("generating the exporter's password: %w", err)
 	}
-	userSecret, err := corev1.NewSecret(ctx, exporterUserSecret, &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(exporterUserSecret), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(esExporterName))},
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"username": pulumi.String(exporterUser), "password": password.Result},
-	}, inNS...)
+	userSecret, err := kit.NewSecret(ctx, Namespace, exporterUserSecret, Labels(esExporterName),
+		pulumi.StringMap{"username": pulumi.String(exporterUser), "password": password.Result}, inNS...)
 	if err != nil {
-		return nil, fmt.Errorf("creating the exporter's Secret: %w", err)
+		return nil, err
 	}
 
 	data := pulumi.StringMap{"setup.sh": pulumi.String(content.SetupScript)}

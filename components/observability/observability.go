@@ -402,16 +402,7 @@ func grafanaRBAC(ctx *pulumi.Context, opts []pulumi.ResourceOption) error {
 	return err
 }
 
-// secret creates an Opaque Secret in the monitoring namespace; its data
-// stays secret (a caller passes secret outputs or ToSecret values).
+// secret creates an Opaque Secret in the monitoring namespace.
 func secret(ctx *pulumi.Context, name string, data pulumi.StringMap, opts []pulumi.ResourceOption) (*corev1.Secret, error) {
-	s, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(name))},
-		Type:       pulumi.String("Opaque"),
-		StringData: data,
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("creating Secret %s: %w", name, err)
-	}
-	return s, nil
+	return kit.NewSecret(ctx, Namespace, name, Labels(name), data, opts...)
 }

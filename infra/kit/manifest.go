@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -93,4 +94,18 @@ func NewCustomResource(ctx *pulumi.Context, cr CustomResource, opts ...pulumi.Re
 		return nil, fmt.Errorf("creating %s %s: %w", cr.Kind, cr.Name, err)
 	}
 	return res, nil
+}
+
+// NewSecret creates an Opaque Secret keyed by its name; its data stays
+// secret (callers pass secret outputs or ToSecret values).
+func NewSecret(ctx *pulumi.Context, namespace, name string, labels map[string]string, data pulumi.StringMap, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+	s, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: pulumi.ToStringMap(labels)},
+		Type:       pulumi.String("Opaque"),
+		StringData: data,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating Secret %s/%s: %w", namespace, name, err)
+	}
+	return s, nil
 }
