@@ -77,9 +77,6 @@ type EdgeNamespace struct {
 func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
 	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
-	podsOf := func(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
-		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: kit.Pods(sel)}}
-	}
 	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(MonitoringNamespace)}
 	// Every pod of the namespace but NGINX talks to the API server.
 	notDataPlane := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
@@ -96,12 +93,12 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 				// listeners admit any source; health checks come from the VPC.
 				kit.Ingress("nginx-from-clients", ngfDataPlane(), anywhere, httpPort, httpsPort),
 				kit.Egress("nginx-to-app", kit.Pods(ngfDataPlane()), networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(appNamespace)}, BackendPort, FrontendPort),
-				kit.Egress("nginx-to-control-plane", kit.Pods(ngfDataPlane()), podsOf(ngfControlPlane()), ngfAgentPort),
+				kit.Egress("nginx-to-control-plane", kit.Pods(ngfDataPlane()), kit.PodPeers(ngfControlPlane()), ngfAgentPort),
 				// Certificates are issued through the Gateway (HTTP-01): the
 				// ACME server reaches NGINX on 80, NGINX the solver pod.
-				kit.Egress("nginx-to-acme-solver", kit.Pods(ngfDataPlane()), podsOf(acmeSolver()), acmeSolverPort),
-				kit.Ingress("acme-solver-from-nginx", acmeSolver(), podsOf(ngfDataPlane()), acmeSolverPort),
-				kit.Ingress("control-plane-from-nginx", ngfControlPlane(), podsOf(ngfDataPlane()), ngfAgentPort),
+				kit.Egress("nginx-to-acme-solver", kit.Pods(ngfDataPlane()), kit.PodPeers(acmeSolver()), acmeSolverPort),
+				kit.Ingress("acme-solver-from-nginx", acmeSolver(), kit.PodPeers(ngfDataPlane()), acmeSolverPort),
+				kit.Ingress("control-plane-from-nginx", ngfControlPlane(), kit.PodPeers(ngfDataPlane()), ngfAgentPort),
 				kit.Egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
 				kit.Ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
 				kit.Ingress("nginx-metrics-from-prometheus", ngfDataPlane(), monitoring, ngfMetricsPort),

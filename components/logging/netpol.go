@@ -7,14 +7,6 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 )
 
-func podsOf(sels ...map[string]string) networkingv1.NetworkPolicyPeerArray {
-	var out networkingv1.NetworkPolicyPeerArray
-	for _, s := range sels {
-		out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: kit.Pods(s)})
-	}
-	return out
-}
-
 // NetworkPolicies are the logging namespace's flows on top of its default
 // deny and DNS: the operator to the API server and the stack's APIs;
 // Elasticsearch's clients (Kibana, Logstash, the setup Job, the exporter)
@@ -28,14 +20,14 @@ func NetworkPolicies(vpcCidr, monitoringNamespace string) []kit.NetworkPolicy {
 	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(monitoringNamespace)}
 	policies := []kit.NetworkPolicy{
 		kit.Egress("operator-to-api-server", kit.Pods(operatorPods), vpc, kubernetesAPIPort),
-		kit.Egress("operator-to-stack", kit.Pods(operatorPods), podsOf(esPods, kibanaPods, logstashPods), esHTTPPort, kibanaPort, logstashAPIPort),
-		kit.Ingress("elasticsearch-from-clients", esPods, podsOf(operatorPods, kibanaPods, logstashPods, setup, exporter), esHTTPPort),
-		kit.Ingress("elasticsearch-transport", esPods, podsOf(esPods), esTransportPort),
-		kit.Egress("elasticsearch-to-transport", kit.Pods(esPods), podsOf(esPods), esTransportPort),
-		kit.Ingress("kibana-from-operator-and-setup", kibanaPods, podsOf(operatorPods, setup), kibanaPort),
-		kit.Egress("setup-to-kibana", kit.Pods(setup), podsOf(kibanaPods), kibanaPort),
+		kit.Egress("operator-to-stack", kit.Pods(operatorPods), kit.PodPeers(esPods, kibanaPods, logstashPods), esHTTPPort, kibanaPort, logstashAPIPort),
+		kit.Ingress("elasticsearch-from-clients", esPods, kit.PodPeers(operatorPods, kibanaPods, logstashPods, setup, exporter), esHTTPPort),
+		kit.Ingress("elasticsearch-transport", esPods, kit.PodPeers(esPods), esTransportPort),
+		kit.Egress("elasticsearch-to-transport", kit.Pods(esPods), kit.PodPeers(esPods), esTransportPort),
+		kit.Ingress("kibana-from-operator-and-setup", kibanaPods, kit.PodPeers(operatorPods, setup), kibanaPort),
+		kit.Egress("setup-to-kibana", kit.Pods(setup), kit.PodPeers(kibanaPods), kibanaPort),
 		kit.Ingress("logstash-from-filebeat", logstashPods, networkingv1.NetworkPolicyPeerArray{kit.PeerPods(FilebeatNamespace, filebeatPods)}, content.BeatsPort),
-		kit.Ingress("logstash-api-from-operator", logstashPods, podsOf(operatorPods), logstashAPIPort),
+		kit.Ingress("logstash-api-from-operator", logstashPods, kit.PodPeers(operatorPods), logstashAPIPort),
 		// Logstash's GeoIP filter downloads its database from Elastic.
 		kit.Egress("logstash-to-geoip-updates", kit.Pods(logstashPods), kit.CIDRPeers("0.0.0.0/0"), httpsPort),
 		kit.Ingress("elasticsearch-exporter-from-prometheus", exporter, monitoring, esExporterPort),
@@ -45,7 +37,7 @@ func NetworkPolicies(vpcCidr, monitoringNamespace string) []kit.NetworkPolicy {
 		name string
 		pods map[string]string
 	}{{"kibana", kibanaPods}, {"logstash", logstashPods}, {"setup", setup}, {"exporter", exporter}} {
-		policies = append(policies, kit.Egress(c.name+"-to-elasticsearch", kit.Pods(c.pods), podsOf(esPods), esHTTPPort))
+		policies = append(policies, kit.Egress(c.name+"-to-elasticsearch", kit.Pods(c.pods), kit.PodPeers(esPods), esHTTPPort))
 	}
 	return policies
 }

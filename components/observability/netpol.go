@@ -38,10 +38,6 @@ func udp(port int) networkingv1.NetworkPolicyPortArgs {
 	return networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(port)}
 }
 
-func podsOf(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
-	return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: kit.Pods(sel)}}
-}
-
 // NetworkPolicies are the monitoring namespace's flows on top of its
 // default deny and DNS. The API server (and, for Prometheus, the kubelets
 // and node-exporter on the nodes' own addresses) are reached in the VPC's
@@ -49,7 +45,7 @@ func podsOf(sel map[string]string) networkingv1.NetworkPolicyPeerArray {
 func NetworkPolicies(vpcCidr string, databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
 	vpc := kit.CIDRPeers(vpcCidr)
 	anywhere := kit.CIDRPeers("0.0.0.0/0")
-	prometheus := podsOf(prometheusPods)
+	prometheus := kit.PodPeers(prometheusPods)
 	everyPod := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{}}}
 	apiClients := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
 		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("In"),
@@ -68,23 +64,23 @@ func NetworkPolicies(vpcCidr string, databaseCidrs, cacheCidrs []string) []kit.N
 		}},
 		// Service discovery, the sidecars and the operator read the API.
 		kit.Egress("api-clients-to-api-server", apiClients, vpc, kubernetesAPIPort),
-		kit.Ingress("prometheus-from-grafana-and-itself", prometheusPods, append(podsOf(grafanaPods), prometheus...), PrometheusPort, reloaderPort),
-		kit.Ingress("alertmanager-from-prometheus-and-grafana", alertmanagerPods, append(podsOf(grafanaPods), prometheus...), AlertmanagerPort, reloaderPort),
+		kit.Ingress("prometheus-from-grafana-and-itself", prometheusPods, append(kit.PodPeers(grafanaPods), prometheus...), PrometheusPort, reloaderPort),
+		kit.Ingress("alertmanager-from-prometheus-and-grafana", alertmanagerPods, append(kit.PodPeers(grafanaPods), prometheus...), AlertmanagerPort, reloaderPort),
 		// Alertmanager replicas gossip (TCP and UDP) to share silences and
 		// de-duplicate notifications.
 		{Name: "alertmanager-mesh", Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: kit.Pods(alertmanagerPods),
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From: podsOf(alertmanagerPods), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(alertmanagerMeshPort), udp(alertmanagerMeshPort)},
+				From: kit.PodPeers(alertmanagerPods), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(alertmanagerMeshPort), udp(alertmanagerMeshPort)},
 			}},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				To: podsOf(alertmanagerPods), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(alertmanagerMeshPort), udp(alertmanagerMeshPort)},
+				To: kit.PodPeers(alertmanagerPods), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(alertmanagerMeshPort), udp(alertmanagerMeshPort)},
 			}},
 		}},
 		// Slack, PagerDuty and the heartbeat over HTTPS; email by SMTP.
 		kit.Egress("alertmanager-to-receivers", kit.Pods(alertmanagerPods), anywhere, 443, smtpSubmissionPort),
-		kit.Egress("grafana-to-datasources", kit.Pods(grafanaPods), append(prometheus, podsOf(alertmanagerPods)...), PrometheusPort, AlertmanagerPort),
+		kit.Egress("grafana-to-datasources", kit.Pods(grafanaPods), append(prometheus, kit.PodPeers(alertmanagerPods)...), PrometheusPort, AlertmanagerPort),
 		kit.Ingress("grafana-from-prometheus", grafanaPods, prometheus, GrafanaPort),
 		kit.Ingress("kube-state-metrics-from-prometheus", kubeStateMetricsPods, prometheus, kubeStateMetricsPort),
 		kit.Ingress("operator-from-prometheus", operatorPods, prometheus, operatorPort),

@@ -69,3 +69,13 @@ func Egress(name string, sel *metav1.LabelSelectorArgs, to networkingv1.NetworkP
 		Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: to, Ports: TCPPorts(ps...)}},
 	}}
 }
+
+// PodPeers are the pods with each set of labels in the policy's own
+// namespace.
+func PodPeers(sels ...map[string]string) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, s := range sels {
+		out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: Pods(s)})
+	}
+	return out
+}
