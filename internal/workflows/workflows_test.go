@@ -56,16 +56,7 @@ func files(t *testing.T) []string {
 }
 
 func TestActionlint(t *testing.T) {
-	bins, err := toolcache.Lint(repoRoot).Cached()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bins == nil {
-		if os.Getenv("ACTIONLINT_REQUIRED") == "1" {
-			t.Fatal("actionlint is not built: go run ./cmd/buildtools")
-		}
-		t.Skip("actionlint is not built (go run ./cmd/buildtools)")
-	}
+	bins := toolcache.Lint(repoRoot).ForTest(t, "actionlint is", "ACTIONLINT_REQUIRED")
 	if out, err := exec.Command(bins["actionlint"], append([]string{"-no-color", "-oneline"}, files(t)...)...).CombinedOutput(); err != nil {
 		t.Errorf("actionlint: %v\n%s", err, out)
 	}

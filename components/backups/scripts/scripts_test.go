@@ -95,16 +95,7 @@ func setup(t *testing.T) *env {
 		t.Skip("the AWS CLI is not installed")
 	}
 	_ = aws
-	bins, err := toolcache.S3(repoRoot).Cached()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bins == nil {
-		if os.Getenv("S3_REQUIRED") == "1" {
-			t.Fatal("gofakes3 is not built: go run ./cmd/buildtools")
-		}
-		t.Skip("gofakes3 is not built (go run ./cmd/buildtools)")
-	}
+	bins := toolcache.S3(repoRoot).ForTest(t, "gofakes3 is", "S3_REQUIRED")
 	e := &env{t: t, pg: pgtest.Start(t), password: "backup-Passw0rd"}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")

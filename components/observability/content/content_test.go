@@ -32,17 +32,7 @@ var TestThresholds = func() config.ThresholdsConfig {
 // unless PROMTOOLS_REQUIRED=1 (CI), where it fails.
 func tools(t *testing.T) map[string]string {
 	t.Helper()
-	paths, err := toolcache.Prometheus(repoRoot).Cached()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if paths == nil {
-		if os.Getenv("PROMTOOLS_REQUIRED") == "1" {
-			t.Fatal("promtool, amtool and promqlnames are not built: run go run ./cmd/buildtools")
-		}
-		t.Skip("promtool, amtool and promqlnames are not built (go run ./cmd/buildtools)")
-	}
-	return paths
+	return toolcache.Prometheus(repoRoot).ForTest(t, "promtool, amtool and promqlnames are", "PROMTOOLS_REQUIRED")
 }
 
 func run(t *testing.T, bin string, args ...string) (string, error) {
