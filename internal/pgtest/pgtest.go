@@ -83,21 +83,15 @@ func (p *Server) Psql(user, password string, args ...string) (string, error) {
 func Start(t *testing.T) *Server {
 	t.Helper()
 	p := &Server{t: t, Dir: t.TempDir()}
-	if os.Geteuid() == 0 {
-		// PostgreSQL refuses to run as root: run it as Debian's postgres user.
-		u, err := user.Lookup("postgres")
-		if err != nil {
+	if p.as = As(); p.as != nil {
+		// PostgreSQL refuses to run as root: Debian's postgres user runs it
+		// and owns its folder.
+		if err := Chown(p.Dir); err != nil {
 			t.Fatalf("running as root needs the postgres user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(p.Dir, uid, gid); err != nil {
-			t.Fatal(err)
 		}
 		if err := os.Chmod(filepath.Dir(p.Dir), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		p.as = []string{"runuser", "-u", "postgres", "--"}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -140,14 +134,5 @@ func writeAs(p *Server, path, content string) error {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		return err
 	}
-	if len(p.as) == 0 {
-		return nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return err
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return os.Chown(path, uid, gid)
+	return Chown(path)
 }
