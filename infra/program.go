@@ -13,6 +13,7 @@ import (
 	"github.com/scrolluniversity/platform/components/logging"
 	"github.com/scrolluniversity/platform/components/observability"
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/foundation"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
 
@@ -21,8 +22,8 @@ import (
 type Platform struct {
 	Config  *config.Config
 	Account kit.Account
-	Network *Network
-	Cluster *Cluster
+	Network *foundation.Network
+	Cluster *foundation.Cluster
 	Data    *datatier.DataTier
 	App     *apptier.AppTier
 	Metrics *observability.Observability
@@ -82,7 +83,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, err
 	}
 
-	network, err := NewNetwork(ctx, "network", NetworkArgs{
+	network, err := foundation.NewNetwork(ctx, "network", foundation.NetworkArgs{
 		Config:      cfg.Network,
 		Namer:       n,
 		ClusterName: cfg.Cluster.Name,
@@ -93,7 +94,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the network: %w", err)
 	}
 
-	cluster, err := NewCluster(ctx, "cluster", ClusterArgs{
+	cluster, err := foundation.NewCluster(ctx, "cluster", foundation.ClusterArgs{
 		Config:           cfg.Cluster,
 		Namer:            n,
 		Account:          account,

@@ -2,29 +2,29 @@ package tests
 
 import (
 	"encoding/json"
-	"github.com/scrolluniversity/platform/infra"
+	"github.com/scrolluniversity/platform/infra/foundation"
 	"strings"
 	"testing"
 )
 
 func TestEKSTaintEffect(t *testing.T) {
 	for in, want := range map[string]string{"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"} {
-		if got := infra.EKSTaintEffect(in); got != want {
-			t.Errorf("infra.EKSTaintEffect(%s): want %s, got %s", in, want, got)
+		if got := foundation.EKSTaintEffect(in); got != want {
+			t.Errorf("foundation.EKSTaintEffect(%s): want %s, got %s", in, want, got)
 		}
 	}
 }
 
 func TestNodeVolumeDevice(t *testing.T) {
 	for ami, want := range map[string]string{"AL2023_x86_64_STANDARD": "/dev/xvda", "AL2023_ARM_64_STANDARD": "/dev/xvda", "BOTTLEROCKET_x86_64": "/dev/xvdb"} {
-		if got := infra.NodeVolumeDevice(ami); got != want {
-			t.Errorf("infra.NodeVolumeDevice(%s): want %s, got %s", ami, want, got)
+		if got := foundation.NodeVolumeDevice(ami); got != want {
+			t.Errorf("foundation.NodeVolumeDevice(%s): want %s, got %s", ami, want, got)
 		}
 	}
 }
 
 func TestKubeconfigUsesGetToken(t *testing.T) {
-	s, err := infra.Kubeconfig("c1", "https://x.eks.amazonaws.com", "Q0E=", "eu-west-1")
+	s, err := foundation.Kubeconfig("c1", "https://x.eks.amazonaws.com", "Q0E=", "eu-west-1")
 	if err != nil {
 		t.Fatal(err)
 	}

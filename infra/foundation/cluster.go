@@ -1,4 +1,4 @@
-package infra
+package foundation
 
 import (
 	"encoding/json"
