@@ -458,6 +458,7 @@ func TestStackOutputs(t *testing.T) {
 
 // The synthesizer's files are byte-identical from run to run.
 func TestSynthesizerIsDeterministic(t *testing.T) {
+	t.Parallel() // independent programs of its own: runs beside the shared-stack tests
 	stack := loadStack(t, "production")
 	var outs [2]string
 	for i := range outs {

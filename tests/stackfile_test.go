@@ -140,6 +140,7 @@ func lineOf(t *testing.T, text, at string) int {
 }
 
 func TestBadStackFilesNameTheLine(t *testing.T) {
+	t.Parallel() // independent programs of its own: runs beside the shared-stack tests
 	if len(badFiles) < 30 {
 		t.Fatalf("want at least 30 bad stack files, have %d", len(badFiles))
 	}

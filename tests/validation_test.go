@@ -61,6 +61,7 @@ func setPath(m map[string]any, keys []string, v any) {
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	t.Parallel() // independent programs of its own: runs beside the shared-stack tests
 	cases := []struct {
 		name    string
 		changes []change

@@ -1,13 +1,14 @@
 package synth
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
-	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
 
 // Resource is one registered resource as the engine saw it.
@@ -118,9 +119,7 @@ func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 	m := newMocks(stack.Project, stack.Name, region)
 
 	var (
-		mu         sync.Mutex
 		exports    = map[string]pulumi.Output{}
-		values     = map[string]any{}
 		programErr error
 	)
 	body := func(ctx *pulumi.Context) error {
@@ -131,14 +130,7 @@ func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 		}
 		for name, in := range outputs {
 			ctx.Export(name, in)
-			o := pulumi.ToOutput(in)
-			exports[name] = o
-			o.ApplyT(func(v any) any {
-				mu.Lock()
-				defer mu.Unlock()
-				values[name] = v
-				return v
-			})
+			exports[name] = pulumi.ToOutput(in)
 		}
 		return nil
 	}
@@ -162,9 +154,18 @@ func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 		return res, runErr
 	}
 	for name, o := range exports {
-		// The run has finished, so every output is resolved and IsSecret
-		// does not block.
-		res.Outputs[name] = Output{Value: values[name], Secret: pulumi.IsSecret(o)}
+		// Awaited after the run, not read from an ApplyT callback: an
+		// output made from a plain value (pulumi.ToStringMap of a Go map,
+		// say) is not tied to the run, so the engine does not wait for its
+		// callbacks, and under load one could still be pending when the
+		// run returns (the outputs file then lost a value now and then).
+		// UnsafeAwaitOutput blocks until the output is resolved; an
+		// unknown value comes back as nil.
+		got, err := internals.UnsafeAwaitOutput(context.Background(), o)
+		if err != nil {
+			return res, fmt.Errorf("stack output %s: %w", name, err)
+		}
+		res.Outputs[name] = Output{Value: got.Value, Secret: got.Secret}
 	}
 	return res, nil
 }
