@@ -1,19 +1,11 @@
 package tests
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/infra/config"
-	"github.com/scrolluniversity/platform/infra/kit"
 )
 
 func TestImage(t *testing.T) {
@@ -164,141 +156,6 @@ func TestRateLimitRejectCodeIsPolicyWide(t *testing.T) {
 	}
 }
 
-func TestProbes(t *testing.T) {
-	backend, frontend := apptier.Workloads(testApp())
-	for _, tc := range []struct {
-		w                   apptier.Workload
-		liveness, readiness string
-	}{
-		{backend, "http:/api/health/live", "http:/api/health/ready"},
-		// The frontend's liveness must not fail on what readiness is for.
-		{frontend, "tcp:http", "http:/healthz"},
-	} {
-		c := apptier.DeploymentArgs(tc.w).Spec.(*appsv1.DeploymentSpecArgs).Template.(*corev1.PodTemplateSpecArgs).Spec.(*corev1.PodSpecArgs).Containers.(corev1.ContainerArray)[0].(corev1.ContainerArgs)
-		if got := describeProbe(c.LivenessProbe.(*corev1.ProbeArgs)); got != tc.liveness {
-			t.Errorf("%s liveness: want %s, got %s", tc.w.Component, tc.liveness, got)
-		}
-		if got := describeProbe(c.ReadinessProbe.(*corev1.ProbeArgs)); got != tc.readiness {
-			t.Errorf("%s readiness: want %s, got %s", tc.w.Component, tc.readiness, got)
-		}
-		req := c.Resources.(*corev1.ResourceRequirementsArgs)
-		for what, m := range map[string]pulumi.StringMapInput{"requests": req.Requests, "limits": req.Limits} {
-			if _, ok := m.(pulumi.StringMap)["ephemeral-storage"]; !ok {
-				t.Errorf("%s %s: no ephemeral-storage", tc.w.Component, what)
-			}
-		}
-	}
-}
-
-func describeProbe(p *corev1.ProbeArgs) string {
-	if p.HttpGet != nil {
-		return "http:" + string(p.HttpGet.(*corev1.HTTPGetActionArgs).Path.(pulumi.String))
-	}
-	return "tcp:" + string(p.TcpSocket.(*corev1.TCPSocketActionArgs).Port.(pulumi.String))
-}
-
-func TestGatewayFabricValues(t *testing.T) {
-	app := testApp()
-	app.Gateway.Replicas = 3
-	v := apptier.GatewayFabricValues(app)
-	nginx := v["nginx"].(pulumi.Map)
-	if nginx["replicas"] != pulumi.Int(3) {
-		t.Errorf("nginx.replicas: want 3 from app.gateway.replicas, got %v", nginx["replicas"])
-	}
-	pod := nginx["pod"].(pulumi.Map)
-	spread := pod["topologySpreadConstraints"].(pulumi.Array)[0].(pulumi.Map)
-	if spread["topologyKey"] != pulumi.String("topology.kubernetes.io/zone") || spread["whenUnsatisfiable"] != pulumi.String("DoNotSchedule") {
-		t.Errorf("nginx pods must spread over zones: %v", spread)
-	}
-	sel := spread["labelSelector"].(pulumi.Map)["matchLabels"].(pulumi.StringMap)
-	if sel["app.kubernetes.io/name"] != pulumi.String("public-nginx") {
-		t.Errorf("the spread must select the NGINX pods NGF provisions for Gateway public, got %v", sel)
-	}
-	if pod["nodeSelector"].(pulumi.StringMap)["scrolluniversity.io/pool"] != pulumi.String(app.NodePool) {
-		t.Errorf("nginx pods must run on the app's zonal pool")
-	}
-	pdbs := map[string]map[string]string{}
-	for _, p := range apptier.GatewayPDBs() {
-		pdbs[p.Name] = p.Selector
-	}
-	if pdbs["public-nginx"]["app.kubernetes.io/name"] != "public-nginx" || pdbs["nginx-gateway-fabric"]["app.kubernetes.io/instance"] != "nginx-gateway-fabric" {
-		t.Errorf("want PDBs for the data and control plane, got %v", pdbs)
-	}
-}
-
-func TestEdgeNamespaces(t *testing.T) {
-	byName := map[string]apptier.EdgeNamespace{}
-	for _, ns := range apptier.EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
-		byName[ns.Namespace.Name] = ns
-		if ns.Namespace.PodSecurity != kit.Restricted {
-			t.Errorf("%s: want the restricted profile, got %s", ns.Namespace.Name, ns.Namespace.PodSecurity)
-		}
-	}
-	gw, ok := byName[apptier.GatewayNamespace]
-	if !ok || gw.Namespace.Labels[apptier.LBReadinessGateLabel] != "enabled" {
-		t.Errorf("%s: want the load balancer controller's readiness gate label, got %v", apptier.GatewayNamespace, gw.Namespace.Labels)
-	}
-	if _, ok := byName[apptier.CertManagerNamespace]; !ok {
-		t.Errorf("want the %s namespace declared", apptier.CertManagerNamespace)
-	}
-	for name, want := range map[string][]string{
-		apptier.GatewayNamespace:     {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server", "nginx-to-acme-solver", "acme-solver-from-nginx"},
-		apptier.CertManagerNamespace: {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
-	} {
-		got := map[string]bool{}
-		for _, p := range byName[name].Policies {
-			got[p.Name] = true
-		}
-		for _, w := range want {
-			if !got[w] {
-				t.Errorf("%s: no policy %s (have %v)", name, w, got)
-			}
-		}
-	}
-}
-
-// Certificates come through the Gateway (HTTP-01): NGINX must reach the
-// solver pod cert-manager starts in the Gateway's namespace, on 8089.
-func TestACMESolverIsReachableThroughTheGateway(t *testing.T) {
-	var policies []kit.NetworkPolicy
-	for _, ns := range apptier.EdgeNamespaces("10.20.0.0/16", "scrolluniversity") {
-		if ns.Namespace.Name == apptier.GatewayNamespace {
-			policies = ns.Policies
-		}
-	}
-	flows := map[string]string{}
-	for _, p := range policies {
-		sel, _ := p.Spec.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
-		egress, _ := p.Spec.Egress.(networkingv1.NetworkPolicyEgressRuleArray)
-		ingress, _ := p.Spec.Ingress.(networkingv1.NetworkPolicyIngressRuleArray)
-		for _, r := range egress {
-			rule := r.(networkingv1.NetworkPolicyEgressRuleArgs)
-			to := rule.To.(networkingv1.NetworkPolicyPeerArray)[0].(networkingv1.NetworkPolicyPeerArgs)
-			if to.PodSelector == nil {
-				continue
-			}
-			peer, _ := to.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
-			port := rule.Ports.(networkingv1.NetworkPolicyPortArray)[0].(networkingv1.NetworkPolicyPortArgs).Port.(pulumi.Int)
-			flows[fmt.Sprintf("egress %v -> %v:%d", sel["app.kubernetes.io/name"], peer["acme.cert-manager.io/http01-solver"], port)] = p.Name
-		}
-		for _, r := range ingress {
-			rule := r.(networkingv1.NetworkPolicyIngressRuleArgs)
-			from := rule.From.(networkingv1.NetworkPolicyPeerArray)[0].(networkingv1.NetworkPolicyPeerArgs)
-			if from.PodSelector == nil {
-				continue
-			}
-			peer, _ := from.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels.(pulumi.StringMap)
-			port := rule.Ports.(networkingv1.NetworkPolicyPortArray)[0].(networkingv1.NetworkPolicyPortArgs).Port.(pulumi.Int)
-			flows[fmt.Sprintf("ingress %v <- %v:%d", sel["acme.cert-manager.io/http01-solver"], peer["app.kubernetes.io/name"], port)] = p.Name
-		}
-	}
-	for _, want := range []string{"egress public-nginx -> true:8089", "ingress true <- public-nginx:8089"} {
-		if _, ok := flows[want]; !ok {
-			t.Errorf("no policy allows %s; flows: %v", want, flows)
-		}
-	}
-}
-
 func TestConfigChecksumFollowsTheData(t *testing.T) {
 	// apptier.ConfigChecksum's hashing: a change of any value changes it, moving a
 	// key from the ConfigMap to the Secret changes it, and the order in
@@ -315,16 +172,5 @@ func TestConfigChecksumFollowsTheData(t *testing.T) {
 	}
 	if b := apptier.Checksum(map[string]string{"B": "2", "A": "1"}, map[string]string{"S": "x"}); b != a {
 		t.Errorf("the same data gave two checksums: %s and %s", a, b)
-	}
-}
-
-func TestNetworkPolicyNamesAreUnique(t *testing.T) {
-	ps := append(kit.BaselinePolicies(), apptier.NetworkPolicies([]string{"10.0.224.0/24"}, []string{"10.0.0.0/19"})...)
-	seen := map[string]bool{}
-	for _, p := range ps {
-		if seen[p.Name] {
-			t.Errorf("policy %s twice", p.Name)
-		}
-		seen[p.Name] = true
 	}
 }

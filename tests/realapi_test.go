@@ -5,6 +5,7 @@ package tests
 // version pins, ordering, key scopes, rollouts and the edge's namespaces.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,6 +290,21 @@ func TestEdgeNamespacesAreDeclared(t *testing.T) {
 				}
 			}
 		}
+		for ns, want := range map[string][]string{
+			apptier.GatewayNamespace: {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server", "nginx-to-acme-solver", "acme-solver-from-nginx"},
+			"cert-manager":           {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
+		} {
+			for _, w := range want {
+				if !slices.Contains(policies[ns], w) {
+					t.Errorf("namespace %s: no %s policy (has %v)", ns, w, policies[ns])
+				}
+			}
+		}
+		for ns, names := range policies {
+			if len(slices.Compact(slices.Sorted(slices.Values(names)))) != len(names) {
+				t.Errorf("namespace %s: a NetworkPolicy name twice: %v", ns, names)
+			}
+		}
 		gw := one(t, res, "kubernetes:core/v1:Namespace", apptier.GatewayNamespace)
 		if path(gw.Plain(), "metadata", "labels", "elbv2.k8s.aws/pod-readiness-gate-inject") != "enabled" {
 			t.Errorf("the NLB's targets live in %s: want the readiness gate label", apptier.GatewayNamespace)
@@ -297,6 +313,44 @@ func TestEdgeNamespacesAreDeclared(t *testing.T) {
 			r := one(t, res, typeRelease, release)
 			if !slices.Contains(r.Dependencies, one(t, res, "kubernetes:core/v1:Namespace", ns).URN) {
 				t.Errorf("release %s does not wait for its namespace %s", release, ns)
+			}
+		}
+	})
+}
+
+// Certificates come through the Gateway (HTTP-01): NGINX must reach the
+// solver pod cert-manager starts in the Gateway's namespace, on 8089, and
+// the solver must admit it.
+func TestACMESolverIsReachableThroughTheGateway(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		flows := map[string]string{}
+		for _, p := range res.ByType(typeNetPol) {
+			if path(p.Plain(), "metadata", "namespace") != apptier.GatewayNamespace {
+				continue
+			}
+			spec := path(p.Plain(), "spec")
+			self := path(spec, "podSelector", "matchLabels")
+			for dir, peerKey := range map[string]string{"egress": "to", "ingress": "from"} {
+				rulesList, _ := path(spec, dir).([]any)
+				for _, r := range rulesList {
+					peers, _ := path(r, peerKey).([]any)
+					ports, _ := path(r, "ports").([]any)
+					if len(peers) == 0 || len(ports) == 0 || path(peers[0], "podSelector") == nil {
+						continue
+					}
+					peer := path(peers[0], "podSelector", "matchLabels")
+					from, to := self, peer
+					if dir == "ingress" {
+						from, to = peer, self
+					}
+					flow := fmt.Sprintf("%s %v -> solver=%v:%v", dir, path(from, "app.kubernetes.io/name"), path(to, "acme.cert-manager.io/http01-solver"), path(ports[0], "port"))
+					flows[flow] = path(p.Plain(), "metadata", "name").(string)
+				}
+			}
+		}
+		for _, want := range []string{"egress public-nginx -> solver=true:8089", "ingress public-nginx -> solver=true:8089"} {
+			if _, ok := flows[want]; !ok {
+				t.Errorf("no policy allows %s; flows: %v", want, flows)
 			}
 		}
 	})
@@ -314,9 +368,19 @@ func TestGatewayDataPlaneIsRedundant(t *testing.T) {
 		if path(spread, "topologyKey") != "topology.kubernetes.io/zone" {
 			t.Errorf("NGINX pods are not spread over zones: %v", spread)
 		}
+		if path(spread, "whenUnsatisfiable") != "DoNotSchedule" || path(spread, "labelSelector", "matchLabels", "app.kubernetes.io/name") != "public-nginx" {
+			t.Errorf("the spread must be hard and select the NGINX pods NGF provisions for Gateway public: %v", spread)
+		}
+		if got := path(values, "nginx", "pod", "nodeSelector", "scrolluniversity.io/pool"); got != cfg.App.NodePool {
+			t.Errorf("NGINX pods must run on the app's zonal pool %s, got %v", cfg.App.NodePool, got)
+		}
 		pdb := one(t, res, typePDB, apptier.GatewayNamespace+"-public-nginx").Plain()
 		if path(pdb, "spec", "maxUnavailable") != int64(1) || path(pdb, "spec", "selector", "matchLabels", "app.kubernetes.io/name") != "public-nginx" {
 			t.Errorf("NGINX PDB: got %v", pdb)
+		}
+		control := one(t, res, typePDB, apptier.GatewayNamespace+"-nginx-gateway-fabric").Plain()
+		if path(control, "spec", "selector", "matchLabels", "app.kubernetes.io/instance") != "nginx-gateway-fabric" {
+			t.Errorf("NGF control plane PDB: got %v", control)
 		}
 	})
 }
