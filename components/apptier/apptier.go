@@ -136,7 +136,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(t)
 	ns := app.Namespace
 
-	namespace, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: ns, PodSecurity: kit.Restricted, PartOf: PartOf}, parent)
+	namespace, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: ns, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs)}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +227,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		if err := workload(ctx, w.workload, w.bounds, parent, env, pulumi.DependsOn(w.after)); err != nil {
 			return nil, err
 		}
-	}
-	if err := networkPolicies(ctx, args, inNS); err != nil {
-		return nil, err
 	}
 	if err := edge(ctx, t, args); err != nil {
 		return nil, err

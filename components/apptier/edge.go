@@ -144,14 +144,11 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	// through the ip_unprivileged_port_start sysctl, not a capability).
 	namespaces := map[string]pulumi.Resource{}
 	for _, ns := range EdgeNamespaces(args.VpcCidr, app.Namespace) {
-		created, err := kit.NewNamespace(ctx, ns.Namespace, parent)
+		created, err := kit.NewNamespace(ctx, ns, parent)
 		if err != nil {
 			return err
 		}
-		if err := kit.NewNetworkPolicies(ctx, ns.Namespace.Name, PartOf, ns.Policies, parent, pulumi.DependsOn([]pulumi.Resource{created})); err != nil {
-			return err
-		}
-		namespaces[ns.Namespace.Name] = created
+		namespaces[ns.Name] = created
 	}
 
 	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, pulumi.Map{

@@ -64,17 +64,10 @@ func ngfDataPlane() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": gatewayName + "-" + gatewayClass, "gateway.networking.k8s.io/gateway-name": gatewayName}
 }
 
-// EdgeNamespace is one of the edge's namespaces with the flows its pods
-// need beyond DNS.
-type EdgeNamespace struct {
-	Namespace kit.NamespaceArgs
-	Policies  []kit.NetworkPolicy
-}
-
 // EdgeNamespaces are the gateway's and cert-manager's namespaces. The EKS
 // API server's endpoints (and its webhook calls) and the NLB's health
 // checks come from the VPC, so those flows name vpcCidr.
-func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
+func EdgeNamespaces(vpcCidr, appNamespace string) []kit.NamespaceArgs {
 	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
 	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(MonitoringNamespace)}
@@ -85,9 +78,9 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 	all := &metav1.LabelSelectorArgs{}
 	certManager := map[string]string{"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/instance": "cert-manager"}
 	webhook := map[string]string{"app.kubernetes.io/name": "webhook", "app.kubernetes.io/instance": "cert-manager"}
-	return []EdgeNamespace{
+	return []kit.NamespaceArgs{
 		{
-			Namespace: kit.NamespaceArgs{Name: GatewayNamespace, PodSecurity: kit.Restricted, PartOf: PartOf, Labels: map[string]string{LBReadinessGateLabel: "enabled"}},
+			Name: GatewayNamespace, PodSecurity: kit.Restricted, PartOf: PartOf, Labels: map[string]string{LBReadinessGateLabel: "enabled"},
 			Policies: []kit.NetworkPolicy{
 				// Client IPs are preserved through the NLB, so the public
 				// listeners admit any source; health checks come from the VPC.
@@ -105,7 +98,7 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []EdgeNamespace {
 			},
 		},
 		{
-			Namespace: kit.NamespaceArgs{Name: CertManagerNamespace, PodSecurity: kit.Restricted, PartOf: PartOf},
+			Name: CertManagerNamespace, PodSecurity: kit.Restricted, PartOf: PartOf,
 			Policies: []kit.NetworkPolicy{
 				kit.Egress("controllers-to-api-server", all, vpc, httpsPort),
 				// The ACME directory over HTTPS, and the HTTP-01 self check

@@ -51,7 +51,3 @@ func NetworkPolicies(databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
 		}},
 	}
 }
-
-func networkPolicies(ctx *pulumi.Context, args Args, opts []pulumi.ResourceOption) error {
-	return kit.NewNetworkPolicies(ctx, args.App.Namespace, PartOf, NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs), opts...)
-}

@@ -101,23 +101,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf}, parent)
+	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.VpcCidr, args.MonitoringNamespace)}, parent)
 	if err != nil {
 		return nil, err
 	}
 	// See FilebeatNamespace: privileged, and only Filebeat runs there.
-	beatNS, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: FilebeatNamespace, PodSecurity: kit.Privileged, PartOf: PartOf}, parent)
+	beatNS, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: FilebeatNamespace, PodSecurity: kit.Privileged, PartOf: PartOf, Policies: FilebeatPolicies(args.VpcCidr)}, parent)
 	if err != nil {
 		return nil, err
 	}
 	inNS := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{ns})}
 	inBeatNS := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{beatNS})}
-	if err := kit.NewNetworkPolicies(ctx, Namespace, PartOf, NetworkPolicies(args.VpcCidr, args.MonitoringNamespace), inNS...); err != nil {
-		return nil, err
-	}
-	if err := kit.NewNetworkPolicies(ctx, FilebeatNamespace, PartOf, FilebeatPolicies(args.VpcCidr), inBeatNS...); err != nil {
-		return nil, err
-	}
 
 	operator, err := kit.NewRelease(ctx, kit.Chart{
 		Name: "eck-operator", Chart: "eck-operator", Repo: "https://helm.elastic.co", Version: l.OperatorChart,

@@ -138,7 +138,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	parent := pulumi.Parent(c)
 
-	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf}, parent)
+	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.VpcCidr, args.DatabaseCidrs, args.CacheCidrs)}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +148,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	inNS := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{ns})}
-	if err := kit.NewNetworkPolicies(ctx, Namespace, PartOf, NetworkPolicies(args.VpcCidr, args.DatabaseCidrs, args.CacheCidrs), inNS...); err != nil {
-		return nil, err
-	}
 
 	receiverData := pulumi.StringMap{}
 	for _, file := range slices.Sorted(maps.Keys(args.AlertingSecrets)) {

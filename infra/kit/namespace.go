@@ -32,6 +32,9 @@ type NamespaceArgs struct {
 	// Labels are extra namespace labels (the load balancer controller's
 	// readiness gate injection, say).
 	Labels map[string]string
+	// Policies are the flows its pods need beyond the baseline (default
+	// deny, DNS), made with the namespace.
+	Policies []NetworkPolicy
 }
 
 // NamespaceLabels are the labels of a namespace: its Pod Security level,
@@ -81,8 +84,9 @@ type NetworkPolicy struct {
 }
 
 // NewNamespace declares a namespace the platform uses, with its Pod
-// Security labels and the baseline policies (default deny, DNS). Charts
-// install into namespaces made here, never into one they create.
+// Security labels, the baseline policies (default deny, DNS) and its own
+// Policies. Charts install into namespaces made here, never into one they
+// create.
 func NewNamespace(ctx *pulumi.Context, args NamespaceArgs, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
 	ns, err := corev1.NewNamespace(ctx, args.Name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(args.Name), Labels: pulumi.ToStringMap(NamespaceLabels(args))},
@@ -90,7 +94,7 @@ func NewNamespace(ctx *pulumi.Context, args NamespaceArgs, opts ...pulumi.Resour
 	if err != nil {
 		return nil, fmt.Errorf("creating namespace %s: %w", args.Name, err)
 	}
-	if err := NewNetworkPolicies(ctx, args.Name, args.PartOf, BaselinePolicies(), append(opts, pulumi.DependsOn([]pulumi.Resource{ns}))...); err != nil {
+	if err := NewNetworkPolicies(ctx, args.Name, args.PartOf, append(BaselinePolicies(), args.Policies...), append(opts, pulumi.DependsOn([]pulumi.Resource{ns}))...); err != nil {
 		return nil, err
 	}
 	return ns, nil
