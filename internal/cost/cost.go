@@ -12,6 +12,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 //go:embed prices.json
@@ -65,17 +67,6 @@ type Estimate struct {
 	Notes    string  `json:"notes"`
 }
 
-func get(m any, path ...string) any {
-	for _, k := range path {
-		mm, ok := m.(map[string]any)
-		if !ok {
-			return nil
-		}
-		m = mm[k]
-	}
-	return m
-}
-
 func num(v any) float64 {
 	switch n := v.(type) {
 	case float64:
@@ -119,8 +110,8 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 	templates := map[string]float64{} // launch template name -> root disk GiB
 	for _, r := range resources {
 		if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" {
-			for _, bd := range asList(get(r.Inputs, "blockDeviceMappings")) {
-				templates[r.Name] += num(get(bd, "ebs", "volumeSize"))
+			for _, bd := range asList(rules.Get(r.Inputs, "blockDeviceMappings")) {
+				templates[r.Name] += num(rules.Get(bd, "ebs", "volumeSize"))
 			}
 		}
 	}
@@ -156,8 +147,8 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 				}
 			}
 			per := price*month + disk*p.Monthly["ebs:gp3:gb"]
-			add(r, fmt.Sprintf("node group of %v, %g-%g nodes", types, num(get(in, "scalingConfig", "minSize")), num(get(in, "scalingConfig", "maxSize"))),
-				per*num(get(in, "scalingConfig", "minSize")), per*num(get(in, "scalingConfig", "maxSize")))
+			add(r, fmt.Sprintf("node group of %v, %g-%g nodes", types, num(rules.Get(in, "scalingConfig", "minSize")), num(rules.Get(in, "scalingConfig", "maxSize"))),
+				per*num(rules.Get(in, "scalingConfig", "minSize")), per*num(rules.Get(in, "scalingConfig", "maxSize")))
 		case "aws:rds/instance:Instance":
 			c := hourly("rds:"+fmt.Sprint(in["instanceClass"])) * month
 			// A replica sets no allocatedStorage (it follows its source), so
@@ -184,7 +175,7 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 			c := p.Monthly["kms:key"]
 			add(r, "KMS key", c, c)
 		case "kubernetes:core/v1:Service":
-			if get(in, "spec", "type") == "LoadBalancer" {
+			if rules.Get(in, "spec", "type") == "LoadBalancer" {
 				nlbs++
 			}
 		}
@@ -227,27 +218,27 @@ func claims(r Resource) []claim {
 	switch r.Type {
 	case "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch":
 		var out []claim
-		for _, ns := range asList(get(in, "spec", "nodeSets")) {
-			for _, c := range asList(get(ns, "volumeClaimTemplates")) {
-				out = append(out, claim{"elasticsearch " + fmt.Sprint(get(c, "metadata", "name")), num(get(ns, "count")), gib(get(c, "spec", "resources", "requests", "storage"))})
+		for _, ns := range asList(rules.Get(in, "spec", "nodeSets")) {
+			for _, c := range asList(rules.Get(ns, "volumeClaimTemplates")) {
+				out = append(out, claim{"elasticsearch " + fmt.Sprint(rules.Get(c, "metadata", "name")), num(rules.Get(ns, "count")), gib(rules.Get(c, "spec", "resources", "requests", "storage"))})
 			}
 		}
 		return out
 	case "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash":
 		var out []claim
-		for _, c := range asList(get(in, "spec", "volumeClaimTemplates")) {
-			out = append(out, claim{"logstash " + fmt.Sprint(get(c, "metadata", "name")), num(get(in, "spec", "count")), gib(get(c, "spec", "resources", "requests", "storage"))})
+		for _, c := range asList(rules.Get(in, "spec", "volumeClaimTemplates")) {
+			out = append(out, claim{"logstash " + fmt.Sprint(rules.Get(c, "metadata", "name")), num(rules.Get(in, "spec", "count")), gib(rules.Get(c, "spec", "resources", "requests", "storage"))})
 		}
 		return out
 	case "kubernetes:helm.sh/v3:Release":
 		if in["chart"] != "kube-prometheus-stack" {
 			return nil
 		}
-		prom := get(in, "values", "prometheus", "prometheusSpec")
-		am := get(in, "values", "alertmanager", "alertmanagerSpec")
+		prom := rules.Get(in, "values", "prometheus", "prometheusSpec")
+		am := rules.Get(in, "values", "alertmanager", "alertmanagerSpec")
 		return []claim{
-			{"prometheus", num(get(prom, "replicas")), gib(get(prom, "storageSpec", "volumeClaimTemplate", "spec", "resources", "requests", "storage"))},
-			{"alertmanager", num(get(am, "replicas")), gib(get(am, "storage", "volumeClaimTemplate", "spec", "resources", "requests", "storage"))},
+			{"prometheus", num(rules.Get(prom, "replicas")), gib(rules.Get(prom, "storageSpec", "volumeClaimTemplate", "spec", "resources", "requests", "storage"))},
+			{"alertmanager", num(rules.Get(am, "replicas")), gib(rules.Get(am, "storage", "volumeClaimTemplate", "spec", "resources", "requests", "storage"))},
 		}
 	}
 	return nil
