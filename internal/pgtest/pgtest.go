@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
 // Bin is where Debian's postgresql-15 puts the server's programs.
@@ -24,10 +26,7 @@ const Bin = "/usr/lib/postgresql/15/bin"
 func Available(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(Bin, "postgres")); err != nil {
-		if os.Getenv("POSTGRES_REQUIRED") == "1" {
-			t.Fatal("PostgreSQL 15 is not installed (apt-get install postgresql-15)")
-		}
-		t.Skip("PostgreSQL 15 is not installed")
+		toolcache.Missing(t, "POSTGRES_REQUIRED", "PostgreSQL 15 is not installed", "apt-get install postgresql-15")
 	}
 }
 

@@ -24,13 +24,7 @@ const repoRoot = "../../.."
 // (KMS_KEY_ID empty); the encryption flags are the CLI's own.
 
 func TestShellcheck(t *testing.T) {
-	bin, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("SHELLCHECK_REQUIRED") == "1" {
-			t.Fatal("shellcheck is not installed")
-		}
-		t.Skip("shellcheck is not installed")
-	}
+	bin := toolcache.Installed(t, "shellcheck", "SHELLCHECK_REQUIRED", "apt-get install shellcheck")
 	files, _ := filepath.Glob("*.sh")
 	if len(files) < 5 {
 		t.Fatalf("found %d scripts", len(files))
@@ -87,14 +81,7 @@ func workDir(t *testing.T) string {
 func setup(t *testing.T) *env {
 	t.Helper()
 	pgtest.Available(t)
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("S3_REQUIRED") == "1" {
-			t.Fatal("the AWS CLI is not installed (apt-get install awscli)")
-		}
-		t.Skip("the AWS CLI is not installed")
-	}
-	_ = aws
+	toolcache.Installed(t, "aws", "S3_REQUIRED", "apt-get install awscli")
 	bins := toolcache.S3(repoRoot).ForTest(t, "gofakes3 is", "S3_REQUIRED")
 	e := &env{t: t, pg: pgtest.Start(t), password: "backup-Passw0rd"}
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
 // The redaction rules, run in Go exactly as the pipeline runs them (one
@@ -141,13 +143,7 @@ func TestILMPolicyDeletesAfterTheRetention(t *testing.T) {
 // setup.sh passes shellcheck (skipped without it unless
 // SHELLCHECK_REQUIRED=1, as in CI).
 func TestSetupScriptPassesShellcheck(t *testing.T) {
-	bin, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("SHELLCHECK_REQUIRED") == "1" {
-			t.Fatal("shellcheck is not installed (apt-get install shellcheck)")
-		}
-		t.Skip("shellcheck is not installed")
-	}
+	bin := toolcache.Installed(t, "shellcheck", "SHELLCHECK_REQUIRED", "apt-get install shellcheck")
 	path, _ := filepath.Abs("setup.sh")
 	if out, err := exec.Command(bin, "--shell=sh", "--severity=style", path).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck setup.sh: %v\n%s", err, out)
