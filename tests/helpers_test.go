@@ -11,6 +11,7 @@ import (
 	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // repoRoot holds Pulumi.yaml and the stack files.
@@ -85,16 +86,8 @@ func one(t *testing.T, res *synth.Result, typ, name string) synth.Resource {
 }
 
 // path digs into plain values: path(m, "vpcConfig", "publicAccessCidrs").
-func path(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
+// It is the policy rules' walk, so tests read resources as the rules do.
+func path(v any, keys ...string) any { return rules.Get(v, keys...) }
 
 // strs converts a plain []any of strings (or passes a []string through:
 // stack output values keep their Go types).
