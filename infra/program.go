@@ -95,14 +95,15 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 	}
 
 	cluster, err := foundation.NewCluster(ctx, "cluster", foundation.ClusterArgs{
-		Config:           cfg.Cluster,
-		Namer:            n,
-		Account:          account,
-		PrivateSubnetIds: network.PrivateSubnetIds,
-		Zones:            cfg.Network.AvailabilityZones,
-		Tags:             cfg.AWSTags(),
-		LogsKeyArn:       logsKey.Arn,
-		Protect:          cfg.Guards.Protect,
+		Config:                cfg.Cluster,
+		Namer:                 n,
+		Account:               account,
+		PrivateSubnetIds:      network.PrivateSubnetIds,
+		ControlPlaneSubnetIds: network.ControlPlaneSubnetIds,
+		Zones:                 cfg.Network.AvailabilityZones,
+		Tags:                  cfg.AWSTags(),
+		LogsKeyArn:            logsKey.Arn,
+		Protect:               cfg.Guards.Protect,
 	}, withAWS)
 	if err != nil {
 		return nil, fmt.Errorf("building the cluster: %w", err)
@@ -130,10 +131,10 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, fmt.Errorf("building the data tier: %w", err)
 	}
 
-	var databaseCidrs, cacheCidrs []string
-	for _, z := range network.Plan {
-		databaseCidrs = append(databaseCidrs, z.Isolated.String())
-		cacheCidrs = append(cacheCidrs, z.Private.String())
+	// The addresses every component's NetworkPolicies name.
+	addrs, err := kit.NewAddresses(network.VpcCidr, cfg.Cluster.ServiceCidr, network.Plan)
+	if err != nil {
+		return nil, err
 	}
 	app, err := apptier.New(ctx, "app", apptier.Args{
 		App:         cfg.App,
@@ -153,10 +154,8 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Account:                account,
 		OIDC:                   cluster.OIDC(),
 		VpcId:                  network.VpcId,
-		VpcCidr:                network.VpcCidr,
+		Network:                addrs,
 		ClusterSecurityGroupId: cluster.SecurityGroupId,
-		DatabaseCidrs:          databaseCidrs,
-		CacheCidrs:             cacheCidrs,
 		KubernetesProvider:     cluster.Provider,
 		AWSProvider:            awsProvider,
 	})
@@ -180,6 +179,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Stack:             cfg.Stack,
 		Protect:           cfg.Guards.Protect,
 		Namespace:         cfg.App.Namespace,
+		Network:           addrs,
 		NamespaceResource: app.NamespaceResource,
 		NodePool:          cfg.App.NodePool,
 		DbClientLabel:     apptier.DbClientLabel,
@@ -206,7 +206,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Stack:               cfg.Stack,
 		RetainClaims:        cfg.Guards.Protect,
 		Namer:               n,
-		VpcCidr:             network.VpcCidr,
+		Network:             addrs,
 		MonitoringNamespace: observability.Namespace,
 		KubernetesProvider:  cluster.Provider,
 	})
@@ -217,6 +217,11 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		{Name: "backend", Namespace: cfg.App.Namespace, Selector: apptier.SelectorLabels("backend"), Port: "metrics"},
 		{Name: "cert-manager", Namespace: apptier.CertManagerNamespace, Selector: apptier.CertManagerServiceLabels(), Port: apptier.CertManagerMetricsPortName,
 			FromRelease: apptier.CertManagerNamespace + "/cert-manager"},
+		// NGF's control plane and the Gateway's NGINX pods have no metrics
+		// Service (the chart makes none, the provisioner only annotates
+		// the pods), so they are scraped as pods.
+		{Name: "nginx-gateway-fabric", Namespace: apptier.GatewayNamespace, Selector: apptier.GatewayControlPlaneLabels(), Port: apptier.GatewayMetricsPortName, Pods: true},
+		{Name: "gateway-nginx", Namespace: apptier.GatewayNamespace, Selector: apptier.GatewayDataPlaneLabels(), Port: apptier.GatewayMetricsPortName, Pods: true},
 	}
 	for _, t := range logs.ScrapeTargets {
 		scrape = append(scrape, observability.ScrapeTarget{Name: t.Name, Namespace: logging.Namespace, Selector: t.Selector, Port: "metrics"})
@@ -245,9 +250,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		},
 		Namer:              n,
 		OIDC:               cluster.OIDC(),
-		VpcCidr:            network.VpcCidr,
-		DatabaseCidrs:      databaseCidrs,
-		CacheCidrs:         cacheCidrs,
+		Network:            addrs,
 		KubernetesProvider: cluster.Provider,
 		AWSProvider:        awsProvider,
 	})

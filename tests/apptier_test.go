@@ -2,6 +2,7 @@ package tests
 
 import (
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -361,7 +362,11 @@ func TestNetworkPoliciesAdmitExactlyTheListedFlows(t *testing.T) {
 					for _, peer := range peers {
 						switch {
 						case path(peer, "ipBlock") != nil:
-							who = append(who, path(peer, "ipBlock", "cidr").(string))
+							block := path(peer, "ipBlock", "cidr").(string)
+							if except := strs(path(peer, "ipBlock", "except")); len(except) > 0 {
+								block += " except " + strings.Join(except, ",")
+							}
+							who = append(who, block)
 						case path(peer, "podSelector") != nil:
 							who = append(who, path(peer, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name").(string)+"/"+path(peer, "podSelector", "matchLabels", "k8s-app").(string))
 						default:
@@ -392,15 +397,20 @@ func TestNetworkPoliciesAdmitExactlyTheListedFlows(t *testing.T) {
 			iso = append(iso, z.Isolated.String())
 			priv = append(priv, z.Private.String())
 		}
+		// The internet is everything outside the VPC and the Service
+		// range; the API server is the kubernetes Service's ClusterIP.
+		internet := "0.0.0.0/0 except " + cfg.Network.VpcCidr + "," + cfg.Cluster.ServiceCidr
+		apiServer := netip.MustParsePrefix(cfg.Cluster.ServiceCidr).Addr().Next().String() + "/32"
 		want := map[string]string{
-			"backups-to-aws":                  "backups [Egress] egress 0.0.0.0/0 TCP/443",
+			"backups-to-aws":                  "backups [Egress] egress " + internet + " TCP/443",
+			"app-backup-to-api-server":        "app-backup [Egress] egress " + apiServer + " TCP/443",
 			"default-deny":                    "all [Ingress,Egress] ",
 			"allow-dns":                       "all [Egress] egress kube-system/kube-dns UDP/53,TCP/53",
 			"frontend-from-gateway":           "frontend [Ingress] ingress nginx-gateway TCP/8080",
 			"backend-from-gateway":            "backend [Ingress] ingress nginx-gateway TCP/3000",
 			"backend-metrics-from-prometheus": "backend [Ingress] ingress monitoring TCP/9464",
 			"db-clients-to-data":              "db-clients [Egress] egress " + strings.Join(iso, ",") + " TCP/5432; egress " + strings.Join(priv, ",") + " TCP/6379",
-			"backend-to-https":                "backend [Egress] egress 0.0.0.0/0 TCP/443",
+			"backend-to-https":                "backend [Egress] egress " + internet + " TCP/443",
 		}
 		if len(got) != len(want) {
 			t.Errorf("policies: want %d, got %d: %v", len(want), len(got), slices.Sorted(maps.Keys(got)))

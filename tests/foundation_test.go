@@ -50,8 +50,8 @@ func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 		if got := len(cfg.Network.AvailabilityZones); got != want.zones {
 			t.Fatalf("zones: want %d, got %d", want.zones, got)
 		}
-		if got := len(res.ByType(typeSubnet)); got != 3*want.zones {
-			t.Errorf("subnets: want %d (public, private, isolated per zone), got %d", 3*want.zones, got)
+		if got := len(res.ByType(typeSubnet)); got != 4*want.zones {
+			t.Errorf("subnets: want %d (public, private, isolated and control-plane per zone), got %d", 4*want.zones, got)
 		}
 		if got := len(res.ByType(typeNat)); got != want.nats {
 			t.Errorf("NAT gateways: want %d, got %d", want.nats, got)
@@ -66,7 +66,7 @@ func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 		}
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		for _, z := range plan {
-			for tier, cidr := range map[string]string{"public": z.Public.String(), "private": z.Private.String(), "isolated": z.Isolated.String()} {
+			for tier, cidr := range map[string]string{"public": z.Public.String(), "private": z.Private.String(), "isolated": z.Isolated.String(), "control-plane": z.ControlPlane.String()} {
 				s := one(t, res, typeSubnet, n.Name(tier, z.Zone)).Plain()
 				if s["cidrBlock"] != cidr || s["availabilityZone"] != z.Zone {
 					t.Errorf("%s subnet in %s: want %s in %s, got %v in %v", tier, z.Zone, cidr, z.Zone, s["cidrBlock"], s["availabilityZone"])
@@ -130,6 +130,11 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 		}
 		if path(in, "vpcConfig", "endpointPrivateAccess") != true {
 			t.Errorf("private endpoint is off")
+		}
+		// The control plane's interfaces go in subnets of their own, where no
+		// node or pod has an address (NetworkPolicies tell them apart).
+		if got, want := strs(path(in, "vpcConfig", "subnetIds")), subnetIDs(t, res, n, "control-plane", cfg.Network.AvailabilityZones); !slices.Equal(got, want) {
+			t.Errorf("cluster subnets: want the control-plane subnets %v, got %v", want, got)
 		}
 		cidrs := strs(path(in, "vpcConfig", "publicAccessCidrs"))
 		if !slices.Equal(cidrs, cfg.Cluster.PublicAccessCidrs) || slices.Contains(cidrs, "0.0.0.0/0") {

@@ -291,7 +291,7 @@ func TestEdgeNamespacesAreDeclared(t *testing.T) {
 			}
 		}
 		for ns, want := range map[string][]string{
-			apptier.GatewayNamespace: {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "controllers-to-api-server", "nginx-to-acme-solver", "acme-solver-from-nginx"},
+			apptier.GatewayNamespace: {"nginx-from-clients", "nginx-to-app", "nginx-to-control-plane", "control-plane-from-nginx", "control-plane-to-api-server", "cert-generator-to-api-server", "nginx-to-acme-solver", "acme-solver-from-nginx"},
 			"cert-manager":           {"controllers-to-api-server", "controller-to-acme", "webhook-from-api-server"},
 		} {
 			for _, w := range want {
@@ -389,12 +389,11 @@ func TestGatewayDataPlaneIsRedundant(t *testing.T) {
 // the stacks pin.
 func TestAPICheckInstallsThePinnedCRDs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		for release, version := range map[string]string{
-			"Gateway API": cfg.App.Charts.GatewayAPI, "cert-manager": cfg.App.Charts.CertManager, "NGINX Gateway Fabric": cfg.App.Charts.GatewayFabric,
-		} {
-			if !slices.ContainsFunc(apicheckReleases(), func(r string) bool { return r == release+" "+version }) {
-				t.Errorf("the API server check installs no CRDs of %s %s (it has %v)", release, version, apicheckReleases())
-			}
+		// The charts' CRDs come with their rendered manifests, at whatever
+		// version the stack pins; the Gateway API's, which the program
+		// applies itself, from its Go module at the stack's version.
+		if want := "Gateway API " + cfg.App.Charts.GatewayAPI; !slices.Contains(apicheckReleases(), want) {
+			t.Errorf("the API server check installs no CRDs of %s (it has %v)", want, apicheckReleases())
 		}
 	})
 }

@@ -1,7 +1,9 @@
 // Command apicheck runs every Kubernetes object the synthesizer wrote for
-// each stack through a real kube-apiserver: the CRDs of the pinned releases
-// are installed first, then every object is server-side applied with
-// dryRun=All and strict field validation.
+// each stack through a real kube-apiserver, the program's own and every
+// object its Helm releases render: the CRDs the rendered charts ship (and
+// the Gateway API's, from its Go module) are installed first, then every
+// object is server-side applied with dryRun=All and strict field
+// validation.
 //
 //	go run ./cmd/synth --stack staging && go run ./cmd/apicheck --stack staging
 //
@@ -20,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -44,12 +47,12 @@ func run() error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/apicheck --stack NAME [--stack NAME...] [flags]\n\n"+
 			"Checks the synthesizer's manifests (build/synth/<stack>/manifests) against a real\n"+
-			"kube-apiserver with the pinned CRDs installed. Run the synthesizer first.\n\nFlags:\n")
+			"kube-apiserver with the CRDs of its rendered charts installed, and what its Helm\n"+
+			"releases render (build/synth/<stack>/charts). Run the synthesizer first.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.Var(&stacks, "stack", "stack whose manifests to check (repeat for several)")
 	synthDir := fs.String("synth", filepath.Join("build", "synth"), "the synthesizer's output folder")
-	sharedCRDs := fs.String("shared-crds", filepath.Join("..", "shared", "crds"), "folder of the CRDs the module proxy does not serve")
 	tools := fs.String("tools", filepath.Join("tools", "kube"), "the module that builds kube-apiserver and etcd")
 	buildOnly := fs.Bool("build-only", false, "build (or find cached) servers and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -70,15 +73,15 @@ func run() error {
 		return errors.New("--stack is required, e.g. --stack staging --stack production")
 	}
 	// Read everything before starting servers: a missing file fails fast.
-	crdFiles, err := apicheck.CRDFiles(apicheck.CRDSources, *sharedCRDs)
+	crdFiles, err := apicheck.CRDFiles(apicheck.CRDSources)
 	if err != nil {
 		return err
 	}
-	crds, err := apicheck.ReadObjects(crdFiles...)
+	moduleCRDs, err := apicheck.ReadObjects(crdFiles...)
 	if err != nil {
 		return err
 	}
-	objects := map[string][]apicheck.Object{}
+	crds, objects := map[string][]apicheck.Object{}, map[string][]apicheck.Object{}
 	for _, stack := range stacks {
 		files, err := apicheck.ManifestFiles(filepath.Join(*synthDir, stack, "manifests"))
 		if err != nil {
@@ -87,6 +90,12 @@ func run() error {
 		if objects[stack], err = apicheck.ReadObjects(files...); err != nil {
 			return fmt.Errorf("stack %s: %w", stack, err)
 		}
+		chartCRDs, chartObjects, err := apicheck.ChartObjects(filepath.Join(*synthDir, stack, "charts"))
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", stack, err)
+		}
+		crds[stack] = append(slices.Clone(moduleCRDs), chartCRDs...)
+		objects[stack] = append(objects[stack], chartObjects...)
 	}
 
 	// Stop the servers on Ctrl-C and SIGTERM too.
@@ -98,13 +107,16 @@ func run() error {
 	}
 	defer server.Stop()
 	client := server.Client()
-	if err := client.InstallCRDs(ctx, crds); err != nil {
-		return err
-	}
-	fmt.Printf("apicheck: kube-apiserver %s on %s, %d CRDs installed\n", apicheck.KubernetesVersion, server.URL, len(crds))
+	fmt.Printf("apicheck: kube-apiserver %s on %s\n", apicheck.KubernetesVersion, server.URL)
 
 	checked, rejected := 0, 0
 	for _, stack := range stacks {
+		// Each stack's own CRDs, applied over the last stack's: stacks may
+		// pin different chart versions.
+		if err := client.InstallCRDs(ctx, crds[stack]); err != nil {
+			return fmt.Errorf("stack %s: %w", stack, err)
+		}
+		fmt.Printf("stack %s: %d CRDs installed (its charts' and the Gateway API's)\n", stack, len(crds[stack]))
 		report, err := client.Check(ctx, objects[stack])
 		if err != nil {
 			return fmt.Errorf("stack %s: %w", stack, err)

@@ -83,17 +83,14 @@ type Args struct {
 	OIDC kit.OIDC
 	// VpcId is the VPC the load balancer controller works in.
 	VpcId pulumi.StringInput
-	// VpcCidr is the VPC's block: the EKS control plane's ENIs (the API
-	// server, and the source of webhook calls) and the NLB's health checks
-	// come from it.
-	VpcCidr string
+	// Network are the addresses the NetworkPolicies name: the API server,
+	// the control plane's subnets (webhook calls), the data stores'
+	// subnets, the internet.
+	Network kit.Addresses
 	// ClusterSecurityGroupId is the group every pod ENI carries: the load
 	// balancer controller adds the NLB's ingress rule to it.
 	ClusterSecurityGroupId pulumi.StringInput
 
-	// DatabaseCidrs and CacheCidrs are the subnets PostgreSQL and Redis
-	// live in: the backend's only non-HTTPS egress.
-	DatabaseCidrs, CacheCidrs []string
 	// KubernetesProvider is the cluster's provider, for every object here.
 	KubernetesProvider *kubernetes.Provider
 	// AWSProvider is the stack's AWS provider, for the IRSA roles.
@@ -136,7 +133,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(t)
 	ns := app.Namespace
 
-	namespace, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: ns, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.DatabaseCidrs, args.CacheCidrs)}, parent)
+	namespace, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: ns, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.Network)}, parent)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,11 @@ func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, 
 	}, opts...)
 }
 
+// resources are a chart container's requests and limits from config.
+func resources(r config.ResourcesConfig) pulumi.Map {
+	return pulumi.ToMap(kit.ResourcesMap(r))
+}
+
 func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	app := args.App
 	parent := pulumi.Parent(t)
@@ -124,6 +129,10 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		"region":       pulumi.String(args.Account.Region),
 		"vpcId":        args.VpcId,
 		"replicaCount": pulumi.Int(controllerReplicas),
+		"resources":    resources(app.Controllers[config.ControllerLoadBalancer]),
+		// The chart's default keeps the read-only root, non-root and no
+		// escalation, and leaves capabilities commented out.
+		"securityContext": pulumi.Map{"capabilities": pulumi.Map{"drop": pulumi.ToStringArray([]string{"ALL"})}},
 		// Used verbatim as the PDB's spec (chart 1.14.0 makes one only
 		// when this is set and replicaCount > 1).
 		"podDisruptionBudget": pulumi.Map{"maxUnavailable": pulumi.Int(1)},
@@ -143,7 +152,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	// charts' pods meet the restricted profile (NGF binds ports 80 and 443
 	// through the ip_unprivileged_port_start sysctl, not a capability).
 	namespaces := map[string]pulumi.Resource{}
-	for _, ns := range EdgeNamespaces(args.VpcCidr, app.Namespace) {
+	for _, ns := range EdgeNamespaces(args.Network, app.Namespace) {
 		created, err := kit.NewNamespace(ctx, ns, parent)
 		if err != nil {
 			return err
@@ -155,12 +164,16 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
 		"replicaCount":        pulumi.Int(controllerReplicas),
 		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
+		"resources":           resources(app.Controllers[config.ControllerCertManager]),
 		// The webhook admits every cert-manager object: one replica down
 		// would block certificate changes.
 		"webhook": pulumi.Map{
 			"replicaCount":        pulumi.Int(controllerReplicas),
 			"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
+			"resources":           resources(app.Controllers[config.ControllerCertManagerWebhook]),
 		},
+		"cainjector":      pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerCAInjector])},
+		"startupapicheck": pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerStartupCheck])},
 		"config": pulumi.Map{
 			"apiVersion":       pulumi.String("controller.config.cert-manager.io/v1alpha1"),
 			"kind":             pulumi.String("ControllerConfiguration"),
@@ -203,6 +216,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		"policy":     pulumi.String("upsert-only"),
 		"registry":   pulumi.String("txt"),
 		"txtOwnerId": pulumi.String(args.ClusterName),
+		"resources":  resources(app.Controllers[config.ControllerExternalDNS]),
 		"extraArgs":  pulumi.ToStringArray([]string{"--zone-id-filter=" + app.Route53ZoneId, "--aws-zone-type=public"}),
 		"env":        pulumi.MapArray{pulumi.Map{"name": pulumi.String("AWS_DEFAULT_REGION"), "value": pulumi.String(args.Account.Region)}},
 		"serviceAccount": pulumi.Map{

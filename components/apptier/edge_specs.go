@@ -31,6 +31,12 @@ const (
 	// the ACME server's challenge, behind the Gateway's HTTP listener.
 	acmeSolverPort = 8089
 
+	// jobNameLabel is the label the Job controller puts on a Job's pods
+	// (Kubernetes 1.27 and later), with the Job's name.
+	jobNameLabel = "batch.kubernetes.io/job-name"
+	// ngfCertGeneratorJob is NGF 2.4.0's install Job (templates/certs-job.yaml).
+	ngfCertGeneratorJob = "nginx-gateway-fabric-cert-generator"
+
 	// LBReadinessGateLabel makes the load balancer controller inject a
 	// readiness gate into pods that are NLB targets in the namespace: a
 	// rolling NGINX pod counts as ready only once the NLB sees it healthy.
@@ -54,6 +60,17 @@ func ngfControlPlane() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "nginx-gateway-fabric"}
 }
 
+// GatewayControlPlaneLabels and GatewayDataPlaneLabels select NGF's
+// control plane and the public Gateway's NGINX pods, for their PodMonitors.
+func GatewayControlPlaneLabels() map[string]string { return ngfControlPlane() }
+func GatewayDataPlaneLabels() map[string]string    { return ngfDataPlane() }
+
+// GatewayMetricsPortName is the container port both serve Prometheus
+// metrics on (9113): the chart's control plane Deployment and NGF's
+// provisioner (internal/controller/provisioner/objects.go:869-871) name it
+// so.
+const GatewayMetricsPortName = "metrics"
+
 // acmeSolver selects the HTTP-01 solver pods cert-manager starts, for a
 // challenge, in the namespace of the Certificate: the Gateway's.
 func acmeSolver() map[string]string {
@@ -64,17 +81,13 @@ func ngfDataPlane() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": gatewayName + "-" + gatewayClass, "gateway.networking.k8s.io/gateway-name": gatewayName}
 }
 
-// EdgeNamespaces are the gateway's and cert-manager's namespaces. The EKS
-// API server's endpoints (and its webhook calls) and the NLB's health
-// checks come from the VPC, so those flows name vpcCidr.
-func EdgeNamespaces(vpcCidr, appNamespace string) []kit.NamespaceArgs {
-	vpc := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCidr)}}}
-	anywhere := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
+// EdgeNamespaces are the gateway's and cert-manager's namespaces. Their
+// controllers reach the API server at its ClusterIP; its webhook calls come
+// from the control plane's subnets; clients (and the NLB's health checks)
+// come from anywhere.
+func EdgeNamespaces(net kit.Addresses, appNamespace string) []kit.NamespaceArgs {
+	anywhere := kit.CIDRPeers("0.0.0.0/0")
 	monitoring := networkingv1.NetworkPolicyPeerArray{kit.PeerNamespace(MonitoringNamespace)}
-	// Every pod of the namespace but NGINX talks to the API server.
-	notDataPlane := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
-		Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("NotIn"), Values: pulumi.StringArray{pulumi.String(ngfDataPlane()["app.kubernetes.io/name"])},
-	}}}
 	all := &metav1.LabelSelectorArgs{}
 	certManager := map[string]string{"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/instance": "cert-manager"}
 	webhook := map[string]string{"app.kubernetes.io/name": "webhook", "app.kubernetes.io/instance": "cert-manager"}
@@ -92,7 +105,11 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []kit.NamespaceArgs {
 				kit.Egress("nginx-to-acme-solver", kit.Pods(ngfDataPlane()), kit.PodPeers(acmeSolver()), acmeSolverPort),
 				kit.Ingress("acme-solver-from-nginx", acmeSolver(), kit.PodPeers(ngfDataPlane()), acmeSolverPort),
 				kit.Ingress("control-plane-from-nginx", ngfControlPlane(), kit.PodPeers(ngfDataPlane()), ngfAgentPort),
-				kit.Egress("controllers-to-api-server", notDataPlane, vpc, httpsPort),
+				kit.Egress("control-plane-to-api-server", kit.Pods(ngfControlPlane()), net.APIServerPeers(), httpsPort),
+				// The chart's install Job writes NGINX's and the control
+				// plane's TLS Secrets; its pods carry no labels of the
+				// chart's, only the Job controller's.
+				kit.Egress("cert-generator-to-api-server", kit.Pods(map[string]string{jobNameLabel: ngfCertGeneratorJob}), net.APIServerPeers(), httpsPort),
 				kit.Ingress("control-plane-metrics-from-prometheus", ngfControlPlane(), monitoring, ngfMetricsPort),
 				kit.Ingress("nginx-metrics-from-prometheus", ngfDataPlane(), monitoring, ngfMetricsPort),
 			},
@@ -100,11 +117,11 @@ func EdgeNamespaces(vpcCidr, appNamespace string) []kit.NamespaceArgs {
 		{
 			Name: CertManagerNamespace, PodSecurity: kit.Restricted, PartOf: PartOf,
 			Policies: []kit.NetworkPolicy{
-				kit.Egress("controllers-to-api-server", all, vpc, httpsPort),
+				kit.Egress("controllers-to-api-server", all, net.APIServerPeers(), httpsPort),
 				// The ACME directory over HTTPS, and the HTTP-01 self check
 				// against the public hostname before asking for validation.
-				kit.Egress("controller-to-acme", kit.Pods(certManager), anywhere, httpsPort, httpPort),
-				kit.Ingress("webhook-from-api-server", webhook, vpc, certManagerWebhookPort),
+				kit.Egress("controller-to-acme", kit.Pods(certManager), net.InternetPeers(), httpsPort, httpPort),
+				kit.Ingress("webhook-from-api-server", webhook, net.ControlPlanePeers(), certManagerWebhookPort),
 				kit.Ingress("controller-metrics-from-prometheus", certManager, monitoring, certManagerMetricsPort),
 			},
 		},
@@ -130,9 +147,14 @@ func GatewayFabricValues(app config.AppConfig) pulumi.Map {
 			"gatewayClassName":          pulumi.String(gatewayClass),
 			"replicas":                  pulumi.Int(controllerReplicas),
 			"topologySpreadConstraints": spread(ngfControlPlane()),
+			"resources":                 resources(app.Controllers[config.ControllerGatewayFabric]),
+			// The chart's default reports usage to F5 every day; nothing in
+			// the platform needs it, and its egress is not allowed.
+			"productTelemetry": pulumi.Map{"enable": pulumi.Bool(false)},
 		},
 		"nginx": pulumi.Map{
-			"replicas": pulumi.Int(app.Gateway.Replicas),
+			"replicas":  pulumi.Int(app.Gateway.Replicas),
+			"container": pulumi.Map{"resources": resources(app.Gateway.Resources)},
 			"pod": pulumi.Map{
 				"nodeSelector":              pulumi.StringMap{"scrolluniversity.io/pool": pulumi.String(app.NodePool)},
 				"topologySpreadConstraints": spread(ngfDataPlane()),

@@ -26,8 +26,9 @@ func allowIngress(name, component, fromNamespace string, port int) kit.NetworkPo
 // NetworkPolicies admit exactly, on top of the namespace's default deny and
 // DNS (kit.BaselinePolicies): the gateway to frontend and backend,
 // Prometheus to the backend's metrics, database clients (backend,
-// migrations) to PostgreSQL and Redis, and the backend to HTTPS.
-func NetworkPolicies(databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
+// migrations) to PostgreSQL and Redis, and the backend to HTTPS outside the
+// VPC and the Service range (never the API server).
+func NetworkPolicies(net kit.Addresses) []kit.NetworkPolicy {
 	dbClients := map[string]string{dbClientLabel: "true"}
 	return []kit.NetworkPolicy{
 		allowIngress("frontend-from-gateway", "frontend", GatewayNamespace, FrontendPort),
@@ -37,17 +38,10 @@ func NetworkPolicies(databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
 			PodSelector: kit.Pods(dbClients),
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{
-				networkingv1.NetworkPolicyEgressRuleArgs{To: kit.CIDRPeers(databaseCidrs...), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(postgresPort)}},
-				networkingv1.NetworkPolicyEgressRuleArgs{To: kit.CIDRPeers(cacheCidrs...), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(redisPort)}},
+				networkingv1.NetworkPolicyEgressRuleArgs{To: net.DatabasePeers(), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(postgresPort)}},
+				networkingv1.NetworkPolicyEgressRuleArgs{To: net.CachePeers(), Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(redisPort)}},
 			},
 		}},
-		{Name: "backend-to-https", Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: kit.Pods(SelectorLabels("backend")),
-			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				To:    networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}},
-				Ports: networkingv1.NetworkPolicyPortArray{kit.TCP(httpsPort)},
-			}},
-		}},
+		kit.Egress("backend-to-https", kit.Pods(SelectorLabels("backend")), net.InternetPeers(), httpsPort),
 	}
 }

@@ -43,11 +43,9 @@ type Settings struct {
 	AIMonthlyBudgetUSD   int
 	AIBudgetAlertPercent int
 	Features             map[string]bool
-	// Platform services, reached inside the cluster.
-	PrometheusURL   string
-	AlertmanagerURL string
-	GrafanaURL      string
-	KibanaURL       string
+	// No URLs of Prometheus, Grafana or Kibana: the backend never calls
+	// them (people reach them by port-forward, docs/RUNBOOK.md), and its
+	// NetworkPolicies do not let it (internal/flows forbids it).
 }
 
 // DefaultSettings derives the settings from the app's config, the
@@ -81,10 +79,6 @@ func DefaultSettings(app config.AppConfig, db DatabaseSettings, region string) S
 		AIMonthlyBudgetUSD:    2000,
 		AIBudgetAlertPercent:  80,
 		Features:              map[string]bool{"AI_TUTOR": true, "LIVE_CLASSES": true, "PAYMENTS": true, "FORUMS": true},
-		PrometheusURL:         "http://prometheus-operated.monitoring.svc:9090",
-		AlertmanagerURL:       "http://alertmanager-operated.monitoring.svc:9093",
-		GrafanaURL:            "http://grafana.monitoring.svc",
-		KibanaURL:             "http://kibana-kb-http.logging.svc:5601",
 	}
 }
 
@@ -118,10 +112,6 @@ func (s Settings) Render(overrides map[string]string) (map[string]string, error)
 		"AI_DAILY_BUDGET_USD":     fmt.Sprint(s.AIDailyBudgetUSD),
 		"AI_MONTHLY_BUDGET_USD":   fmt.Sprint(s.AIMonthlyBudgetUSD),
 		"AI_BUDGET_ALERT_PERCENT": fmt.Sprint(s.AIBudgetAlertPercent),
-		"PROMETHEUS_URL":          s.PrometheusURL,
-		"ALERTMANAGER_URL":        s.AlertmanagerURL,
-		"GRAFANA_URL":             s.GrafanaURL,
-		"KIBANA_URL":              s.KibanaURL,
 	}
 	for name, on := range s.Features {
 		env["FEATURE_"+name] = fmt.Sprint(on)

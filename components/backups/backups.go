@@ -47,6 +47,9 @@ type Args struct {
 	// Namespace is the app's namespace, where the jobs run next to what
 	// they back up; NodePool its node group.
 	Namespace, NodePool string
+	// Network are the addresses the NetworkPolicies name (S3 and STS on
+	// the internet, the API server for app-backup).
+	Network kit.Addresses
 	// NamespaceResource is the app's namespace: every object here waits
 	// for it.
 	NamespaceResource pulumi.Resource
@@ -166,8 +169,10 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	if err := kit.NewNetworkPolicies(ctx, args.Namespace, PartOf, []kit.NetworkPolicy{
-		// S3 and STS (IRSA), and for app-backup the API server: HTTPS.
-		kit.Egress("backups-to-aws", kit.Pods(map[string]string{BackupLabel: "true"}), kit.CIDRPeers("0.0.0.0/0"), httpsPort),
+		// S3 and STS (IRSA) over HTTPS; app-backup also reads the
+		// objects' manifests from the API server.
+		kit.Egress("backups-to-aws", kit.Pods(map[string]string{BackupLabel: "true"}), args.Network.InternetPeers(), httpsPort),
+		kit.Egress("app-backup-to-api-server", kit.Pods(kit.SelectorLabels(PartOf, AppBackup)), args.Network.APIServerPeers(), httpsPort),
 	}, inNS...); err != nil {
 		return nil, err
 	}

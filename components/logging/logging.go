@@ -33,8 +33,9 @@ type Args struct {
 	RetainClaims bool
 	// Namer names the exporter user's random password.
 	Namer kit.Namer
-	// VpcCidr is where the API server is.
-	VpcCidr string
+	// Network are the addresses the NetworkPolicies name (the API server,
+	// the internet).
+	Network kit.Addresses
 	// MonitoringNamespace is where Prometheus runs (it scrapes the
 	// exporters).
 	MonitoringNamespace string
@@ -101,12 +102,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.VpcCidr, args.MonitoringNamespace)}, parent)
+	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.Network, args.MonitoringNamespace)}, parent)
 	if err != nil {
 		return nil, err
 	}
 	// See FilebeatNamespace: privileged, and only Filebeat runs there.
-	beatNS, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: FilebeatNamespace, PodSecurity: kit.Privileged, PartOf: PartOf, Policies: FilebeatPolicies(args.VpcCidr)}, parent)
+	beatNS, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: FilebeatNamespace, PodSecurity: kit.Privileged, PartOf: PartOf, Policies: FilebeatPolicies(args.Network)}, parent)
 	if err != nil {
 		return nil, err
 	}

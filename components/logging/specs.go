@@ -188,13 +188,20 @@ func LogstashSpec(l config.LoggingConfig, pipeline string) map[string]any {
 		},
 		"pipelines":            []any{map[string]any{"pipeline.id": "main", "config.string": pipeline}},
 		"volumeClaimTemplates": []any{claim(logstashClaim, l.LogstashQueueGiB)},
-		"services": []any{map[string]any{
-			"name": beatsServiceName,
-			"service": map[string]any{"spec": map[string]any{
-				"type":  "ClusterIP",
-				"ports": []any{map[string]any{"name": "beats", "port": content.BeatsPort, "protocol": "TCP", "targetPort": content.BeatsPort}},
-			}},
-		}},
+		"services": []any{
+			map[string]any{
+				"name": beatsServiceName,
+				"service": map[string]any{"spec": map[string]any{
+					"type":  "ClusterIP",
+					"ports": []any{map[string]any{"name": "beats", "port": content.BeatsPort, "protocol": "TCP", "targetPort": content.BeatsPort}},
+				}},
+			},
+			// The monitoring API without ECK's self-signed TLS (ECK 3.5.0
+			// then sets api.ssl.enabled: false, pkg/controller/logstash/
+			// config.go:123-128): logstash-exporter reads it over plain HTTP
+			// from inside the pod, and no policy admits anyone else to it.
+			map[string]any{"name": "api", "tls": map[string]any{"selfSignedCertificate": map[string]any{"disabled": true}}},
+		},
 		"podTemplate": map[string]any{"spec": map[string]any{
 			"nodeSelector":    map[string]any{poolLabel: l.NodePool},
 			"securityContext": restrictedPod(elasticUID),

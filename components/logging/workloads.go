@@ -20,7 +20,11 @@ var (
 	kibanaPods   = map[string]string{"kibana.k8s.elastic.co/name": clusterName}
 	logstashPods = map[string]string{"logstash.k8s.elastic.co/name": clusterName}
 	filebeatPods = map[string]string{"beat.k8s.elastic.co/name": filebeatName}
-	operatorPods = map[string]string{"control-plane": "elastic-operator"}
+	// operatorPods are the eck-operator chart's (3.5.0) selector labels
+	// for its StatefulSet's pods: eck-operator.selectorLabels in
+	// _helpers.tpl gives these unless global.manifestGen is set, which only
+	// ECK's own manifest generator sets (it labels control-plane instead).
+	operatorPods = map[string]string{"app.kubernetes.io/name": "elastic-operator", "app.kubernetes.io/instance": "eck-operator"}
 )
 
 func secretEnv(name, secret, key string) corev1.EnvVarArgs {

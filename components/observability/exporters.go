@@ -182,17 +182,21 @@ func ExporterService(e Exporter) *corev1.ServiceArgs {
 	}
 }
 
-// ScrapeTarget is a Service Prometheus scrapes through a ServiceMonitor.
+// ScrapeTarget is a Service Prometheus scrapes through a ServiceMonitor,
+// or pods it scrapes through a PodMonitor.
 type ScrapeTarget struct {
-	// Name is the ServiceMonitor's name (and the targets' job label, from
-	// the Service's name).
+	// Name is the monitor's name (and the targets' job label, from the
+	// Service's name; a PodMonitor's job is <namespace>/<name>).
 	Name string
-	// Namespace is the Service's namespace.
+	// Namespace is the Service's (or the pods') namespace.
 	Namespace string
-	// Selector picks the Service by its labels.
+	// Selector picks the Service (or the pods) by its labels.
 	Selector map[string]string
-	// Port is the Service port's name.
+	// Port is the Service port's name (a container port's for pods).
 	Port string
+	// Pods makes the target pods that no Service fronts (NGINX Gateway
+	// Fabric's): a PodMonitor instead of a ServiceMonitor.
+	Pods bool
 	// Path is the metrics path. Default /metrics.
 	Path string
 	// Interval between scrapes, such as "30s"; "" for Prometheus's.
@@ -208,8 +212,17 @@ type ScrapeTarget struct {
 	FromRelease string
 }
 
-// ServiceMonitorSpec is a target's ServiceMonitor spec; the monitor lives in
-// the monitoring namespace and selects the Service in its own.
+// MonitorKind is the kind of a target's monitor.
+func (t ScrapeTarget) MonitorKind() string {
+	if t.Pods {
+		return "PodMonitor"
+	}
+	return "ServiceMonitor"
+}
+
+// ServiceMonitorSpec is a target's ServiceMonitor (or PodMonitor) spec; the
+// monitor lives in the monitoring namespace and selects the Service (or
+// pods) in its own.
 func ServiceMonitorSpec(t ScrapeTarget) map[string]any {
 	ep := map[string]any{"port": t.Port, "path": "/metrics"}
 	if t.Path != "" {
@@ -224,10 +237,14 @@ func ServiceMonitorSpec(t ScrapeTarget) map[string]any {
 	if t.HonorLabels {
 		ep["honorLabels"] = true
 	}
+	endpoints := "endpoints"
+	if t.Pods {
+		endpoints = "podMetricsEndpoints"
+	}
 	return map[string]any{
 		"selector":          map[string]any{"matchLabels": toAny(t.Selector)},
 		"namespaceSelector": map[string]any{"matchNames": []any{t.Namespace}},
-		"endpoints":         []any{ep},
+		endpoints:           []any{ep},
 	}
 }
 

@@ -39,12 +39,13 @@ func udp(port int) networkingv1.NetworkPolicyPortArgs {
 }
 
 // NetworkPolicies are the monitoring namespace's flows on top of its
-// default deny and DNS. The API server (and, for Prometheus, the kubelets
-// and node-exporter on the nodes' own addresses) are reached in the VPC's
-// CIDR; PostgreSQL and Redis in their subnets, by their exporters only.
-func NetworkPolicies(vpcCidr string, databaseCidrs, cacheCidrs []string) []kit.NetworkPolicy {
-	vpc := kit.CIDRPeers(vpcCidr)
-	anywhere := kit.CIDRPeers("0.0.0.0/0")
+// default deny and DNS. The API server is reached at its ClusterIP (and,
+// for Prometheus's own scrape of it, at the control plane's subnets); the
+// kubelets and node-exporter on the nodes' addresses; PostgreSQL and Redis
+// in their subnets, by their exporters only; receivers and AWS outside the
+// VPC.
+func NetworkPolicies(net kit.Addresses) []kit.NetworkPolicy {
+	anywhere := net.InternetPeers()
 	prometheus := kit.PodPeers(prometheusPods)
 	everyPod := networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{}}}
 	apiClients := &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
@@ -59,11 +60,12 @@ func NetworkPolicies(vpcCidr string, databaseCidrs, cacheCidrs []string) []kit.N
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{
 				networkingv1.NetworkPolicyEgressRuleArgs{To: everyPod, Ports: kit.TCPPorts(scrapePorts...)},
-				networkingv1.NetworkPolicyEgressRuleArgs{To: vpc, Ports: kit.TCPPorts(kubeletPort, nodeExporterPort)},
+				networkingv1.NetworkPolicyEgressRuleArgs{To: net.NodePeers(), Ports: kit.TCPPorts(kubeletPort, nodeExporterPort)},
+				networkingv1.NetworkPolicyEgressRuleArgs{To: net.ControlPlanePeers(), Ports: kit.TCPPorts(kubernetesAPIPort)},
 			},
 		}},
 		// Service discovery, the sidecars and the operator read the API.
-		kit.Egress("api-clients-to-api-server", apiClients, vpc, kubernetesAPIPort),
+		kit.Egress("api-clients-to-api-server", apiClients, net.APIServerPeers(), kubernetesAPIPort),
 		kit.Ingress("prometheus-from-grafana-and-itself", prometheusPods, append(kit.PodPeers(grafanaPods), prometheus...), PrometheusPort, reloaderPort),
 		kit.Ingress("alertmanager-from-prometheus-and-grafana", alertmanagerPods, append(kit.PodPeers(grafanaPods), prometheus...), AlertmanagerPort, reloaderPort),
 		// Alertmanager replicas gossip (TCP and UDP) to share silences and
@@ -89,9 +91,9 @@ func NetworkPolicies(vpcCidr string, databaseCidrs, cacheCidrs []string) []kit.N
 		kit.Ingress("cloudwatch-exporter-from-prometheus", SelectorLabels(CloudWatchExporter), prometheus, cloudwatchExporterPort),
 		// Exactly the exporter and the Job that creates its role reach
 		// PostgreSQL; exactly redis_exporter reaches Redis.
-		kit.Egress("postgres-exporter-to-database", kit.Pods(SelectorLabels(PostgresExporter)), kit.CIDRPeers(databaseCidrs...), postgresPort),
-		kit.Egress("monitoring-user-job-to-database", kit.Pods(SelectorLabels(monitoringUserJob)), kit.CIDRPeers(databaseCidrs...), postgresPort),
-		kit.Egress("redis-exporter-to-cache", kit.Pods(SelectorLabels(RedisExporter)), kit.CIDRPeers(cacheCidrs...), redisPort),
+		kit.Egress("postgres-exporter-to-database", kit.Pods(SelectorLabels(PostgresExporter)), net.DatabasePeers(), postgresPort),
+		kit.Egress("monitoring-user-job-to-database", kit.Pods(SelectorLabels(monitoringUserJob)), net.DatabasePeers(), postgresPort),
+		kit.Egress("redis-exporter-to-cache", kit.Pods(SelectorLabels(RedisExporter)), net.CachePeers(), redisPort),
 		// CloudWatch and STS (IRSA) are public AWS endpoints.
 		kit.Egress("cloudwatch-exporter-to-aws", kit.Pods(SelectorLabels(CloudWatchExporter)), anywhere, 443),
 	}

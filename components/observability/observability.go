@@ -82,10 +82,10 @@ type Args struct {
 	Namer kit.Namer
 	// OIDC is the cluster's OIDC provider, for the exporter's IRSA role.
 	OIDC kit.OIDC
-	// VpcCidr is where the API server, the kubelets and node-exporter are.
-	VpcCidr string
-	// DatabaseCidrs and CacheCidrs are PostgreSQL's and Redis's subnets.
-	DatabaseCidrs, CacheCidrs []string
+	// Network are the addresses the NetworkPolicies name: the API server,
+	// the control plane's and the nodes' subnets (the API servers', the
+	// kubelets' and node-exporter's metrics), the data stores' subnets.
+	Network kit.Addresses
 	// KubernetesProvider and AWSProvider create every child.
 	KubernetesProvider *kubernetes.Provider
 	AWSProvider        pulumi.ProviderResource
@@ -138,7 +138,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	parent := pulumi.Parent(c)
 
-	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.VpcCidr, args.DatabaseCidrs, args.CacheCidrs)}, parent)
+	ns, err := kit.NewNamespace(ctx, kit.NamespaceArgs{Name: Namespace, PodSecurity: kit.Restricted, PartOf: PartOf, Policies: NetworkPolicies(args.Network)}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			annotations = map[string]string{policy.ServiceFromReleaseAnnotation: t.FromRelease}
 		}
 		if _, err := kit.NewCustomResource(ctx, kit.CustomResource{
-			APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor", Name: t.Name, Namespace: Namespace, PartOf: PartOf,
+			APIVersion: "monitoring.coreos.com/v1", Kind: t.MonitorKind(), Name: t.Name, Namespace: Namespace, PartOf: PartOf,
 			Annotations: annotations, Fields: map[string]any{"spec": ServiceMonitorSpec(t)},
 		}, afterStack...); err != nil {
 			return nil, err

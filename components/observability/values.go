@@ -31,7 +31,11 @@ const (
 	alertmanagerMeshPort = 9094 // gossip between Alertmanager replicas, TCP and UDP
 	GrafanaPort          = 3000
 	reloaderPort         = 8080 // the operator's config-reloader sidecars' metrics
-	operatorPort         = 10250
+	// operatorPort is where the operator serves metrics with TLS off: the
+	// chart passes --web.listen-address=:8080 and names the port http
+	// (templates/prometheus-operator/deployment.yaml at 88.5.3); 10250 is
+	// its port with TLS on.
+	operatorPort         = 8080
 	kubeStateMetricsPort = 8080
 	nodeExporterPort     = 9100
 	kubeletPort          = 10250
@@ -178,9 +182,19 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"rbac":         map[string]any{"create": false},
 			"resources":    kit.ResourcesMap(o.Grafana.Resources),
 			"nodeSelector": nodeSelector,
+			// A read-only root (the chart's default context adds it to no
+			// escalation, no capabilities and RuntimeDefault seccomp):
+			// Grafana writes its database and plugins to the chart's
+			// /var/lib/grafana volume, and scratch and log files to these.
+			"containerSecurityContext": map[string]any{"readOnlyRootFilesystem": true},
+			"extraEmptyDirMounts": []any{
+				map[string]any{"name": "tmp", "mountPath": "/tmp"},
+				map[string]any{"name": "logs", "mountPath": "/var/log/grafana"},
+			},
 			"sidecar": map[string]any{
-				"resources":   sidecarResources,
-				"datasources": map[string]any{"resource": "configmap", "searchNamespace": Namespace},
+				"resources":       sidecarResources,
+				"securityContext": map[string]any{"readOnlyRootFilesystem": true},
+				"datasources":     map[string]any{"resource": "configmap", "searchNamespace": Namespace},
 				"dashboards": map[string]any{
 					"enabled": true, "label": content.DashboardLabel, "labelValue": "1",
 					"searchNamespace": Namespace, "resource": "configmap",
@@ -206,6 +220,12 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"tolerations":       []any{map[string]any{"operator": "Exists"}},
 			"resources":         nodeExporterResources,
 			"priorityClassName": "system-node-critical",
+			// It reads as nobody (the chart's runAsUser 65534) and needs no
+			// capability; the chart's default sets only the read-only root.
+			"containerSecurityContext": map[string]any{
+				"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+				"capabilities": map[string]any{"drop": []any{"ALL"}},
+			},
 		},
 	}
 }

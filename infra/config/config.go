@@ -176,6 +176,10 @@ type AutoscalerConfig struct {
 	// ImageTag is the autoscaler release; its minor version must be the
 	// control plane's. Default "v1.34.0".
 	ImageTag string `json:"imageTag"`
+	// Resources of the autoscaler's container. Default requests 100m CPU
+	// and 300Mi, limits 1 CPU and 1Gi (its memory grows with the cluster's
+	// pods and nodes).
+	Resources ResourcesConfig `json:"resources"`
 }
 
 // NodeGroupConfig is one managed node group, or with Zonal one per zone.

@@ -45,7 +45,7 @@ func Defaults(project, stack string) *Config {
 			ServiceCidr:       "172.20.0.0/16",
 			AmiType:           "AL2023_x86_64_STANDARD",
 			LogRetentionDays:  90,
-			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.34.0"},
+			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.34.0", Resources: controller("100m", "300Mi", "1", "1Gi")},
 			AddonVersions:     map[string]string{},
 		},
 		Database: DatabaseConfig{
@@ -87,7 +87,25 @@ func Defaults(project, stack string) *Config {
 				RequestsCpu: "50m", RequestsMemory: "64Mi", LimitsCpu: "250m", LimitsMemory: "128Mi",
 				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
 			}},
-			Gateway: GatewayConfig{Replicas: 2},
+			Gateway: GatewayConfig{Replicas: 2, Resources: ResourcesConfig{
+				RequestsCpu: "100m", RequestsMemory: "128Mi", LimitsCpu: "1", LimitsMemory: "512Mi",
+				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+			}},
+			// Requests above the examples the charts' values.yaml comment
+			// (cert-manager 10m/32Mi, the load balancer controller
+			// 100m/128Mi limits), with limits well above a steady state:
+			// NGF's control plane and cert-manager hold the routes and
+			// certificates they watch in memory, and a small cluster's
+			// controllers idle far below these.
+			Controllers: map[string]ResourcesConfig{
+				ControllerGatewayFabric:           controller("100m", "128Mi", "1", "512Mi"),
+				ControllerCertManager:             controller("50m", "128Mi", "500m", "512Mi"),
+				ControllerCertManagerWebhook:      controller("20m", "64Mi", "250m", "256Mi"),
+				ControllerCertManagerCAInjector:   controller("20m", "128Mi", "250m", "512Mi"),
+				ControllerCertManagerStartupCheck: controller("10m", "32Mi", "100m", "64Mi"),
+				ControllerLoadBalancer:            controller("100m", "128Mi", "500m", "512Mi"),
+				ControllerExternalDNS:             controller("50m", "64Mi", "250m", "256Mi"),
+			},
 			Quota: QuotaConfig{
 				RequestsCpu: "8", RequestsMemory: "16Gi", LimitsCpu: "32", LimitsMemory: "64Gi", Pods: 60,
 			},
@@ -215,3 +233,12 @@ const (
 	NatPerZone = "perZone"
 	NatSingle  = "single"
 )
+
+// controller is a controller's requests and limits, with the default
+// ephemeral storage.
+func controller(requestsCPU, requestsMemory, limitsCPU, limitsMemory string) ResourcesConfig {
+	return ResourcesConfig{
+		RequestsCpu: requestsCPU, RequestsMemory: requestsMemory, LimitsCpu: limitsCPU, LimitsMemory: limitsMemory,
+		RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
+	}
+}

@@ -153,6 +153,12 @@ type AppConfig struct {
 	Gateway GatewayConfig `json:"gateway"`
 	// Charts pins the edge's upstream Helm charts.
 	Charts ChartsConfig `json:"charts"`
+	// Controllers are the requests and limits of the edge's controllers,
+	// by name (ControllerNames): the charts set none, which would make them
+	// BestEffort pods that the scheduler and the autoscaler cannot account
+	// for and the first to be evicted. An entry set in a stack file
+	// replaces the default's fields it names. Defaults in defaults.go.
+	Controllers map[string]ResourcesConfig `json:"controllers"`
 }
 
 // WorkloadConfig is one Deployment's image, autoscaling bounds and size.
@@ -172,6 +178,26 @@ type GatewayConfig struct {
 	// Replicas is the number of NGINX pods behind the load balancer, spread
 	// across zones, with a PodDisruptionBudget; at least 2. Default 2.
 	Replicas int `json:"replicas"`
+	// Resources of each NGINX container. Default requests 100m CPU and
+	// 128Mi, limits 1 CPU and 512Mi.
+	Resources ResourcesConfig `json:"resources"`
+}
+
+// The edge's controllers, as app.controllers names them.
+const (
+	ControllerGatewayFabric           = "nginx-gateway-fabric"
+	ControllerCertManager             = "cert-manager"
+	ControllerCertManagerWebhook      = "cert-manager-webhook"
+	ControllerCertManagerCAInjector   = "cert-manager-cainjector"
+	ControllerCertManagerStartupCheck = "cert-manager-startupapicheck"
+	ControllerLoadBalancer            = "aws-load-balancer-controller"
+	ControllerExternalDNS             = "external-dns"
+)
+
+// ControllerNames are the keys app.controllers takes.
+var ControllerNames = []string{
+	ControllerGatewayFabric, ControllerCertManager, ControllerCertManagerWebhook, ControllerCertManagerCAInjector,
+	ControllerCertManagerStartupCheck, ControllerLoadBalancer, ControllerExternalDNS,
 }
 
 // ResourcesConfig are a container's requests and limits, in Kubernetes

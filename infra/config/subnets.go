@@ -10,10 +10,18 @@ import (
 //
 //	first 6/8 of the VPC   private subnets (nodes and pods), VPC/8 each, zone i at slot i
 //	next 1/8               public subnets (load balancers, NAT), VPC/64 each, from slot 48
-//	last 1/8               isolated subnets (databases), VPC/256 each, from slot 224
+//	last 1/8               isolated subnets (databases), VPC/256 each, from slot 224,
+//	                       and control-plane subnets (the EKS control plane's
+//	                       network interfaces), VPC/256 each, from slot 232
 //
 // Pods take their IPs from the private subnets (VPC CNI), which is why they
 // get the lion's share: a /16 gives each zone a /19 (8,190 addresses).
+//
+// The control plane gets subnets of its own, as the EKS Best Practices
+// Guide recommends (at least /28, which a /20 VPC's slots still are): no pod
+// or node has an address there, so a NetworkPolicy can admit the API
+// server's webhook calls from these CIDRs without admitting every pod, which
+// an ipBlock of the VPC (or of the private subnets) would.
 const (
 	minVpcPrefix = 16
 	// maxVpcPrefix keeps isolated subnets at /28 or larger, the smallest AWS allows.
@@ -27,14 +35,18 @@ const (
 	publicFirstNet  = 48
 	isolatedNewBits = 8
 	isolatedFirst   = 224
+	// controlPlaneFirst follows the isolated subnets' six slots (and two
+	// spare).
+	controlPlaneFirst = 232
 )
 
-// ZoneSubnets are one zone's three subnets.
+// ZoneSubnets are one zone's subnets.
 type ZoneSubnets struct {
-	Zone     string
-	Public   netip.Prefix
-	Private  netip.Prefix
-	Isolated netip.Prefix
+	Zone         string
+	Public       netip.Prefix
+	Private      netip.Prefix
+	Isolated     netip.Prefix
+	ControlPlane netip.Prefix
 }
 
 // PlanSubnets lays out the subnets for the zones, in the zones' order.
@@ -56,6 +68,8 @@ func PlanSubnets(vpcCidr string, zones []string) ([]ZoneSubnets, error) {
 			Private:  CidrSubnet(vpc, privateNewBits, i),
 			Public:   CidrSubnet(vpc, publicNewBits, publicFirstNet+i),
 			Isolated: CidrSubnet(vpc, isolatedNewBits, isolatedFirst+i),
+			// Same size as the isolated subnets, in the same last eighth.
+			ControlPlane: CidrSubnet(vpc, isolatedNewBits, controlPlaneFirst+i),
 		})
 	}
 	return plan, nil

@@ -32,9 +32,9 @@ func TestPlanSubnetsLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []ZoneSubnets{
-		{"us-east-1a", netip.MustParsePrefix("10.20.192.0/22"), netip.MustParsePrefix("10.20.0.0/19"), netip.MustParsePrefix("10.20.224.0/24")},
-		{"us-east-1b", netip.MustParsePrefix("10.20.196.0/22"), netip.MustParsePrefix("10.20.32.0/19"), netip.MustParsePrefix("10.20.225.0/24")},
-		{"us-east-1c", netip.MustParsePrefix("10.20.200.0/22"), netip.MustParsePrefix("10.20.64.0/19"), netip.MustParsePrefix("10.20.226.0/24")},
+		{"us-east-1a", netip.MustParsePrefix("10.20.192.0/22"), netip.MustParsePrefix("10.20.0.0/19"), netip.MustParsePrefix("10.20.224.0/24"), netip.MustParsePrefix("10.20.232.0/24")},
+		{"us-east-1b", netip.MustParsePrefix("10.20.196.0/22"), netip.MustParsePrefix("10.20.32.0/19"), netip.MustParsePrefix("10.20.225.0/24"), netip.MustParsePrefix("10.20.233.0/24")},
+		{"us-east-1c", netip.MustParsePrefix("10.20.200.0/22"), netip.MustParsePrefix("10.20.64.0/19"), netip.MustParsePrefix("10.20.226.0/24"), netip.MustParsePrefix("10.20.234.0/24")},
 	}
 	for i := range want {
 		if plan[i] != want[i] {
@@ -55,7 +55,7 @@ func TestPlanSubnetsNeverOverlap(t *testing.T) {
 		}
 		var all []netip.Prefix
 		for _, z := range plan {
-			all = append(all, z.Public, z.Private, z.Isolated)
+			all = append(all, z.Public, z.Private, z.Isolated, z.ControlPlane)
 		}
 		for i, a := range all {
 			if !vpc.Contains(a.Addr()) || a.Bits() < vpc.Bits() || a.Bits() > 28 {

@@ -185,6 +185,7 @@ func (c *Config) validateCluster(p *problems) {
 		}
 		principals[arn] = key
 	}
+	validateResources(p, "cluster.autoscaler.resources", k.Autoscaler.Resources)
 	if !semverRE.MatchString(k.Autoscaler.Chart) {
 		p.add("cluster.autoscaler.chart", k.Autoscaler.Chart, "want a pinned chart version such as 9.52.1")
 	}
@@ -389,6 +390,14 @@ func (c *Config) validateApp(p *problems) {
 	c.validateNodePool(p)
 	if a.Gateway.Replicas < 2 {
 		p.add("app.gateway.replicas", a.Gateway.Replicas, "want 2 or more: all public traffic passes through these NGINX pods, and one pod is a single point of failure")
+	}
+	validateResources(p, "app.gateway.resources", a.Gateway.Resources)
+	for _, name := range sortedKeys(a.Controllers) {
+		if !slices.Contains(ControllerNames, name) {
+			p.add("app.controllers."+name, name, "%s", unknownKey(name, ControllerNames))
+			continue
+		}
+		validateResources(p, "app.controllers."+name, a.Controllers[name])
 	}
 	for _, k := range sortedKeys(a.Settings) {
 		switch {

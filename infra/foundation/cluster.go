@@ -43,9 +43,11 @@ type ClusterArgs struct {
 	Namer kit.Namer
 	// Account is where the cluster lives.
 	Account kit.Account
-	// PrivateSubnetIds hold the control-plane ENIs and the nodes, one per
-	// zone in the order of Zones.
+	// PrivateSubnetIds hold the nodes, one per zone in the order of Zones.
 	PrivateSubnetIds pulumi.StringArrayOutput
+	// ControlPlaneSubnetIds hold the control plane's network interfaces
+	// (vpcConfig.subnetIds), and nothing else.
+	ControlPlaneSubnetIds pulumi.StringArrayOutput
 	// Zones are the availability zones, for zonal node groups.
 	Zones []string
 	// Tags are the stack's AWS tags. The provider's defaultTags do not reach
@@ -137,7 +139,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		Version: pulumi.String(cfg.KubernetesVersion),
 		RoleArn: role.Role.Arn,
 		VpcConfig: &eks.ClusterVpcConfigArgs{
-			SubnetIds:             args.PrivateSubnetIds,
+			SubnetIds:             args.ControlPlaneSubnetIds,
 			EndpointPrivateAccess: pulumi.Bool(true),
 			EndpointPublicAccess:  pulumi.Bool(len(cfg.PublicAccessCidrs) > 0),
 			PublicAccessCidrs:     pulumi.ToStringArray(cfg.PublicAccessCidrs),
@@ -523,6 +525,11 @@ func (c *Cluster) defaultStorageClass(ctx *pulumi.Context) error {
 // autoscalerSA is the Cluster Autoscaler's service account in kube-system.
 const autoscalerSA = "cluster-autoscaler"
 
+// autoscalerUID is the nonroot user of the distroless image the autoscaler
+// ships in (gcr.io/distroless/static:nonroot, uid 65532); the group also
+// owns the IRSA token, so the process can read it.
+const autoscalerUID = 65532
+
 // autoscaler installs the Cluster Autoscaler: node groups grow when pods
 // cannot be scheduled (an HPA scaling out, with one replica per node) and
 // shrink when nodes sit idle, always within the configured bounds. Its IRSA
@@ -571,6 +578,18 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 			"awsRegion":     pulumi.String(args.Account.Region),
 			"autoDiscovery": pulumi.Map{"clusterName": pulumi.String(cfg.Name)},
 			"image":         pulumi.Map{"tag": pulumi.String(cfg.Autoscaler.ImageTag)},
+			"resources":     pulumi.ToMap(kit.ResourcesMap(cfg.Autoscaler.Resources)),
+			// The chart sets no security context. The image is distroless
+			// and needs no root, capability or writable root filesystem.
+			"securityContext": pulumi.Map{
+				"runAsNonRoot": pulumi.Bool(true), "runAsUser": pulumi.Int(autoscalerUID), "runAsGroup": pulumi.Int(autoscalerUID),
+				"fsGroup":        pulumi.Int(autoscalerUID),
+				"seccompProfile": pulumi.Map{"type": pulumi.String("RuntimeDefault")},
+			},
+			"containerSecurityContext": pulumi.Map{
+				"allowPrivilegeEscalation": pulumi.Bool(false), "readOnlyRootFilesystem": pulumi.Bool(true),
+				"capabilities": pulumi.Map{"drop": pulumi.ToStringArray([]string{"ALL"})},
+			},
 			"rbac": pulumi.Map{"serviceAccount": pulumi.Map{
 				"create": pulumi.Bool(true), "name": pulumi.String(autoscalerSA),
 				"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Role.Arn},

@@ -47,6 +47,9 @@ type Network struct {
 	PrivateSubnetIds pulumi.StringArrayOutput
 	// IsolatedSubnetIds hold databases, one per zone, no route to the internet.
 	IsolatedSubnetIds pulumi.StringArrayOutput
+	// ControlPlaneSubnetIds hold only the EKS control plane's network
+	// interfaces, one per zone, no route to the internet.
+	ControlPlaneSubnetIds pulumi.StringArrayOutput
 }
 
 // NewNetwork builds the VPC: subnets per zone, an internet gateway, NAT
@@ -117,7 +120,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		return nil, fmt.Errorf("creating isolated route table: %w", err)
 	}
 
-	var public, private, isolated pulumi.StringArray
+	var public, private, isolated, controlPlane pulumi.StringArray
 	var privateRTs pulumi.StringArray
 	var sharedNat *ec2.NatGateway
 	for _, z := range plan {
@@ -151,7 +154,23 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 		if err != nil {
 			return nil, fmt.Errorf("creating isolated subnet in %s: %w", z.Zone, err)
 		}
-		public, private, isolated = append(public, pub.ID()), append(private, priv.ID()), append(isolated, iso.ID())
+		// The control plane's interfaces talk to the nodes only, inside the
+		// VPC: the isolated route table (local routes) serves them.
+		cp, err := ec2.NewSubnet(ctx, n.Name("control-plane", z.Zone), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(z.ControlPlane.String()),
+			AvailabilityZone: pulumi.String(z.Zone),
+			Tags:             tagged(n.Name("control-plane", z.Zone), map[string]string{"Tier": "control-plane"}),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating control-plane subnet in %s: %w", z.Zone, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("control-plane", z.Zone), &ec2.RouteTableAssociationArgs{
+			SubnetId: cp.ID(), RouteTableId: isolatedRT.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("associating control-plane subnet in %s: %w", z.Zone, err)
+		}
+		public, private, isolated, controlPlane = append(public, pub.ID()), append(private, priv.ID()), append(isolated, iso.ID()), append(controlPlane, cp.ID())
 
 		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("public", z.Zone), &ec2.RouteTableAssociationArgs{
 			SubnetId: pub.ID(), RouteTableId: publicRT.ID(),
@@ -225,11 +244,13 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	net.PublicSubnetIds = public.ToStringArrayOutput()
 	net.PrivateSubnetIds = private.ToStringArrayOutput()
 	net.IsolatedSubnetIds = isolated.ToStringArrayOutput()
+	net.ControlPlaneSubnetIds = controlPlane.ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(net, pulumi.Map{
-		"vpcId":             net.VpcId,
-		"publicSubnetIds":   net.PublicSubnetIds,
-		"privateSubnetIds":  net.PrivateSubnetIds,
-		"isolatedSubnetIds": net.IsolatedSubnetIds,
+		"vpcId":                 net.VpcId,
+		"publicSubnetIds":       net.PublicSubnetIds,
+		"privateSubnetIds":      net.PrivateSubnetIds,
+		"isolatedSubnetIds":     net.IsolatedSubnetIds,
+		"controlPlaneSubnetIds": net.ControlPlaneSubnetIds,
 	}); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,14 @@
 package kit
 
 import (
+	"fmt"
+	"net/netip"
+
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/infra/config"
 )
 
 // Builders of the NetworkPolicies every component writes: a policy admits
@@ -78,4 +83,76 @@ func PodPeers(sels ...map[string]string) networkingv1.NetworkPolicyPeerArray {
 		out = append(out, networkingv1.NetworkPolicyPeerArgs{PodSelector: Pods(s)})
 	}
 	return out
+}
+
+// Addresses are the stack's network ranges the NetworkPolicies name, so
+// that every component names the same peers the same way. Under the EKS
+// VPC CNI every pod has an address in the node subnets; a peer that means
+// "not a pod" must therefore be outside them (internal/flows explains the
+// semantics the policies are checked against).
+type Addresses struct {
+	// VPC is the VPC's CIDR.
+	VPC string
+	// ServiceCIDR is the cluster's Service range.
+	ServiceCIDR string
+	// APIServer is the kubernetes Service's ClusterIP, the first address of
+	// ServiceCIDR: pods dial it, and the VPC CNI judges their egress before
+	// it is translated, against that address.
+	APIServer string
+	// Nodes are the subnets of the nodes (their kubelets, and pods in the
+	// host network such as node-exporter) and of every pod.
+	Nodes []string
+	// ControlPlane are the subnets of the EKS control plane's network
+	// interfaces, where nothing else has an address: its webhook calls come
+	// from there, and the API servers' own endpoints are there.
+	ControlPlane []string
+	// Database and Cache are PostgreSQL's and Redis's subnets.
+	Database, Cache []string
+}
+
+// NewAddresses derives the addresses from the VPC, the Service range and
+// the subnet plan.
+func NewAddresses(vpcCidr, serviceCidr string, plan []config.ZoneSubnets) (Addresses, error) {
+	svc, err := netip.ParsePrefix(serviceCidr)
+	if err != nil {
+		return Addresses{}, fmt.Errorf("the Service range %q: %w", serviceCidr, err)
+	}
+	a := Addresses{VPC: vpcCidr, ServiceCIDR: serviceCidr, APIServer: svc.Masked().Addr().Next().String()}
+	for _, z := range plan {
+		a.Nodes = append(a.Nodes, z.Private.String())
+		a.ControlPlane = append(a.ControlPlane, z.ControlPlane.String())
+		a.Database = append(a.Database, z.Isolated.String())
+		// ElastiCache sits in the private subnets (components/datatier).
+		a.Cache = append(a.Cache, z.Private.String())
+	}
+	return a, nil
+}
+
+// APIServerPeers are the API server as pods reach it.
+func (a Addresses) APIServerPeers() networkingv1.NetworkPolicyPeerArray {
+	return CIDRPeers(a.APIServer + "/32")
+}
+
+// ControlPlanePeers are the control plane's network interfaces.
+func (a Addresses) ControlPlanePeers() networkingv1.NetworkPolicyPeerArray {
+	return CIDRPeers(a.ControlPlane...)
+}
+
+// NodePeers are the nodes' subnets.
+func (a Addresses) NodePeers() networkingv1.NetworkPolicyPeerArray { return CIDRPeers(a.Nodes...) }
+
+// DatabasePeers and CachePeers are PostgreSQL's and Redis's subnets.
+func (a Addresses) DatabasePeers() networkingv1.NetworkPolicyPeerArray {
+	return CIDRPeers(a.Database...)
+}
+func (a Addresses) CachePeers() networkingv1.NetworkPolicyPeerArray { return CIDRPeers(a.Cache...) }
+
+// InternetPeers are every address outside the VPC and the Service range:
+// public APIs through the NAT gateway (S3 through its gateway endpoint, at
+// its public addresses). Without the exceptions, "0.0.0.0/0" would also
+// admit the API server's ClusterIP, every Service and every pod.
+func (a Addresses) InternetPeers() networkingv1.NetworkPolicyPeerArray {
+	return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{
+		Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.ToStringArray([]string{a.VPC, a.ServiceCIDR}),
+	}}}
 }

@@ -10,11 +10,13 @@ import (
 	"testing"
 )
 
-// The repository root and the shared CRD folder, seen from this package.
-var (
-	repoRoot   = filepath.Join("..", "..")
-	sharedCRDs = filepath.Join(repoRoot, "..", "shared", "crds")
-)
+// The repository root, seen from this package.
+var repoRoot = filepath.Join("..", "..")
+
+// testCRDs are what the planted objects need: the Gateway API's (as the
+// check installs them) and ECK's, from ECK's Go module (the check itself
+// takes ECK's from the eck-operator chart it renders).
+var testCRDs = append(CRDSources, CRDSource{Release: "ECK 3.5.0", Module: "github.com/elastic/cloud-on-k8s/v3", Version: "v3.5.0", Dir: "config/crds/v1/resources", Glob: "*.k8s.elastic.co_*.yaml"})
 
 // startServer starts the real API server with every pinned CRD. These
 // tests run when APICHECK_REQUIRED=1 (.ci/run sets it), and then a server
@@ -36,7 +38,7 @@ func startServer(t *testing.T) *Client {
 			t.Fatalf("%s is not built (run `go run ./cmd/apicheck --build-only`): %v", b, err)
 		}
 	}
-	files, err := CRDFiles(CRDSources, sharedCRDs)
+	files, err := CRDFiles(testCRDs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,25 +78,23 @@ func TestPlantedObjectsAreRejected(t *testing.T) {
 	}{
 		{"namespace", `{apiVersion: v1, kind: Namespace, metadata: {name: planted}}`, ""},
 		{"a good ConfigMap", `{apiVersion: v1, kind: ConfigMap, metadata: {name: good, namespace: planted}, data: {A: b}}`, ""},
-		{"unknown field in a CRD object (rejectCode inside a rule, as NGF 2.4.0 has it not)", `
-apiVersion: gateway.nginx.org/v1alpha1
-kind: RateLimitPolicy
-metadata: {name: misplaced-reject-code, namespace: planted}
+		{"unknown field in a CRD object (a timeout inside a rule's match)", `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: misplaced-timeout, namespace: planted}
 spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]
-  rateLimit:
-    local:
-      rules: [{key: $binary_remote_addr, rate: 20r/s, rejectCode: 429}]`, ".spec.rateLimit.local.rules[0].rejectCode: field not declared in schema"},
-		{"the same policy with rejectCode where it belongs", `
-apiVersion: gateway.nginx.org/v1alpha1
-kind: RateLimitPolicy
-metadata: {name: right-reject-code, namespace: planted}
+  parentRefs: [{name: public, namespace: nginx-gateway}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /api}, timeouts: {request: 10s}}]`, ".spec.rules[0].matches[0].timeouts: field not declared in schema"},
+		{"the same route with the timeout where it belongs", `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: right-timeout, namespace: planted}
 spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]
-  rateLimit:
-    rejectCode: 429
-    local:
-      rules: [{key: $binary_remote_addr, rate: 20r/s}]`, ""},
+  parentRefs: [{name: public, namespace: nginx-gateway}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /api}}]
+    timeouts: {request: 10s}`, ""},
 		{"invalid value in a core object", `
 apiVersion: apps/v1
 kind: Deployment
@@ -143,7 +143,7 @@ spec:
 	}
 	var out bytes.Buffer
 	report.Write(&out, "")
-	for _, want := range []string{"REJECTED RateLimitPolicy planted/misplaced-reject-code", "REJECTED Deployment planted/negative-replicas", "8 objects, 5 rejected"} {
+	for _, want := range []string{"REJECTED HTTPRoute planted/misplaced-timeout", "REJECTED Deployment planted/negative-replicas", "8 objects, 5 rejected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report: want %q in\n%s", want, out.String())
 		}

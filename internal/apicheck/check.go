@@ -30,6 +30,9 @@ type Object struct {
 	// Source is the file (and document) it came from.
 	Source string
 	Body   map[string]any
+	// DefaultNamespace is the namespace a namespaced object without one
+	// goes to: its Helm release's (Helm's client fills it in likewise).
+	DefaultNamespace string
 }
 
 // APIVersion, Kind, Name and Namespace read the object's identity.
@@ -40,7 +43,25 @@ func (o Object) meta(k string) string {
 	s, _ := m[k].(string)
 	return s
 }
-func (o Object) Name() string      { return o.meta("name") }
+func (o Object) Name() string { return o.meta("name") }
+
+// inNamespace is a copy of the object in a namespace.
+func (o Object) inNamespace(ns string) Object {
+	body := map[string]any{}
+	for k, v := range o.Body {
+		body[k] = v
+	}
+	meta := map[string]any{}
+	if m, ok := o.Body["metadata"].(map[string]any); ok {
+		for k, v := range m {
+			meta[k] = v
+		}
+	}
+	meta["namespace"] = ns
+	body["metadata"] = meta
+	o.Body = body
+	return o
+}
 func (o Object) Namespace() string { return o.meta("namespace") }
 
 // ID is how the report names an object: Kind namespace/name.
@@ -238,6 +259,9 @@ func (c *Client) apply(ctx context.Context, o Object, dryRun bool) (string, []st
 	}
 	if !ok {
 		return fmt.Sprintf("no API serves kind %s in %s: its CRD is not installed (add its source to the check) or the apiVersion is wrong", kind, apiVersion), nil, nil
+	}
+	if info.namespaced && o.Namespace() == "" && o.DefaultNamespace != "" {
+		o = o.inNamespace(o.DefaultNamespace)
 	}
 	if info.namespaced && o.Namespace() == "" {
 		return fmt.Sprintf("%s is namespaced but the object has no metadata.namespace", kind), nil, nil

@@ -7,11 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+
+	"github.com/scrolluniversity/platform/internal/charts"
 )
 
-// CRDSource is where the CRDs of one pinned release are read from: a
-// directory of a Go module (found in the module cache), or files of the
-// shared folder for releases the module proxy does not serve.
+// CRDSource is where the CRDs of one pinned release are read from when no
+// chart of the stack ships them: a folder of a Go module, found in the
+// module cache. The charts' own CRDs come with their rendered manifests
+// (ChartObjects).
 type CRDSource struct {
 	// Release names it in messages: "Gateway API v1.4.1".
 	Release string
@@ -21,51 +24,34 @@ type CRDSource struct {
 	// files in it (default "*.yaml": a folder may also hold a
 	// kustomization.yaml, which is not a CRD).
 	Dir, Glob string
-	// SharedGlob matches files in the shared CRD folder instead.
-	SharedGlob string
 }
 
-// CRDSources are the CRDs of every release the program's objects use, at
-// the versions the stacks pin (TestAPICheckInstallsThePinnedCRDs in tests/ keeps them equal).
+// CRDSources are the CRDs the program installs itself rather than through
+// a chart: the Gateway API's standard channel, which the program applies
+// from the release's standard-install.yaml (the same files as the module's
+// config/crd/standard; TestAPICheckInstallsThePinnedCRDs in tests/ keeps
+// the versions equal).
 var CRDSources = []CRDSource{
 	{Release: "Gateway API v1.4.1", Module: "sigs.k8s.io/gateway-api", Version: "v1.4.1", Dir: "config/crd/standard"},
-	{Release: "cert-manager v1.19.1", Module: "github.com/cert-manager/cert-manager", Version: "v1.19.1", Dir: "deploy/crds"},
-	{Release: "NGINX Gateway Fabric 2.4.0", SharedGlob: "ngf-v2.4.0_*.yaml"},
-	{Release: "kube-prometheus-stack 88.5.3 (prometheus-operator v0.93.1)", SharedGlob: "kube-prometheus-stack-88.5.3_*.yaml"},
-	// For the Logging component's Elasticsearch, Kibana, Logstash and Beat.
-	{Release: "ECK 3.5.0", Module: "github.com/elastic/cloud-on-k8s/v3", Version: "v3.5.0", Dir: "config/crds/v1/resources", Glob: "*.k8s.elastic.co_*.yaml"},
 }
 
-// CRDFiles resolves every source to its files: modules through
-// `go mod download -json` (the module cache), shared globs inside
-// sharedDir. A source that yields no file is an error, never skipped.
-func CRDFiles(sources []CRDSource, sharedDir string) ([]string, error) {
+// CRDFiles resolves every source to its files through `go mod download
+// -json` (the module cache). A source that yields no file is an error,
+// never skipped.
+func CRDFiles(sources []CRDSource) ([]string, error) {
 	var files []string
 	for _, src := range sources {
-		var found []string
-		switch {
-		case src.Module != "":
-			dir, err := moduleDir(src.Module, src.Version)
-			if err != nil {
-				return nil, fmt.Errorf("CRDs of %s: %w", src.Release, err)
-			}
-			glob := src.Glob
-			if glob == "" {
-				glob = "*.yaml"
-			}
-			found, err = filepath.Glob(filepath.Join(dir, src.Dir, glob))
-			if err != nil {
-				return nil, err
-			}
-		case src.SharedGlob != "":
-			if _, err := os.Stat(sharedDir); err != nil {
-				return nil, fmt.Errorf("CRDs of %s: the shared CRD folder: %w (pass --shared-crds)", src.Release, err)
-			}
-			var err error
-			found, err = filepath.Glob(filepath.Join(sharedDir, src.SharedGlob))
-			if err != nil {
-				return nil, err
-			}
+		dir, err := moduleDir(src.Module, src.Version)
+		if err != nil {
+			return nil, fmt.Errorf("CRDs of %s: %w", src.Release, err)
+		}
+		glob := src.Glob
+		if glob == "" {
+			glob = "*.yaml"
+		}
+		found, err := filepath.Glob(filepath.Join(dir, src.Dir, glob))
+		if err != nil {
+			return nil, err
 		}
 		if len(found) == 0 {
 			return nil, fmt.Errorf("CRDs of %s: no files found", src.Release)
@@ -74,6 +60,46 @@ func CRDFiles(sources []CRDSource, sharedDir string) ([]string, error) {
 		files = append(files, found...)
 	}
 	return files, nil
+}
+
+// releaseFile is an entry of the synthesizer's charts/releases.json.
+type releaseFile struct {
+	Name, Namespace, Chart, Version, File string
+}
+
+// ChartObjects reads what the synthesizer rendered of every Helm release
+// (charts/releases.json and the files it lists): the CRDs they ship, to
+// install first, and their other objects, to check, each defaulting to its
+// release's namespace as Helm does.
+func ChartObjects(chartsDir string) (crds, objects []Object, err error) {
+	b, err := os.ReadFile(filepath.Join(chartsDir, "releases.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the rendered charts: %w (run the synthesizer with its charts first)", err)
+	}
+	var releases []releaseFile
+	if err := json.Unmarshal(b, &releases); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(chartsDir, "releases.json"), err)
+	}
+	for _, r := range releases {
+		file := filepath.Join(chartsDir, r.File)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs, err := charts.Objects(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for i, body := range objs {
+			o := Object{Body: body, Source: fmt.Sprintf("%s object %d (release %s)", file, i+1, r.Name), DefaultNamespace: r.Namespace}
+			if o.Kind() == "CustomResourceDefinition" {
+				crds = append(crds, o)
+			} else {
+				objects = append(objects, o)
+			}
+		}
+	}
+	return crds, objects, nil
 }
 
 // moduleDir downloads a module (or finds it in the cache) and returns its

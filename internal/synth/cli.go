@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+
+	"github.com/scrolluniversity/platform/internal/charts"
 )
 
 // Options are the synthesizer's command line.
@@ -19,6 +22,13 @@ type Options struct {
 	// PolicyConfig is the policy pack config; default
 	// <dir>/policy/config.<stack>.json (missing means the pack's defaults).
 	PolicyConfig string
+	// ChartMirror is an offline folder of chart archives; default
+	// $SCROLLUNIVERSITY_CHART_MIRROR, and empty to pull each chart from its
+	// repository.
+	ChartMirror string
+	// RequireCharts makes a release that cannot be rendered an error (CI);
+	// otherwise the summary names it and the run goes on.
+	RequireCharts bool
 }
 
 // ErrHelp is returned by ParseArgs when the user asked for help, which
@@ -37,10 +47,12 @@ func ParseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Out, "out", "", "output folder (default build/synth/<stack>)")
 	fs.StringVar(&o.Dir, "dir", ".", "folder holding Pulumi.yaml and the stack files")
 	fs.StringVar(&o.PolicyConfig, "policy-config", "", "policy pack config (default <dir>/policy/config.<stack>.json; missing means the pack's defaults)")
+	fs.StringVar(&o.ChartMirror, "chart-mirror", os.Getenv(charts.MirrorEnv), "offline folder of Helm chart archives (<name>-<version>.tgz); default $"+charts.MirrorEnv+", else each chart is pulled from its repository")
+	fs.BoolVar(&o.RequireCharts, "require-charts", false, "fail when a Helm release cannot be rendered (CI), instead of naming it in the summary")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: go run ./cmd/synth --stack NAME [flags]\n\n"+
 			"Runs the program under Pulumi's mock engine with Pulumi.NAME.yaml and writes\n"+
-			"architecture.md, outputs.json, policy.json, resources.json, manifests/ and graph.dot.\n\nFlags:\n")
+			"architecture.md, outputs.json, policy.json, resources.json, manifests/, charts/ and graph.dot.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

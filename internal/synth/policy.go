@@ -13,7 +13,8 @@ import (
 
 // PolicyResources converts what a run registered into what the policy rules
 // read: properties with secrets unwrapped, the provider's properties, the
-// protect option and the dependencies, as the CrossGuard engine gives them.
+// protect option and the dependencies, as the CrossGuard engine gives them;
+// then the objects of every rendered Helm release and the runtime Services.
 func PolicyResources(res *Result) []rules.Resource {
 	out := make([]rules.Resource, 0, len(res.Resources))
 	for _, r := range res.Resources {
@@ -25,6 +26,28 @@ func PolicyResources(res *Result) []rules.Resource {
 			pr.ProviderProps = p.Plain()
 		}
 		out = append(out, pr)
+	}
+	out = append(out, chartPolicyResources(res)...)
+	return append(out, runtimeServices(res)...)
+}
+
+// runtimeServices are the Services EKS and the operators create
+// (res.Runtime), given to the rules so that a ServiceMonitor of a chart
+// that scrapes one (the API server's, the kubelets') is judged against it.
+// The derived workloads are not judged: the rules judge what the stack
+// writes, and those pods are the operators' to shape.
+func runtimeServices(res *Result) []rules.Resource {
+	var out []rules.Resource
+	for _, o := range res.Runtime {
+		if str(o["kind"]) != "Service" {
+			continue
+		}
+		meta, _ := o["metadata"].(map[string]any)
+		name := str(meta["name"])
+		out = append(out, rules.Resource{
+			URN:  "runtime::" + TypeToken("v1", "Service") + "::" + str(meta["namespace"]) + "/" + name,
+			Type: TypeToken("v1", "Service"), Name: name, Props: o,
+		})
 	}
 	return out
 }

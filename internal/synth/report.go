@@ -379,8 +379,13 @@ func Summary(res *Result, rep rules.Report, dir string) string {
 		}
 		fmt.Fprintf(&b, "  policy %s [%s] %s\n    %s\n", v.Policy, v.Level, v.URN, v.Message)
 	}
+	b.WriteString(chartSummary(res))
 	fmt.Fprintf(&b, "policy: %d policies ran, %d resource checks, %d violations, %d mandatory\n", len(rep.Policies), judged, len(rep.Violations), mandatory)
-	fmt.Fprintf(&b, "wrote %s: resources.json, manifests/, outputs.json, policy.json, architecture.md, graph.dot\n", filepath.Clean(dir))
+	charts := ""
+	if len(res.Charts) > 0 {
+		charts = " charts/,"
+	}
+	fmt.Fprintf(&b, "wrote %s: resources.json, manifests/,%s outputs.json, policy.json, architecture.md, graph.dot\n", filepath.Clean(dir), charts)
 	return b.String()
 }
 

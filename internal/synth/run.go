@@ -9,6 +9,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/scrolluniversity/platform/infra/config"
 )
 
 // Resource is one registered resource as the engine saw it.
@@ -64,6 +66,13 @@ type Result struct {
 	// Resources sorted by URN.
 	Resources []Resource
 	Outputs   map[string]Output
+	// Charts are what each Helm release renders, once RenderCharts ran.
+	Charts []Rendered
+	// Runtime are the objects EKS and the operators will create, once
+	// DeriveRuntime ran (internal/operated).
+	Runtime []map[string]any
+	// Config is the stack's config as the program read it (Run only).
+	Config *config.Config
 }
 
 // ByType returns the resources of one type, sorted by URN.
@@ -105,10 +114,13 @@ type ProgramFunc func(ctx *pulumi.Context) (map[string]pulumi.Input, error)
 func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 	// The config first, as the program will read it: on any problem
 	// nothing runs and nothing is registered.
-	if _, err := Check(stack); err != nil {
+	cfg, err := Check(stack)
+	if err != nil {
 		return &Result{Stack: stack.Name, Outputs: map[string]Output{}}, err
 	}
-	return RunProgram(stack, program)
+	res, err := RunProgram(stack, program)
+	res.Config = cfg
+	return res, err
 }
 
 // RunProgram runs any Pulumi program of this module (the bootstrap

@@ -26,10 +26,11 @@ type resourceJSON struct {
 	Inputs         map[string]any `json:"inputs"`
 }
 
-// Write writes resources.json, manifests/, outputs.json, architecture.md and
-// graph.dot to dir, replacing what an earlier run wrote there.
+// Write writes resources.json, manifests/, charts/ (what each rendered Helm
+// release installs), outputs.json, architecture.md and graph.dot to dir,
+// replacing what an earlier run wrote there.
 func Write(res *Result, dir string) error {
-	for _, stale := range []string{"resources.json", "graph.dot", "manifests", "outputs.json", "architecture.md"} {
+	for _, stale := range []string{"resources.json", "graph.dot", "manifests", "charts", "outputs.json", "architecture.md"} {
 		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
 			return err
 		}
@@ -52,6 +53,9 @@ func Write(res *Result, dir string) error {
 		return err
 	}
 	if err := writeManifests(res, filepath.Join(dir, "manifests")); err != nil {
+		return err
+	}
+	if err := writeCharts(res, filepath.Join(dir, "charts")); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(dir, "outputs.json"), Outputs(res)); err != nil {

@@ -160,3 +160,26 @@ func Lint(repoRoot string) Set {
 		Targets: []Target{{"actionlint", "github.com/rhysd/actionlint/cmd/actionlint"}},
 	}
 }
+
+// Charts is chartrender, which pulls, indexes and renders Helm charts
+// with Helm v3.20.2, the version the Kubernetes provider v4.32.0 embeds
+// (tools/charts).
+func Charts(repoRoot string) Set {
+	return Set{
+		Name:    "helm-v3.20.2",
+		Dir:     filepath.Join(repoRoot, "tools", "charts"),
+		Inputs:  []string{filepath.Join("chartrender", "main.go")},
+		Targets: []Target{{"chartrender", "./chartrender"}},
+	}
+}
+
+// Netpol is netpolcheck, which judges connections against NetworkPolicies
+// with cyclonus v0.5.6's matcher (tools/netpol).
+func Netpol(repoRoot string) Set {
+	return Set{
+		Name:    "cyclonus-v0.5.6",
+		Dir:     filepath.Join(repoRoot, "tools", "netpol"),
+		Inputs:  []string{filepath.Join("netpolcheck", "main.go")},
+		Targets: []Target{{"netpolcheck", "./netpolcheck"}},
+	}
+}

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -52,9 +54,53 @@ func podTemplate(r Resource) (map[string]any, bool) {
 
 // HostAccessExceptions are the workloads allowed host access by default,
 // as Kind/namespace/name: Filebeat, which reads every container's log files
-// from its node (the Logging component). node-exporter also uses the host,
-// but comes from kube-prometheus-stack's chart, which the pack cannot see.
-var HostAccessExceptions = []string{"Beat/filebeat/filebeat"}
+// from its node (the Logging component), and node-exporter, which
+// kube-prometheus-stack's chart runs in its own privileged namespace to
+// read each node's /proc, /sys and root filesystem in the host's network
+// and PID namespaces (judged where the synthesizer renders the chart;
+// CrossGuard under `pulumi up` never sees a chart's objects).
+var HostAccessExceptions = []string{"Beat/filebeat/filebeat", "DaemonSet/node-exporter/kube-prometheus-stack-prometheus-node-exporter"}
+
+// ContainerExceptions name, per policy, the chart containers whose refusal
+// is accepted, as Kind/namespace/name/container, each with why: the chart
+// at its pinned version has no value that would satisfy the rule. The
+// policy's knob "exceptions" replaces a policy's list. Only charts'
+// containers are here; the program's own never need one.
+var ContainerExceptions = map[string]map[string]string{
+	"k8s-probes": {
+		// cert-manager v1.19.1's chart defines a liveness probe (/livez)
+		// and no readiness probe for the controller, and neither for the
+		// cainjector; both serve only metrics, so readiness gates nothing.
+		"Deployment/cert-manager/cert-manager/cert-manager-controller":            "cert-manager v1.19.1's chart has no readiness probe for the controller, which serves only metrics",
+		"Deployment/cert-manager/cert-manager-cainjector/cert-manager-cainjector": "cert-manager v1.19.1's chart has no probes for the cainjector, which serves only metrics",
+		"Deployment/nginx-gateway/nginx-gateway-fabric/nginx-gateway":             "NGF 2.4.0's chart has only a readiness probe (/readyz) for the control plane",
+		"StatefulSet/logging/elastic-operator/manager":                            "eck-operator 3.5.0's chart defines no probes",
+		// The grafana chart takes one probe for all its k8s-sidecar
+		// containers, but each listens on a health port of its own (8081,
+		// 8082, ...), so no shared probe fits them.
+		"Deployment/monitoring/grafana/grafana-sc-dashboard":                                      "grafana 12.11.1's chart takes one probe for every sidecar, each on its own health port",
+		"Deployment/monitoring/grafana/grafana-sc-datasources":                                    "grafana 12.11.1's chart takes one probe for every sidecar, each on its own health port",
+		"Deployment/kube-system/cluster-autoscaler-aws-cluster-autoscaler/aws-cluster-autoscaler": "cluster-autoscaler 9.52.1's chart has only a liveness probe; the autoscaler serves only metrics",
+	},
+	"k8s-resources": {
+		"Job/nginx-gateway/nginx-gateway-fabric-cert-generator/cert-generator": "NGF 2.4.0's chart has no resources value for its install-time certificate Job, which runs for seconds",
+	},
+}
+
+// exceptedContainer reports whether the policy's exceptions (its knob, or
+// ContainerExceptions) name this container.
+func exceptedContainer(policy string, cfg Config, r Resource, c container) bool {
+	def := slices.Sorted(maps.Keys(ContainerExceptions[policy]))
+	return contains(cfg.Strings("exceptions", def), kindOf(r.Type)+"/"+namespaceOf(r)+"/"+nameOf(r)+"/"+c.name)
+}
+
+// exceptionsKnob is the knob of a policy with container exceptions.
+func exceptionsKnob(policy string) map[string]map[string]any {
+	return map[string]map[string]any{
+		"exceptions": {"type": "array", "items": map[string]any{"type": "string"}, "default": stringsToAny(slices.Sorted(maps.Keys(ContainerExceptions[policy]))),
+			"description": "Kind/namespace/name/container of each chart container the policy accepts"},
+	}
+}
 
 // eckTemplates are where ECK's custom resources hold pod templates.
 var eckTemplates = map[string][][]string{
@@ -115,13 +161,22 @@ func containers(podSpec any) []container {
 
 // containerRule applies a check to every container of a workload's pod.
 func containerRule(check func(r Resource, pod map[string]any, c container) string) func(Resource, Config) []string {
-	return func(r Resource, _ Config) []string {
+	return exceptingRule("", check)
+}
+
+// exceptingRule is containerRule for a policy whose exceptions name
+// containers it accepts (ContainerExceptions).
+func exceptingRule(policy string, check func(r Resource, pod map[string]any, c container) string) func(Resource, Config) []string {
+	return func(r Resource, cfg Config) []string {
 		tmpl, ok := podTemplate(r)
 		if !ok {
 			return nil
 		}
 		var msgs []string
 		for _, c := range containers(tmpl["spec"]) {
+			if policy != "" && exceptedContainer(policy, cfg, r, c) {
+				continue
+			}
 			if m := check(r, tmpl, c); m != "" {
 				msgs = append(msgs, m)
 			}
@@ -170,7 +225,7 @@ func kubernetesRules() []ResourceRule {
 			}
 			return where(r, c) + " can write its root filesystem; set securityContext.readOnlyRootFilesystem: true with emptyDir mounts for scratch paths, or annotate the pod with " + WritableRootAnnotation
 		})},
-		{Policy{"k8s-resources", "containers request and limit CPU and memory", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+		{Policy{"k8s-resources", "containers request and limit CPU and memory", Mandatory, exceptionsKnob("k8s-resources")}, exceptingRule("k8s-resources", func(r Resource, _ map[string]any, c container) string {
 			var missing []string
 			for _, kind := range []string{"requests", "limits"} {
 				for _, res := range []string{"cpu", "memory"} {
@@ -184,7 +239,7 @@ func kubernetesRules() []ResourceRule {
 			}
 			return where(r, c) + " has no " + strings.Join(missing, ", ") + "; set resources so the scheduler and the quota can account for it"
 		})},
-		{Policy{"k8s-probes", "long-running containers have liveness and readiness probes", Mandatory, nil}, containerRule(func(r Resource, _ map[string]any, c container) string {
+		{Policy{"k8s-probes", "long-running containers have liveness and readiness probes", Mandatory, exceptionsKnob("k8s-probes")}, exceptingRule("k8s-probes", func(r Resource, _ map[string]any, c container) string {
 			if !longRunning[r.Type] || c.init {
 				return ""
 			}

@@ -1,0 +1,542 @@
+// Package operated declares the objects a running cluster of the stack
+// holds that no manifest of it does: what EKS provides (the kubernetes and
+// kube-dns Services, CoreDNS) and what the operators make from the stack's
+// custom resources (ECK's Elasticsearch, Kibana, Logstash and Beat pods and
+// Services; prometheus-operator's Prometheus and Alertmanager and its
+// kubelet Service; NGINX Gateway Fabric's NGINX per Gateway; cert-manager's
+// HTTP-01 solver). Each is derived from the custom resource as the
+// operator's source at its pinned tag derives it, and names that source in
+// its SourceAnnotation, so that the flow check and the policy rules can
+// treat the workloads and Services as what they will be.
+//
+// The objects carry what those checks read (labels, selectors, ports,
+// replicas, the resources and placement the custom resource gives); they
+// are not complete enough to apply.
+package operated
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+)
+
+// SourceAnnotation on a derived object names what makes it and where that
+// code is.
+const SourceAnnotation = "scrolluniversity.io/made-by"
+
+// Object is a Kubernetes object as a map, as the manifests hold them.
+type Object = map[string]any
+
+// Facts are the stack's values the derivation needs.
+type Facts struct {
+	// ServiceCIDR is the cluster's Service address range (EKS: the
+	// kubernetes Service is its first address, kube-dns its tenth).
+	ServiceCIDR string
+}
+
+// Sources of the derivations, at the versions the stacks pin.
+const (
+	srcKubernetesService = "kube-apiserver v1.34 (pkg/controlplane/controller/kubernetesservice/controller.go:230: labels provider=kubernetes, component=apiserver; port https 443); EKS sends it to the control plane's ENIs"
+	srcCoreDNS           = "the EKS coredns add-on, as upstream cluster/addons/dns/coredns/coredns.yaml.base (k8s v1.34.12, lines 92-216) and nodeadm internal/api/net.go (kube-dns at the service range's .10)"
+	srcECKES             = "ECK 3.5.0 pkg/controller/elasticsearch/label/label.go:144-208, nodespec/podspec.go:179-218, services/services.go:39-160, nodespec/statefulset.go:30-94"
+	srcECKKibana         = "ECK 3.5.0 pkg/controller/kibana/driver.go:319-389, pod.go:135-151,272-274"
+	srcECKLogstash       = "ECK 3.5.0 pkg/controller/logstash/reconcile.go:50-61, pod.go:108-143, service.go:37-109"
+	srcECKBeat           = "ECK 3.5.0 pkg/controller/beat/common/name.go:18-20, pod.go:207-218, pkg/apis/beat/v1beta1/labels.go:12-17"
+	srcPromPrometheus    = "prometheus-operator v0.93 pkg/prometheus/server/operator.go:1696-1704, statefulset.go:218-229, pkg/prometheus/common.go:449-525, pkg/operator/config_reloader.go:30,228-281"
+	srcPromAlertmanager  = "prometheus-operator v0.93 pkg/alertmanager/operator.go:796-803, statefulset.go:183-228,398-455,745-766"
+	srcPromKubelet       = "prometheus-operator v0.93 pkg/kubelet/controller.go:39-51,481-490,668-688 (--kubelet-service; endpoints are the nodes' addresses)"
+	srcNGF               = "NGINX Gateway Fabric 2.4.0 internal/controller/provisioner/objects.go:92-122,538-598,850-903,1439-1448"
+	srcACMESolver        = "cert-manager v1.19.1 pkg/issuer/acme/http/pod.go:36-49,207-232, service.go:106-141 (in the Certificate's namespace, the Gateway's for the gateway shim)"
+)
+
+// Objects derives the runtime objects from the stack's objects (its own
+// and its rendered charts', namespaces filled in). The result is sorted by
+// kind, namespace and name.
+func Objects(objs []Object, f Facts) ([]Object, error) {
+	apiserver, dns, err := serviceAddresses(f.ServiceCIDR)
+	if err != nil {
+		return nil, err
+	}
+	out := eks(apiserver, dns)
+	byKind := map[string][]Object{}
+	for _, o := range objs {
+		byKind[str(o["kind"])] = append(byKind[str(o["kind"])], o)
+	}
+	for _, o := range byKind["Elasticsearch"] {
+		out = append(out, elasticsearch(o)...)
+	}
+	for _, o := range byKind["Kibana"] {
+		out = append(out, kibana(o)...)
+	}
+	for _, o := range byKind["Logstash"] {
+		out = append(out, logstash(o)...)
+	}
+	for _, o := range byKind["Beat"] {
+		out = append(out, beat(o))
+	}
+	for _, o := range byKind["Prometheus"] {
+		out = append(out, prometheus(o)...)
+	}
+	for _, o := range byKind["Alertmanager"] {
+		out = append(out, alertmanager(o)...)
+	}
+	for _, d := range byKind["Deployment"] {
+		if s := kubeletService(d); s != nil {
+			out = append(out, s)
+		}
+	}
+	gateways, err := nginxGateways(byKind)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, gateways...)
+	out = append(out, acmeSolvers(byKind)...)
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out, nil
+}
+
+func key(o Object) string {
+	return str(o["kind"]) + "/" + str(get(o, "metadata", "namespace")) + "/" + str(get(o, "metadata", "name"))
+}
+
+// serviceAddresses are the kubernetes and kube-dns Service addresses: the
+// first and the tenth of the range, as EKS gives them.
+func serviceAddresses(cidr string) (apiserver, dns string, err error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return "", "", fmt.Errorf("the Service range %q: %w", cidr, err)
+	}
+	a := p.Masked().Addr()
+	first := a.Next()
+	tenth := a
+	for range 10 {
+		tenth = tenth.Next()
+	}
+	return first.String(), tenth.String(), nil
+}
+
+func eks(apiserver, dns string) []Object {
+	return []Object{
+		service("default", "kubernetes", srcKubernetesService, map[string]string{"provider": "kubernetes", "component": "apiserver"}, nil, apiserver,
+			port("https", 443, 443, "TCP")),
+		service("kube-system", "kube-dns", srcCoreDNS, map[string]string{"k8s-app": "kube-dns"}, map[string]string{"k8s-app": "kube-dns"}, dns,
+			port("dns", 53, 53, "UDP"), port("dns-tcp", 53, 53, "TCP"), port("metrics", 9153, 9153, "TCP")),
+		workload("Deployment", "kube-system", "coredns", srcCoreDNS, 2, map[string]string{"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"},
+			map[string]any{"containers": []any{container("coredns", cport("dns", 53, "UDP"), cport("dns-tcp", 53, "TCP"), cport("metrics", 9153, "TCP"))}}),
+	}
+}
+
+// elasticsearch is one StatefulSet per node set, the cluster's HTTP,
+// internal HTTP and transport Services, and a headless Service per node
+// set. Our stacks set no node.roles, so every node has every role but
+// voting_only, and ECK's TLS stays on (http-scheme https).
+func elasticsearch(es Object) []Object {
+	ns, name := meta(es)
+	base := map[string]string{"common.k8s.elastic.co/type": "elasticsearch", "elasticsearch.k8s.elastic.co/cluster-name": name}
+	var out []Object
+	for _, set := range list(get(es, "spec", "nodeSets")) {
+		sts := name + "-es-" + str(get(set, "name"))
+		labels := merge(base, map[string]string{
+			"elasticsearch.k8s.elastic.co/statefulset-name": sts,
+			"elasticsearch.k8s.elastic.co/version":          str(get(es, "spec", "version")),
+			"elasticsearch.k8s.elastic.co/http-scheme":      "https",
+			"elasticsearch.k8s.elastic.co/node-voting_only": "false",
+		})
+		for _, role := range []string{"master", "data", "ingest", "ml", "transform", "remote_cluster_client", "data_content", "data_cold", "data_hot", "data_warm", "data_frozen"} {
+			labels["elasticsearch.k8s.elastic.co/node-"+role] = "true"
+		}
+		spec := withMainContainer(podSpec(get(set, "podTemplate")), "elasticsearch", cport("https", 9200, "TCP"), cport("transport", 9300, "TCP"))
+		out = append(out,
+			workload("StatefulSet", ns, sts, srcECKES, num(get(set, "count"), 1), labels, spec),
+			headless(service(ns, sts, srcECKES, base, merge(base, map[string]string{"elasticsearch.k8s.elastic.co/statefulset-name": sts}), "", port("https", 9200, 9200, "TCP"))))
+	}
+	return append(out,
+		service(ns, name+"-es-http", srcECKES, base, base, "", port("https", 9200, 9200, "TCP")),
+		service(ns, name+"-es-internal-http", srcECKES, base, base, "", port("https", 9200, 9200, "TCP")),
+		headless(service(ns, name+"-es-transport", srcECKES, base, base, "", port("tls-transport", 9300, 9300, "TCP"))),
+	)
+}
+
+func kibana(kb Object) []Object {
+	ns, name := meta(kb)
+	sel := map[string]string{"common.k8s.elastic.co/type": "kibana", "kibana.k8s.elastic.co/name": name}
+	labels := merge(sel, map[string]string{"kibana.k8s.elastic.co/version": str(get(kb, "spec", "version"))})
+	spec := withMainContainer(podSpec(get(kb, "spec", "podTemplate")), "kibana", cport("https", 5601, "TCP"))
+	return []Object{
+		workload("Deployment", ns, name+"-kb", srcECKKibana, num(get(kb, "spec", "count"), 1), labels, spec),
+		service(ns, name+"-kb-http", srcECKKibana, sel, sel, "", port("https", 5601, 5601, "TCP")),
+	}
+}
+
+// logstash is the StatefulSet, the API Service (headless, unless the
+// resource lists its own "api" service) and a Service per spec.services
+// entry, selecting the Logstash pods.
+func logstash(ls Object) []Object {
+	ns, name := meta(ls)
+	sel := map[string]string{"common.k8s.elastic.co/type": "logstash", "logstash.k8s.elastic.co/name": name}
+	labels := merge(sel, map[string]string{
+		"logstash.k8s.elastic.co/statefulset-name": name + "-ls",
+		"logstash.k8s.elastic.co/version":          str(get(ls, "spec", "version")),
+	})
+	spec := withMainContainer(podSpec(get(ls, "spec", "podTemplate")), "logstash", cport("http", 9600, "TCP"))
+	out := []Object{workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), labels, spec)}
+	ownAPI := false
+	for _, s := range list(get(ls, "spec", "services")) {
+		svcName := str(get(s, "name"))
+		ownAPI = ownAPI || svcName == "api"
+		var ports []any
+		for _, p := range list(get(s, "service", "spec", "ports")) {
+			pm, _ := p.(map[string]any)
+			ports = append(ports, pm)
+		}
+		svc := service(ns, name+"-ls-"+svcName, srcECKLogstash, sel, sel, "")
+		set(svc, ports, "spec", "ports")
+		if t := str(get(s, "service", "spec", "clusterIP")); t == "None" {
+			headless(svc)
+		}
+		out = append(out, svc)
+	}
+	if !ownAPI {
+		out = append(out, headless(service(ns, name+"-ls-api", srcECKLogstash, sel, sel, "", port("api", 9600, 9600, "TCP"))))
+	}
+	return out
+}
+
+func beat(b Object) Object {
+	ns, name := meta(b)
+	typ := str(get(b, "spec", "type"))
+	labels := map[string]string{"common.k8s.elastic.co/type": "beat", "beat.k8s.elastic.co/name": name, "beat.k8s.elastic.co/version": str(get(b, "spec", "version"))}
+	spec := withMainContainer(podSpec(get(b, "spec", "daemonSet", "podTemplate")), typ)
+	return workload("DaemonSet", ns, name+"-beat-"+typ, srcECKBeat, 0, labels, spec)
+}
+
+func prometheus(p Object) []Object {
+	ns, name := meta(p)
+	labels := map[string]string{
+		"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator",
+		"app.kubernetes.io/instance": name, "operator.prometheus.io/name": name, "prometheus": name,
+		"operator.prometheus.io/shard": "0",
+	}
+	spec := podSpecOf(p)
+	spec["containers"] = []any{
+		withResources(container("prometheus", cport("http-web", 9090, "TCP")), get(p, "spec", "resources")),
+		container("config-reloader", cport("reloader-web", 8080, "TCP")),
+	}
+	return []Object{
+		workload("StatefulSet", ns, "prometheus-"+name, srcPromPrometheus, num(get(p, "spec", "replicas"), 1), labels, spec),
+		headless(service(ns, "prometheus-operated", srcPromPrometheus, map[string]string{"operated-prometheus": "true"}, map[string]string{"app.kubernetes.io/name": "prometheus"}, "",
+			namedPort("http-web", 9090, "http-web", "TCP"))),
+	}
+}
+
+func alertmanager(a Object) []Object {
+	ns, name := meta(a)
+	labels := map[string]string{
+		"app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/managed-by": "prometheus-operator",
+		"app.kubernetes.io/instance": name, "alertmanager": name,
+	}
+	spec := podSpecOf(a)
+	spec["containers"] = []any{
+		withResources(container("alertmanager", cport("http-web", 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")),
+		container("config-reloader", cport("reloader-web", 8080, "TCP")),
+	}
+	return []Object{
+		workload("StatefulSet", ns, "alertmanager-"+name, srcPromAlertmanager, num(get(a, "spec", "replicas"), 1), labels, spec),
+		headless(service(ns, "alertmanager-operated", srcPromAlertmanager, map[string]string{"operated-alertmanager": "true"}, map[string]string{"app.kubernetes.io/name": "alertmanager"}, "",
+			namedPort("http-web", 9093, "http-web", "TCP"), namedPort("tcp-mesh", 9094, "mesh-tcp", "TCP"), namedPort("udp-mesh", 9094, "mesh-udp", "UDP"))),
+	}
+}
+
+// kubeletService is the headless Service the operator keeps for the
+// kubelets when its Deployment runs with --kubelet-service=<ns>/<name>.
+func kubeletService(d Object) Object {
+	for _, c := range list(get(d, "spec", "template", "spec", "containers")) {
+		for _, a := range list(get(c, "args")) {
+			ref, ok := strings.CutPrefix(str(a), "--kubelet-service=")
+			if !ok {
+				continue
+			}
+			ns, name, _ := strings.Cut(ref, "/")
+			labels := map[string]string{"k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator"}
+			return headless(service(ns, name, srcPromKubelet, labels, nil, "", port("https-metrics", 10250, 10250, "TCP"), port("cadvisor", 4194, 4194, "TCP")))
+		}
+	}
+	return nil
+}
+
+// nginxGateways are NGF's NGINX Deployment and Service per Gateway of a
+// class an NGF release of the stack serves: named <gateway>-<class>,
+// labelled with the release's instance, sized and placed from the
+// release's NginxProxy, listening on the Gateway's listener ports.
+func nginxGateways(byKind map[string][]Object) ([]Object, error) {
+	const controllerName = "gateway.nginx.org/nginx-gateway-controller"
+	classes := map[string]bool{}
+	for _, c := range byKind["GatewayClass"] {
+		if str(get(c, "spec", "controllerName")) == controllerName {
+			_, name := meta(c)
+			classes[name] = true
+		}
+	}
+	var instance string
+	for _, d := range byKind["Deployment"] {
+		if str(get(d, "spec", "template", "metadata", "labels", "app.kubernetes.io/name")) == "nginx-gateway-fabric" {
+			instance = str(get(d, "spec", "template", "metadata", "labels", "app.kubernetes.io/instance"))
+		}
+	}
+	var proxy Object
+	for _, p := range byKind["NginxProxy"] {
+		proxy = p
+	}
+	var out []Object
+	for _, gw := range byKind["Gateway"] {
+		class := str(get(gw, "spec", "gatewayClassName"))
+		if !classes[class] {
+			continue
+		}
+		if instance == "" {
+			return nil, fmt.Errorf("Gateway %s uses class %s, but no NGINX Gateway Fabric control plane Deployment is rendered", key(gw), class)
+		}
+		ns, name := meta(gw)
+		resName := name + "-" + class
+		sel := map[string]string{
+			"app.kubernetes.io/instance": instance, "app.kubernetes.io/managed-by": instance + "-nginx",
+			"app.kubernetes.io/name": resName, "gateway.networking.k8s.io/gateway-name": name,
+		}
+		seen := map[int]bool{}
+		var ports []any
+		var svcPorts []any
+		for _, l := range list(get(gw, "spec", "listeners")) {
+			p := num(get(l, "port"), 0)
+			if p == 0 || seen[p] {
+				continue
+			}
+			seen[p] = true
+			ports = append(ports, cport(fmt.Sprintf("port-%d", p), p, "TCP"))
+			svcPorts = append(svcPorts, port(fmt.Sprintf("port-%d", p), p, p, "TCP"))
+		}
+		ports = append(ports, cport("metrics", 9113, "TCP"))
+		c := container("nginx", ports...)
+		c["readinessProbe"] = map[string]any{"httpGet": map[string]any{"path": "/readyz", "port": 8081}}
+		spec := map[string]any{"containers": []any{withResources(c, get(proxy, "spec", "kubernetes", "deployment", "container", "resources"))}}
+		for _, k := range []string{"nodeSelector", "topologySpreadConstraints", "tolerations", "affinity"} {
+			if v := get(proxy, "spec", "kubernetes", "deployment", "pod", k); v != nil {
+				spec[k] = v
+			}
+		}
+		svc := service(ns, resName, srcNGF, sel, sel, "")
+		set(svc, svcPorts, "spec", "ports")
+		set(svc, "LoadBalancer", "spec", "type")
+		out = append(out, workload("Deployment", ns, resName, srcNGF, num(get(proxy, "spec", "kubernetes", "deployment", "replicas"), 1), sel, spec), svc)
+	}
+	return out, nil
+}
+
+// acmeSolvers are the pod and Service cert-manager runs for an HTTP-01
+// challenge through a Gateway: in the Gateway's namespace, where the
+// gateway shim makes the Certificates. The domain and token labels vary
+// per challenge; these carry placeholders of the same keys.
+func acmeSolvers(byKind map[string][]Object) []Object {
+	var out []Object
+	seen := map[string]bool{}
+	for _, issuer := range append(byKind["ClusterIssuer"], byKind["Issuer"]...) {
+		for _, s := range list(get(issuer, "spec", "acme", "solvers")) {
+			route := get(s, "http01", "gatewayHTTPRoute")
+			if route == nil {
+				continue
+			}
+			for _, ref := range list(get(route, "parentRefs")) {
+				ns := str(get(ref, "namespace"))
+				if ns == "" || seen[ns] {
+					continue
+				}
+				seen[ns] = true
+				sel := map[string]string{"acme.cert-manager.io/http01-solver": "true", "acme.cert-manager.io/http-domain": "challenge", "acme.cert-manager.io/http-token": "challenge"}
+				svc := service(ns, "cm-acme-http-solver", srcACMESolver, sel, sel, "", port("http", 8089, 8089, "TCP"))
+				typ := str(get(route, "serviceType"))
+				if typ == "" {
+					typ = "NodePort" // cert-manager's default (pkg/issuer/acme/http/http.go:99-107)
+				}
+				set(svc, typ, "spec", "type")
+				out = append(out, workload("Pod", ns, "cm-acme-http-solver", srcACMESolver, 1, sel,
+					map[string]any{"containers": []any{container("acmesolver", cport("http", 8089, "TCP"))}}), svc)
+			}
+		}
+	}
+	return out
+}
+
+// workload builds a Deployment, StatefulSet or DaemonSet (replicas 0 means
+// none set), or a bare Pod.
+func workload(kind, ns, name, source string, replicas int, labels map[string]string, spec map[string]any) Object {
+	md := metadata(ns, name, source, labels)
+	if kind == "Pod" {
+		return Object{"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+	}
+	s := map[string]any{
+		"selector": map[string]any{"matchLabels": anyMap(labels)},
+		"template": map[string]any{"metadata": map[string]any{"labels": anyMap(labels)}, "spec": spec},
+	}
+	if replicas > 0 {
+		s["replicas"] = replicas
+	}
+	return Object{"apiVersion": "apps/v1", "kind": kind, "metadata": md, "spec": s}
+}
+
+func service(ns, name, source string, labels, selector map[string]string, clusterIP string, ports ...any) Object {
+	spec := map[string]any{"type": "ClusterIP", "ports": ports}
+	if selector != nil {
+		spec["selector"] = anyMap(selector)
+	}
+	if clusterIP != "" {
+		spec["clusterIP"] = clusterIP
+	}
+	return Object{"apiVersion": "v1", "kind": "Service", "metadata": metadata(ns, name, source, labels), "spec": spec}
+}
+
+func headless(svc Object) Object {
+	set(svc, "None", "spec", "clusterIP")
+	return svc
+}
+
+func metadata(ns, name, source string, labels map[string]string) map[string]any {
+	return map[string]any{"name": name, "namespace": ns, "labels": anyMap(labels), "annotations": map[string]any{SourceAnnotation: source}}
+}
+
+func port(name string, p, target int, protocol string) any {
+	return map[string]any{"name": name, "port": p, "targetPort": target, "protocol": protocol}
+}
+
+func namedPort(name string, p int, target, protocol string) any {
+	return map[string]any{"name": name, "port": p, "targetPort": target, "protocol": protocol}
+}
+
+func cport(name string, p int, protocol string) any {
+	return map[string]any{"name": name, "containerPort": p, "protocol": protocol}
+}
+
+func container(name string, ports ...any) map[string]any {
+	c := map[string]any{"name": name}
+	if len(ports) > 0 {
+		c["ports"] = ports
+	}
+	return c
+}
+
+func withResources(c map[string]any, r any) map[string]any {
+	if r != nil {
+		c["resources"] = r
+	}
+	return c
+}
+
+// podSpec is a custom resource's podTemplate spec, copied.
+func podSpec(tmpl any) map[string]any {
+	spec, _ := get(tmpl, "spec").(map[string]any)
+	out := map[string]any{}
+	for k, v := range spec {
+		out[k] = v
+	}
+	return out
+}
+
+// podSpecOf is the placement a prometheus-operator resource gives its pods.
+func podSpecOf(cr Object) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"nodeSelector", "affinity", "tolerations", "topologySpreadConstraints", "securityContext"} {
+		if v := get(cr, "spec", k); v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// withMainContainer makes sure the pod's main container (the one the
+// operator names) exists and carries the operator's ports, keeping what the
+// podTemplate gave it (resources, env) and its other containers.
+func withMainContainer(spec map[string]any, name string, ports ...any) map[string]any {
+	var cs []any
+	found := false
+	for _, c := range list(spec["containers"]) {
+		m, _ := c.(map[string]any)
+		copied := map[string]any{}
+		for k, v := range m {
+			copied[k] = v
+		}
+		if str(copied["name"]) == name {
+			found = true
+			if len(ports) > 0 {
+				copied["ports"] = ports
+			}
+		}
+		cs = append(cs, copied)
+	}
+	if !found {
+		cs = append([]any{container(name, ports...)}, cs...)
+	}
+	spec["containers"] = cs
+	return spec
+}
+
+func meta(o Object) (ns, name string) {
+	return str(get(o, "metadata", "namespace")), str(get(o, "metadata", "name"))
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func anyMap(m map[string]string) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func set(o Object, v any, path ...string) {
+	m := map[string]any(o)
+	for _, p := range path[:len(path)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = v
+}
+
+func list(v any) []any { l, _ := v.([]any); return l }
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func num(v any, def int) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return def
+}

@@ -1,0 +1,148 @@
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+
+	"github.com/scrolluniversity/platform/internal/flows"
+	"github.com/scrolluniversity/platform/internal/operated"
+	"github.com/scrolluniversity/platform/internal/toolcache"
+)
+
+// DeriveRuntime records in res.Runtime the objects EKS and the operators
+// will create from what the stack applies (internal/operated). It needs the
+// rendered charts (the Prometheus and Alertmanager resources come from one).
+func DeriveRuntime(res *Result) error {
+	addrs, err := FlowAddresses(res)
+	if err != nil {
+		return err
+	}
+	var objs []map[string]any
+	for _, m := range Manifests(res) {
+		objs = append(objs, m.Object)
+	}
+	for _, c := range NamespacedObjects(res) {
+		objs = append(objs, c.Object)
+	}
+	res.Runtime, err = operated.Objects(objs, operated.Facts{ServiceCIDR: addrs.ServiceCIDR})
+	return err
+}
+
+// FlowObjects are every object the flow check reads, each with where it
+// comes from: the stack's own, each rendered chart's, and the runtime
+// objects.
+func FlowObjects(res *Result) []flows.Origin {
+	var out []flows.Origin
+	for _, m := range Manifests(res) {
+		out = append(out, flows.Origin{Object: m.Object, From: "stack"})
+	}
+	for _, c := range NamespacedObjects(res) {
+		out = append(out, flows.Origin{Object: c.Object, From: "chart " + c.Release})
+	}
+	for _, o := range res.Runtime {
+		meta, _ := o["metadata"].(map[string]any)
+		ann, _ := meta["annotations"].(map[string]any)
+		out = append(out, flows.Origin{Object: o, From: "made by " + str(ann[operated.SourceAnnotation])})
+	}
+	return out
+}
+
+// FlowAddresses reads the stack's network ranges from what the program
+// registered: the VPC, the cluster's Service range and control-plane
+// subnets, the node groups', database's and cache's subnets.
+func FlowAddresses(res *Result) (flows.Addresses, error) {
+	var a flows.Addresses
+	cidrByID := map[string]string{}
+	for _, r := range res.ByType("aws:ec2/subnet:Subnet") {
+		cidrByID[r.ID] = str(r.Plain()["cidrBlock"])
+	}
+	cidrs := func(ids any) []string {
+		set := map[string]bool{}
+		for _, id := range asList(ids) {
+			if c := cidrByID[str(id)]; c != "" {
+				set[c] = true
+			}
+		}
+		var out []string
+		for c := range set {
+			out = append(out, c)
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, r := range res.ByType("aws:ec2/vpc:Vpc") {
+		a.VPC = str(r.Plain()["cidrBlock"])
+	}
+	for _, r := range res.ByType("aws:eks/cluster:Cluster") {
+		in := r.Plain()
+		a.ServiceCIDR = str(getPath(in, "kubernetesNetworkConfig", "serviceIpv4Cidr"))
+		a.ControlPlaneSubnets = cidrs(getPath(in, "vpcConfig", "subnetIds"))
+	}
+	var nodeIDs []any
+	for _, r := range res.ByType("aws:eks/nodeGroup:NodeGroup") {
+		nodeIDs = append(nodeIDs, asList(r.Plain()["subnetIds"])...)
+	}
+	a.NodeSubnets = cidrs(nodeIDs)
+	for _, r := range res.ByType("aws:rds/subnetGroup:SubnetGroup") {
+		a.DatabaseSubnets = cidrs(r.Plain()["subnetIds"])
+	}
+	for _, r := range res.ByType("aws:elasticache/subnetGroup:SubnetGroup") {
+		a.CacheSubnets = cidrs(r.Plain()["subnetIds"])
+	}
+	var missing []string
+	for name, v := range map[string]bool{"the VPC": a.VPC != "", "the Service range": a.ServiceCIDR != "", "node subnets": len(a.NodeSubnets) > 0, "control-plane subnets": len(a.ControlPlaneSubnets) > 0} {
+		if !v {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return a, fmt.Errorf("the stack registers no %v", missing)
+	}
+	return a, nil
+}
+
+// CheckFlows runs the flow check over the stack's objects with the
+// netpolcheck tool built from dir's tools/netpol (log gets the build's
+// progress): the platform's declared flows (flows.Platform) and those
+// derived from its monitors, webhooks, probes and pods.
+func CheckFlows(res *Result, dir string, log io.Writer) (flows.Report, error) {
+	if res.Config == nil {
+		return flows.Report{}, errors.New("no config: run the program with Run")
+	}
+	addrs, err := FlowAddresses(res)
+	if err != nil {
+		return flows.Report{}, err
+	}
+	inv, err := flows.NewInventory(FlowObjects(res), addrs)
+	if err != nil {
+		return flows.Report{}, err
+	}
+	tools, err := toolcache.Netpol(dir).Ensure(log)
+	if err != nil {
+		return flows.Report{}, fmt.Errorf("building netpolcheck: %w", err)
+	}
+	required, forbidden := flows.Platform(res.Config.App.Namespace)
+	required = append(required, flows.Derived(inv)...)
+	return flows.Check(inv, required, forbidden, tools["netpolcheck"])
+}
+
+// WriteFlows writes flows.json: every connection with its verdict, and
+// the problems.
+func WriteFlows(rep flows.Report, dir string) error {
+	return writeJSON(filepath.Join(dir, "flows.json"), rep)
+}
+
+func getPath(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
