@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
 			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.t4g.medium, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
 			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
-			"38 alert rules, 1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, logstash-metrics, postgres-exporter, redis-exporter",
+			"1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, gateway-nginx, logstash-metrics, nginx-gateway-fabric, postgres-exporter, redis-exporter",
 			"Elasticsearch 9.4.3: 3 nodes, 100Gi gp3 claims elasticsearch-data, kept when the cluster is deleted", "logs kept 30 days",
 			"Kibana: 2 pods; Logstash: 2 pods, 20Gi queue claims; Filebeat on every node",
 			`CronJobs (UTC): app-backup "0 2 * * *", database-backup "0 */6 * * *", restore-drill "0 5 * * 0"`,
@@ -56,6 +57,9 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 	for _, name := range stacks {
 		_, res, rep := writeSynth(t, name)
 		out := synth.Summary(res, rep, "build/synth/"+name)
+		if want := fmt.Sprintf("%d alert rules,", alertRules(t, res)); !strings.Contains(out, want) {
+			t.Errorf("%s summary: want %q (the PrometheusRule's alerts) in\n%s", name, want, out)
+		}
 		for _, w := range want[name] {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s summary: want %q in\n%s", name, w, out)
@@ -263,3 +267,22 @@ func TestCostEstimate(t *testing.T) {
 		t.Logf("%s: %.0f-%.0f USD a month", name, e.Min, e.Max)
 	})
 }
+
+// alertRules counts the alerts of the stack's PrometheusRule.
+func alertRules(t *testing.T, res *synth.Result) int {
+	t.Helper()
+	n := 0
+	for _, grp := range anyList(path(one(t, res, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule-scrolluniversity").Plain(), "spec", "groups")) {
+		for _, rule := range anyList(path(grp, "rules")) {
+			if path(rule, "alert") != nil {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the PrometheusRule holds no alert")
+	}
+	return n
+}
+
+func anyList(v any) []any { l, _ := v.([]any); return l }

@@ -76,7 +76,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var flowFailures []string
 	flowLine := "flows: not checked, because not every Helm release was rendered (see above)\n"
 	if unrendered == nil {
-		rep, err := synth.CheckFlows(res, opts.Dir, stderr)
+		tool, err := synth.NetpolTool(opts.Dir, stderr)
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", opts.Stack, err)
+		}
+		rep, err := synth.CheckFlows(res, tool)
 		if err != nil {
 			return fmt.Errorf("stack %s: the flow check: %w", opts.Stack, err)
 		}

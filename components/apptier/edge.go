@@ -232,9 +232,15 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 			"email":               app.AcmeEmail,
 			"server":              app.AcmeServer,
 			"privateKeySecretRef": obj{"name": clusterIssuer + "-account"},
-			"solvers": []any{obj{"http01": obj{"gatewayHTTPRoute": obj{"parentRefs": []any{
-				obj{"name": gatewayName, "namespace": GatewayNamespace, "kind": "Gateway", "sectionName": "http"},
-			}}}}},
+			"solvers": []any{obj{"http01": obj{"gatewayHTTPRoute": obj{
+				"parentRefs": []any{
+					obj{"name": gatewayName, "namespace": GatewayNamespace, "kind": "Gateway", "sectionName": "http"},
+				},
+				// NGINX reaches the solver at its pod's address; cert-manager's
+				// default NodePort Service would open a port on every node
+				// for nothing (pkg/issuer/acme/http/http.go:99-107, v1.19.1).
+				"serviceType": "ClusterIP",
+			}}}},
 		},
 	}, parent, pulumi.DependsOn([]pulumi.Resource{certManager}))
 	if err != nil {

@@ -121,6 +121,11 @@ spec:
 	for _, tc := range cases {
 		objects = append(objects, object(tc.object))
 	}
+	// A chart's namespaced object that names no namespace goes to its
+	// release's, as Helm puts it; without one it is refused.
+	released := object(`{apiVersion: v1, kind: ConfigMap, metadata: {name: from-a-chart}, data: {A: b}}`)
+	released.DefaultNamespace = "planted"
+	objects = append(objects, released, object(`{apiVersion: v1, kind: ConfigMap, metadata: {name: nowhere}, data: {A: b}}`))
 	report, err := c.Check(context.Background(), objects)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +148,13 @@ spec:
 	}
 	var out bytes.Buffer
 	report.Write(&out, "")
-	for _, want := range []string{"REJECTED HTTPRoute planted/misplaced-timeout", "REJECTED Deployment planted/negative-replicas", "8 objects, 5 rejected"} {
+	if _, ok := rejected["from-a-chart"]; ok {
+		t.Errorf("a chart's ConfigMap without a namespace: want it in its release's, got rejected: %s", rejected["from-a-chart"])
+	}
+	if msg := rejected["nowhere"]; msg == "" {
+		t.Error("a namespaced object with no namespace at all was accepted")
+	}
+	for _, want := range []string{"REJECTED HTTPRoute planted/misplaced-timeout", "REJECTED Deployment planted/negative-replicas", "10 objects, 6 rejected"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report: want %q in\n%s", want, out.String())
 		}

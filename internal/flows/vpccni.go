@@ -104,7 +104,9 @@ func clusterIPRules(inv *Inventory, policyNS string, peer any, ports []any) ([]a
 				continue
 			}
 			sp, ok := servicePortFor(inv, s, want, proto)
-			if !ok || bypasses(inv, s, sp, ports) {
+			// The bypass rule applies to numeric policy ports only
+			// (endpoints.go: `if npPort.Port.Type == intstr.Int`).
+			if !ok || (isNumber(want) && bypasses(inv, s, sp, ports)) {
 				continue
 			}
 			translated = append(translated, map[string]any{"protocol": proto, "port": sp.Port})

@@ -190,6 +190,11 @@ func logstash(ls Object) []Object {
 			pm, _ := p.(map[string]any)
 			ports = append(ports, pm)
 		}
+		if svcName == "api" && len(ports) == 0 {
+			// ECK fills a user's API Service with its default port
+			// (defaults.SetServiceDefaults, service.go:44-46).
+			ports = []any{port("api", 9600, 9600, "TCP")}
+		}
 		svc := service(ns, name+"-ls-"+svcName, srcECKLogstash, sel, sel, "")
 		set(svc, ports, "spec", "ports")
 		if t := str(get(s, "service", "spec", "clusterIP")); t == "None" {

@@ -105,11 +105,26 @@ func FlowAddresses(res *Result) (flows.Addresses, error) {
 	return a, nil
 }
 
-// CheckFlows runs the flow check over the stack's objects with the
-// netpolcheck tool built from dir's tools/netpol (log gets the build's
-// progress): the platform's declared flows (flows.Platform) and those
-// derived from its monitors, webhooks, probes and pods.
-func CheckFlows(res *Result, dir string, log io.Writer) (flows.Report, error) {
+// NetpolTool is netpolcheck, built from dir's tools/netpol if it is not
+// cached yet (log gets the build's progress).
+func NetpolTool(dir string, log io.Writer) (string, error) {
+	tools, err := toolcache.Netpol(dir).Ensure(log)
+	if err != nil {
+		return "", fmt.Errorf("building netpolcheck: %w", err)
+	}
+	return tools["netpolcheck"], nil
+}
+
+// CheckFlows runs the flow check over the stack's objects (FlowObjects)
+// with netpolcheck at tool: the platform's declared flows (flows.Platform)
+// and those derived from its monitors, webhooks, probes and pods.
+func CheckFlows(res *Result, tool string) (flows.Report, error) {
+	return CheckFlowObjects(res, FlowObjects(res), tool)
+}
+
+// CheckFlowObjects is CheckFlows over a given set of the stack's objects
+// (a test plants a change in them).
+func CheckFlowObjects(res *Result, objs []flows.Origin, tool string) (flows.Report, error) {
 	if res.Config == nil {
 		return flows.Report{}, errors.New("no config: run the program with Run")
 	}
@@ -117,17 +132,13 @@ func CheckFlows(res *Result, dir string, log io.Writer) (flows.Report, error) {
 	if err != nil {
 		return flows.Report{}, err
 	}
-	inv, err := flows.NewInventory(FlowObjects(res), addrs)
+	inv, err := flows.NewInventory(objs, addrs)
 	if err != nil {
 		return flows.Report{}, err
 	}
-	tools, err := toolcache.Netpol(dir).Ensure(log)
-	if err != nil {
-		return flows.Report{}, fmt.Errorf("building netpolcheck: %w", err)
-	}
 	required, forbidden := flows.Platform(res.Config.App.Namespace)
 	required = append(required, flows.Derived(inv)...)
-	return flows.Check(inv, required, forbidden, tools["netpolcheck"])
+	return flows.Check(inv, required, forbidden, tool)
 }
 
 // WriteFlows writes flows.json: every connection with its verdict, and

@@ -258,8 +258,10 @@ func observabilityFigures(g Group) []string {
 		}
 	}
 	var monitors []string
-	for _, m := range ofType(g, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor") {
-		monitors = append(monitors, fmt.Sprint(rules.Get(m.Plain(), "metadata", "name")))
+	for _, typ := range []string{"kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "kubernetes:monitoring.coreos.com/v1:PodMonitor"} {
+		for _, m := range ofType(g, typ) {
+			monitors = append(monitors, fmt.Sprint(rules.Get(m.Plain(), "metadata", "name")))
+		}
 	}
 	sort.Strings(monitors)
 	dashboards := 0

@@ -27,6 +27,15 @@ func filebeat(namespace, name string) Resource {
 	return r
 }
 
+// nodeExporter is kube-prometheus-stack's node-exporter DaemonSet in a
+// namespace.
+func nodeExporter(namespace string) Resource {
+	r := res("kubernetes:apps/v1:DaemonSet", m{"metadata": m{"name": "kube-prometheus-stack-prometheus-node-exporter", "namespace": namespace},
+		"spec": m{"template": m{"spec": m{"hostNetwork": true, "hostPID": true, "containers": l{goodContainer()}}}}})
+	r.Name = "kube-prometheus-stack-prometheus-node-exporter"
+	return r
+}
+
 func withProviderTags(r Resource, tags m) Resource {
 	r.ProviderProps = m{"defaultTags": m{"tags": tags}}
 	return r
@@ -58,6 +67,20 @@ func deployment(change func(c m, pod m)) Resource {
 		"metadata": m{"name": "backend", "namespace": "app"},
 		"spec":     m{"replicas": int64(3), "selector": m{"matchLabels": m{"app": "x"}}, "template": pod},
 	})
+}
+
+// chartContainer is a chart's workload of a kind in a namespace whose one
+// container went through change.
+func chartContainer(kind, namespace, name, container string, change func(c m)) Resource {
+	c := goodContainer()
+	c["name"] = container
+	change(c)
+	r := res("kubernetes:"+map[string]string{"Job": "batch/v1", "Deployment": "apps/v1"}[kind]+":"+kind, m{
+		"metadata": m{"name": name, "namespace": namespace},
+		"spec":     m{"template": m{"spec": m{"containers": l{c}}}},
+	})
+	r.Name = name
+	return r
 }
 
 func policyJSON(action, resource string) string {
@@ -193,9 +216,14 @@ var resourceCases = map[string][]struct {
 	"k8s-resources": {
 		{"no limits", deployment(func(c, _ m) { delete(c["resources"].(m), "limits") }), nil, "limits.cpu, limits.memory"},
 		{"requests and limits", deployment(nil), nil, ""},
+		{"the chart Job the pack accepts", chartContainer("Job", "nginx-gateway", "nginx-gateway-fabric-cert-generator", "cert-generator", func(c m) { delete(c, "resources") }), nil, ""},
+		{"the same Job's container under another name", chartContainer("Job", "nginx-gateway", "nginx-gateway-fabric-cert-generator", "other", func(c m) { delete(c, "resources") }), nil, "container other of Job nginx-gateway-fabric-cert-generator has no requests.cpu"},
 	},
 	"k8s-probes": {
 		{"no readiness", deployment(func(c, _ m) { delete(c, "readinessProbe") }), nil, "no readinessProbe"},
+		{"a chart container the pack accepts", chartContainer("Deployment", "cert-manager", "cert-manager", "cert-manager-controller", func(c m) { delete(c, "readinessProbe") }), nil, ""},
+		{"the same container in another namespace", chartContainer("Deployment", "apps", "cert-manager", "cert-manager-controller", func(c m) { delete(c, "readinessProbe") }), nil, "container cert-manager-controller of Deployment cert-manager has no readinessProbe"},
+		{"exceptions emptied by the knob", chartContainer("Deployment", "cert-manager", "cert-manager", "cert-manager-controller", func(c m) { delete(c, "readinessProbe") }), m{"exceptions": l{}}, "no readinessProbe"},
 		{"both", deployment(nil), nil, ""},
 		{"a Job needs none", res("kubernetes:batch/v1:Job", m{"spec": m{"template": m{"spec": m{"containers": l{m{"name": "migrate", "image": "x:1", "securityContext": goodContainer()["securityContext"]}}}}}}), nil, ""},
 	},
@@ -212,6 +240,8 @@ var resourceCases = map[string][]struct {
 		{"Filebeat's spec under another name", filebeat("filebeat", "shipper"), nil, "mounts hostPath volume logs"},
 		{"hostPath in an Elasticsearch node set", res("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", m{"metadata": m{"name": "thing", "namespace": "logging"}, "spec": m{"nodeSets": l{m{"podTemplate": m{"spec": m{"volumes": l{m{"name": "logs", "hostPath": m{"path": "/var/log"}}}}}}}}}), nil, "hostPath volume logs"},
 		{"the Filebeat the pack allows", filebeat("filebeat", "filebeat"), nil, ""},
+		{"the chart's node-exporter the pack allows", nodeExporter("node-exporter"), nil, ""},
+		{"node-exporter in the monitoring namespace", nodeExporter("monitoring"), nil, "sets hostNetwork"},
 		{"hostPath", deployment(func(_, pod m) { pod["spec"].(m)["volumes"] = l{m{"name": "docker", "hostPath": m{"path": "/var/run"}}} }), nil, "hostPath volume docker"},
 		{"none", deployment(nil), nil, ""},
 	},

@@ -48,7 +48,20 @@ type ruleData struct {
 	FilebeatDaemonSet           string
 	AppBackupMaxAgeSeconds      int
 	DrillMaxAgeSeconds          int
+	GatewayNamespace            string
+	GatewayDataPlane            string
+	GatewayControlPlane         string
 }
+
+// The public Gateway's Deployments: the NGINX data plane NGF's
+// provisioner names <gateway>-<class> ("public" of class "nginx"), and the
+// chart's control plane (release nginx-gateway-fabric), in the
+// components/apptier edge's namespace.
+const (
+	GatewayNamespace    = "nginx-gateway"
+	GatewayDataPlane    = "public-nginx"
+	GatewayControlPlane = "nginx-gateway-fabric"
+)
 
 // The app backup runs daily and the drill weekly: a missed run plus two
 // hours, and a missed week plus a day, are late.
@@ -88,6 +101,9 @@ func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byt
 		FilebeatDaemonSet:           FilebeatDaemonSet,
 		AppBackupMaxAgeSeconds:      appBackupMaxAgeHours * 3600,
 		DrillMaxAgeSeconds:          drillMaxAgeDays * 86400,
+		GatewayNamespace:            GatewayNamespace,
+		GatewayDataPlane:            GatewayDataPlane,
+		GatewayControlPlane:         GatewayControlPlane,
 	}
 	funcs := template.FuncMap{
 		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
