@@ -343,3 +343,49 @@ func TestAMissingChartIsNamedNotSkipped(t *testing.T) {
 		t.Errorf("summary does not name the unrendered releases:\n%s", summary)
 	}
 }
+
+// The policy pack judges what the charts render: clean as shipped, and a
+// chart container without requests (review F9's shape) is a violation
+// that names the release and the object.
+func TestThePolicyPackJudgesChartWorkloads(t *testing.T) {
+	res := renderedStack(t, "production")
+	rep, err := synth.CheckPolicies(res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rules.MandatoryOnly(rep.Violations) {
+		t.Errorf("%s: %s: %s", v.Policy, v.URN, v.Message)
+	}
+	planted := *res
+	planted.Charts = slices.Clone(res.Charts)
+	for i, c := range planted.Charts {
+		if c.Release.Name != "nginx-gateway-fabric" {
+			continue
+		}
+		c.Objects = slices.Clone(c.Objects)
+		for j, o := range c.Objects {
+			if o["kind"] == "Deployment" {
+				o = deepCopy(o)
+				for _, ct := range path(o, "spec", "template", "spec", "containers").([]any) {
+					delete(ct.(map[string]any), "resources")
+				}
+				c.Objects[j] = o
+			}
+		}
+		planted.Charts[i] = c
+	}
+	rep, err = synth.CheckPolicies(&planted, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range rep.Violations {
+		if v.Policy == "k8s-resources" && strings.Contains(v.URN, "kubernetes:helm.sh/v3:Release::nginx-gateway-fabric$kubernetes:apps/v1:Deployment::nginx-gateway-fabric") &&
+			strings.Contains(v.Message, "container nginx-gateway of Deployment nginx-gateway-fabric has no requests.cpu") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("a chart container without resources passed k8s-resources: %v", rep.Violations)
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // Object is a Kubernetes object as a map, as the manifests hold them.
@@ -374,17 +376,6 @@ func portString(v any) string {
 	return ""
 }
 
-func get(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
 func list(v any) []any { l, _ := v.([]any); return l }
 
 func str(v any) string { s, _ := v.(string); return s }
@@ -412,3 +403,6 @@ func strMap(v any) map[string]string {
 	}
 	return out
 }
+
+// get digs into plain values, as the policy rules read them.
+var get = rules.Get

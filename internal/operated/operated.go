@@ -19,6 +19,8 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // SourceAnnotation on a derived object names what makes it and where that
@@ -506,17 +508,6 @@ func anyMap(m map[string]string) map[string]any {
 	return out
 }
 
-func get(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
 func set(o Object, v any, path ...string) {
 	m := map[string]any(o)
 	for _, p := range path[:len(path)-1] {
@@ -545,3 +536,6 @@ func num(v any, def int) int {
 	}
 	return def
 }
+
+// get digs into plain values, as the policy rules read them.
+var get = rules.Get

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,23 +133,6 @@ func Unrendered(res *Result) error {
 	return errors.Join(errs...)
 }
 
-// ChartObject is one object a rendered release installs.
-type ChartObject struct {
-	Release string
-	Object  map[string]any
-}
-
-// ChartObjects are the objects of every rendered release, in release order.
-func ChartObjects(res *Result) []ChartObject {
-	var out []ChartObject
-	for _, c := range res.Charts {
-		for _, o := range c.Objects {
-			out = append(out, ChartObject{Release: c.Release.Name, Object: o})
-		}
-	}
-	return out
-}
-
 // TypeToken is the Pulumi type token the Kubernetes provider gives an
 // object of this apiVersion and kind: "kubernetes:apps/v1:Deployment",
 // "kubernetes:core/v1:Service".
@@ -177,61 +161,64 @@ func Identity(obj map[string]any) string {
 // namespace where the chart leaves it to Helm.
 func chartPolicyResources(res *Result) []rules.Resource {
 	var out []rules.Resource
-	for _, c := range res.Charts {
-		for _, o := range c.Objects {
-			apiVersion, _ := o["apiVersion"].(string)
-			kind, _ := o["kind"].(string)
-			meta, _ := o["metadata"].(map[string]any)
-			name, _ := meta["name"].(string)
-			typ := TypeToken(apiVersion, kind)
-			out = append(out, rules.Resource{
-				URN:  c.Release.URN + "$" + typ + "::" + name,
-				Type: typ, Name: name, Props: withNamespace(o, c.Release.Namespace),
-			})
-		}
+	for _, c := range NamespacedObjects(res) {
+		apiVersion, kind := str(c.Object["apiVersion"]), str(c.Object["kind"])
+		name := str(rules.Get(c.Object, "metadata", "name"))
+		typ := TypeToken(apiVersion, kind)
+		out = append(out, rules.Resource{URN: c.URN + "$" + typ + "::" + name, Type: typ, Name: name, Props: c.Object})
 	}
 	return out
 }
 
-// withNamespace returns the object with metadata.namespace set where a
-// namespaced chart object leaves it to Helm (which installs it into the
-// release's namespace). Cluster-scoped kinds carry none.
-func withNamespace(obj map[string]any, ns string) map[string]any {
-	meta, _ := obj["metadata"].(map[string]any)
-	if meta == nil || meta["namespace"] != nil || clusterScoped[str(obj["kind"])] {
-		return obj
-	}
-	out := map[string]any{}
-	for k, v := range obj {
-		out[k] = v
-	}
-	m := map[string]any{}
-	for k, v := range meta {
-		m[k] = v
-	}
-	m["namespace"] = ns
-	out["metadata"] = m
-	return out
-}
-
-// clusterScoped are the cluster-scoped kinds the pinned charts render.
+// clusterScoped are the built-in cluster-scoped kinds the pinned charts
+// render; the kinds of the CRDs they ship say their own scope.
 var clusterScoped = map[string]bool{
 	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
 	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true, "PriorityClass": true,
-	"IngressClass": true, "GatewayClass": true, "APIService": true, "StorageClass": true, "PersistentVolume": true,
+	"IngressClass": true, "APIService": true, "StorageClass": true, "PersistentVolume": true,
 	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
 }
 
-// NamespacedObjects returns the chart objects with the release namespace
-// filled in where Helm fills it, for what reads them as applied objects
-// (the API server check, the flow check).
+// ChartObject is one object a rendered release installs, with its
+// release's name and URN.
+type ChartObject struct {
+	Release string
+	URN     string
+	Object  map[string]any
+}
+
+// NamespacedObjects are the objects of every rendered release, in release
+// order, with the release's namespace filled in where Helm fills it: a
+// namespaced object that names none (cluster-scoped kinds, built in or of
+// the CRDs the charts and the Gateway API ship, stay without).
 func NamespacedObjects(res *Result) []ChartObject {
+	cluster := maps.Clone(clusterScoped)
+	cluster["GatewayClass"] = true // Gateway API, applied by the program
+	for _, c := range res.Charts {
+		for _, o := range c.Objects {
+			if str(o["kind"]) == "CustomResourceDefinition" && str(rules.Get(o, "spec", "scope")) == "Cluster" {
+				cluster[str(rules.Get(o, "spec", "names", "kind"))] = true
+			}
+		}
+	}
 	var out []ChartObject
 	for _, c := range res.Charts {
 		for _, o := range c.Objects {
-			out = append(out, ChartObject{Release: c.Release.Name, Object: withNamespace(o, c.Release.Namespace)})
+			if meta, _ := o["metadata"].(map[string]any); meta != nil && meta["namespace"] == nil && !cluster[str(o["kind"])] {
+				o = withNamespace(o, meta, c.Release.Namespace)
+			}
+			out = append(out, ChartObject{Release: c.Release.Name, URN: c.Release.URN, Object: o})
 		}
 	}
+	return out
+}
+
+// withNamespace is a copy of the object in a namespace.
+func withNamespace(obj, meta map[string]any, ns string) map[string]any {
+	out := maps.Clone(obj)
+	m := maps.Clone(meta)
+	m["namespace"] = ns
+	out["metadata"] = m
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/scrolluniversity/platform/internal/flows"
 	"github.com/scrolluniversity/platform/internal/operated"
 	"github.com/scrolluniversity/platform/internal/toolcache"
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // DeriveRuntime records in res.Runtime the objects EKS and the operators
@@ -78,8 +79,8 @@ func FlowAddresses(res *Result) (flows.Addresses, error) {
 	}
 	for _, r := range res.ByType("aws:eks/cluster:Cluster") {
 		in := r.Plain()
-		a.ServiceCIDR = str(getPath(in, "kubernetesNetworkConfig", "serviceIpv4Cidr"))
-		a.ControlPlaneSubnets = cidrs(getPath(in, "vpcConfig", "subnetIds"))
+		a.ServiceCIDR = str(rules.Get(in, "kubernetesNetworkConfig", "serviceIpv4Cidr"))
+		a.ControlPlaneSubnets = cidrs(rules.Get(in, "vpcConfig", "subnetIds"))
 	}
 	var nodeIDs []any
 	for _, r := range res.ByType("aws:eks/nodeGroup:NodeGroup") {
@@ -145,15 +146,4 @@ func CheckFlowObjects(res *Result, objs []flows.Origin, tool string) (flows.Repo
 // the problems.
 func WriteFlows(rep flows.Report, dir string) error {
 	return writeJSON(filepath.Join(dir, "flows.json"), rep)
-}
-
-func getPath(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
 }

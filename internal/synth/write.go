@@ -30,7 +30,7 @@ type resourceJSON struct {
 // release installs), outputs.json, architecture.md and graph.dot to dir,
 // replacing what an earlier run wrote there.
 func Write(res *Result, dir string) error {
-	for _, stale := range []string{"resources.json", "graph.dot", "manifests", "charts", "outputs.json", "architecture.md"} {
+	for _, stale := range []string{"resources.json", "graph.dot", "manifests", "charts", "runtime.yaml", "outputs.json", "architecture.md"} {
 		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
 			return err
 		}
@@ -56,6 +56,9 @@ func Write(res *Result, dir string) error {
 		return err
 	}
 	if err := writeCharts(res, filepath.Join(dir, "charts")); err != nil {
+		return err
+	}
+	if err := writeRuntime(res, filepath.Join(dir, "runtime.yaml")); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(dir, "outputs.json"), Outputs(res)); err != nil {
@@ -140,6 +143,28 @@ func writeManifests(res *Result, dir string) error {
 		all.Write(b)
 	}
 	return os.WriteFile(filepath.Join(dir, "all.yaml"), all.Bytes(), 0o644)
+}
+
+// writeRuntime writes runtime.yaml: the objects EKS and the operators will
+// create (res.Runtime), each naming its source, for a reviewer to read.
+// They are not manifests to apply.
+func writeRuntime(res *Result, path string) error {
+	if len(res.Runtime) == 0 {
+		return nil
+	}
+	var all bytes.Buffer
+	all.WriteString("# What EKS and the operators create at runtime from this stack (internal/operated);\n# derived for the flow check, not applied.\n")
+	for i, o := range res.Runtime {
+		b, err := marshalYAML(o)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			all.WriteString("---\n")
+		}
+		all.Write(b)
+	}
+	return os.WriteFile(path, all.Bytes(), 0o644)
 }
 
 // Graph renders the dependency graph in Graphviz dot: solid edges are
