@@ -78,7 +78,10 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 	logsKey, err := kit.NewKey(ctx, n.Name("logs"), account, kit.KeyArgs{
 		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane, RDS)",
 		ServicePrincipals: []kit.ServiceKeyUse{kit.LogsKeyUse(account, LogGroupPatterns(cfg.Cluster.Name))},
-	}, withAWS)
+		// Where the stack guards its data, the audit and flow logs it keeps
+		// (kit.NewLogGroup) stay readable after a destroy.
+		Retain: cfg.Guards.Protect,
+	}, withAWS, pulumi.Protect(cfg.Guards.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +91,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Namer:       n,
 		ClusterName: cfg.Cluster.Name,
 		Account:     account,
+		Protect:     cfg.Guards.Protect,
 		LogsKeyArn:  logsKey.Arn,
 	}, withAWS)
 	if err != nil {
@@ -155,6 +159,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		OIDC:                   cluster.OIDC(),
 		VpcId:                  network.VpcId,
 		Network:                addrs,
+		Tags:                   cfg.AWSTags(),
 		ClusterSecurityGroupId: cluster.SecurityGroupId,
 		KubernetesProvider:     cluster.Provider,
 		AWSProvider:            awsProvider,

@@ -87,6 +87,9 @@ func TestPostgres(t *testing.T) {
 			"performanceInsightsEnabled": {in["performanceInsightsEnabled"], want.performanceInsig},
 			"logs exported":              {strings.Join(strs(in["enabledCloudwatchLogsExports"]), ","), "postgresql,upgrade"},
 			"password is secret":         {primary.IsSecretInput("password"), true},
+			// No RDS Extended Support billing after PostgreSQL 15's standard
+			// support ends (aws review 15).
+			"engineLifecycleSupport": {in["engineLifecycleSupport"], "open-source-rds-extended-support-disabled"},
 		})
 		if in["maxAllocatedStorage"].(int64) <= in["allocatedStorage"].(int64) {
 			t.Errorf("storage autoscaling off: max %v <= allocated %v", in["maxAllocatedStorage"], in["allocatedStorage"])
@@ -106,6 +109,11 @@ func TestPostgres(t *testing.T) {
 			p := r.Plain()
 			if p["replicateSourceDb"] != primary.ID || p["storageEncrypted"] != true || p["publiclyAccessible"] != false || r.Protect != want.guarded {
 				t.Errorf("replica %s: want an encrypted, private replica of %s, protect=%v; got %v protect=%v", r.Name, primary.ID, want.guarded, p, r.Protect)
+			}
+			// RDS refuses a KMS key for a same-region replica, which its
+			// source's key encrypts (aws review 3).
+			if _, ok := p["kmsKeyId"]; ok {
+				t.Errorf("replica %s sends kmsKeyId %v; a same-region replica must not", r.Name, p["kmsKeyId"])
 			}
 		}
 		readers := strs(res.Outputs["databaseReaderHosts"].Value)

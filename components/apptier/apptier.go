@@ -87,6 +87,9 @@ type Args struct {
 	// the control plane's subnets (webhook calls), the data stores'
 	// subnets, the internet.
 	Network kit.Addresses
+	// Tags are the stack's AWS tags, for what the load balancer controller
+	// creates outside Pulumi.
+	Tags map[string]string
 	// ClusterSecurityGroupId is the group every pod ENI carries: the load
 	// balancer controller adds the NLB's ingress rule to it.
 	ClusterSecurityGroupId pulumi.StringInput

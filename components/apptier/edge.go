@@ -138,6 +138,17 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		"podDisruptionBudget": pulumi.Map{"maxUnavailable": pulumi.Int(1)},
 		// Only Services that ask for it (the Gateway's) get an NLB.
 		"enableServiceMutatorWebhook": pulumi.Bool(false),
+		// NLBs only: no WAF, WAFv2 or Shield protection to reconcile (on
+		// by default, each calls its API on every reconcile), and no ALB
+		// IngressClass.
+		"enableShield":               pulumi.Bool(false),
+		"enableWaf":                  pulumi.Bool(false),
+		"enableWafv2":                pulumi.Bool(false),
+		"createIngressClassResource": pulumi.Bool(false),
+		// The stack's tags on the NLB, target groups and security groups
+		// it creates outside Pulumi (the provider's defaultTags reach only
+		// what Pulumi creates).
+		"defaultTags": pulumi.ToStringMap(args.Tags),
 		"serviceAccount": pulumi.Map{
 			"create": pulumi.Bool(true), "name": pulumi.String(lbControllerSA),
 			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": lbRole.Role.Arn},
@@ -397,7 +408,7 @@ func externalDNSPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrI
 	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
 		Statements: iam.GetPolicyDocumentStatementArray{
 			iam.GetPolicyDocumentStatementArgs{
-				Actions:   pulumi.ToStringArray([]string{"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:ListTagsForResource"}),
+				Actions:   pulumi.ToStringArray([]string{"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"}),
 				Resources: pulumi.StringArray{pulumi.String(zone)},
 			},
 			iam.GetPolicyDocumentStatementArgs{
@@ -408,33 +419,54 @@ func externalDNSPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrI
 	}, parent).Json()
 }
 
-// clusterTagCondition limits an action to load balancer resources the
-// controller of this cluster created (it tags them elbv2.k8s.aws/cluster).
-func clusterTagCondition(key string) iam.GetPolicyDocumentStatementConditionArray {
-	return iam.GetPolicyDocumentStatementConditionArray{
-		iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("Null"), Variable: pulumi.String(key + "/elbv2.k8s.aws/cluster"), Values: pulumi.StringArray{pulumi.String("false")}},
-	}
-}
+// lbcClusterTag is the tag the load balancer controller puts on every
+// resource it creates, with the cluster's name (pkg/deploy/tracking at
+// v2.14.0: elbv2.k8s.aws/cluster).
+const lbcClusterTag = "elbv2.k8s.aws/cluster"
 
 // loadBalancerControllerPolicy is what the AWS Load Balancer Controller
-// needs to run NLBs for this cluster: read everything it reconciles, create
-// load balancers, target groups and security groups tagged for the cluster,
-// and change or delete only those.
+// v2.14 needs to run NLBs for this cluster, statement by statement the
+// upstream recommendation (docs/install/iam_policy.json at v2.14.0) with
+// every change named in tests/iam_upstream_test.go: read everything it
+// reconciles; create load balancers, target groups, listeners and security
+// groups tagged as this cluster's (not merely tagged for some cluster: a
+// stack sharing the account must not touch another's); change, tag or
+// delete only those; no WAF, Shield or Cognito (turned off in the chart's
+// values), no server certificates (TLS ends at NGINX).
 func loadBalancerControllerPolicy(ctx *pulumi.Context, args Args, parent pulumi.ResourceOrInvokeOption) pulumi.StringOutput {
 	p := args.Account.Partition
-	stmt := func(actions []string, resources []string, conditions iam.GetPolicyDocumentStatementConditionArray) iam.GetPolicyDocumentStatementArgs {
-		return iam.GetPolicyDocumentStatementArgs{Actions: pulumi.ToStringArray(actions), Resources: pulumi.ToStringArray(resources), Conditions: conditions}
+	type cond = iam.GetPolicyDocumentStatementConditionArgs
+	stmt := func(actions []string, resources pulumi.StringArray, conditions ...cond) iam.GetPolicyDocumentStatementArgs {
+		var cs iam.GetPolicyDocumentStatementConditionArray
+		for _, c := range conditions {
+			cs = append(cs, c)
+		}
+		return iam.GetPolicyDocumentStatementArgs{Actions: pulumi.ToStringArray(actions), Resources: resources, Conditions: cs}
 	}
-	lbResources := []string{
-		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*", p),
-		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:loadbalancer/net/*/*", p),
-		fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:loadbalancer/app/*/*", p),
+	all := pulumi.StringArray{pulumi.String("*")}
+	arns := func(format ...string) pulumi.StringArray {
+		var out pulumi.StringArray
+		for _, f := range format {
+			out = append(out, pulumi.Sprintf(f, p))
+		}
+		return out
 	}
+	ours := func(key string) cond { // key: aws:ResourceTag or aws:RequestTag
+		return cond{Test: pulumi.String("StringEquals"), Variable: pulumi.String(key + "/" + lbcClusterTag), Values: pulumi.StringArray{pulumi.String(args.ClusterName)}}
+	}
+	// The request does not set the cluster tag: a resource cannot be
+	// handed to another cluster by retagging it.
+	noClusterRetag := cond{Test: pulumi.String("Null"), Variable: pulumi.String("aws:RequestTag/" + lbcClusterTag), Values: pulumi.StringArray{pulumi.String("true")}}
+	createAction := func(key string, actions ...string) cond {
+		return cond{Test: pulumi.String("StringEquals"), Variable: pulumi.String(key), Values: pulumi.ToStringArray(actions)}
+	}
+	securityGroups := arns("arn:%s:ec2:*:*:security-group/*")
+	lbsAndTargetGroups := arns("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*", "arn:%s:elasticloadbalancing:*:*:loadbalancer/net/*/*", "arn:%s:elasticloadbalancing:*:*:loadbalancer/app/*/*")
+	listeners := arns("arn:%s:elasticloadbalancing:*:*:listener/net/*/*/*", "arn:%s:elasticloadbalancing:*:*:listener/app/*/*/*",
+		"arn:%s:elasticloadbalancing:*:*:listener-rule/net/*/*/*", "arn:%s:elasticloadbalancing:*:*:listener-rule/app/*/*/*")
 	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
 		Statements: iam.GetPolicyDocumentStatementArray{
-			stmt([]string{"iam:CreateServiceLinkedRole"}, []string{"*"}, iam.GetPolicyDocumentStatementConditionArray{
-				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("iam:AWSServiceName"), Values: pulumi.StringArray{pulumi.String("elasticloadbalancing.amazonaws.com")}},
-			}),
+			stmt([]string{"iam:CreateServiceLinkedRole"}, all, cond{Test: pulumi.String("StringEquals"), Variable: pulumi.String("iam:AWSServiceName"), Values: pulumi.StringArray{pulumi.String("elasticloadbalancing.amazonaws.com")}}),
 			// Describe calls have no resource-level permissions.
 			stmt([]string{
 				"ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
@@ -449,34 +481,37 @@ func loadBalancerControllerPolicy(ctx *pulumi.Context, args Args, parent pulumi.
 				"elasticloadbalancing:DescribeTrustStores", "elasticloadbalancing:DescribeListenerAttributes",
 				"elasticloadbalancing:DescribeCapacityReservation",
 				"acm:ListCertificates", "acm:DescribeCertificate",
-			}, []string{"*"}, nil),
-			stmt([]string{"ec2:CreateSecurityGroup"}, []string{"*"}, nil),
-			stmt([]string{"ec2:CreateTags"}, []string{fmt.Sprintf("arn:%s:ec2:*:*:security-group/*", p)}, iam.GetPolicyDocumentStatementConditionArray{
-				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("ec2:CreateAction"), Values: pulumi.StringArray{pulumi.String("CreateSecurityGroup")}},
-			}),
-			stmt([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags"},
-				[]string{fmt.Sprintf("arn:%s:ec2:*:*:security-group/*", p)}, clusterTagCondition("aws:ResourceTag")),
+			}, all),
+			stmt([]string{"ec2:CreateSecurityGroup"}, all),
+			stmt([]string{"ec2:CreateTags"}, securityGroups, createAction("ec2:CreateAction", "CreateSecurityGroup"), ours("aws:RequestTag")),
+			stmt([]string{"ec2:CreateTags", "ec2:DeleteTags"}, securityGroups, noClusterRetag, ours("aws:ResourceTag")),
+			stmt([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"}, securityGroups, ours("aws:ResourceTag")),
 			// The NLB's traffic reaches NGINX pods (IP targets), whose ENIs
 			// carry the cluster security group: the controller adds the
 			// load balancer's ingress rule there. Upstream's policy allows
 			// this on every group; here it is that one group only.
-			iam.GetPolicyDocumentStatementArgs{
-				Actions:   pulumi.ToStringArray([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}),
-				Resources: pulumi.StringArray{pulumi.Sprintf("arn:%s:ec2:%s:%s:security-group/%s", p, args.Account.Region, args.Account.AccountID, args.ClusterSecurityGroupId)},
-			},
-			stmt([]string{"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"}, []string{"*"}, clusterTagCondition("aws:RequestTag")),
-			stmt([]string{"elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"}, []string{"*"}, nil),
-			stmt([]string{"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"}, lbResources, clusterTagCondition("aws:ResourceTag")),
-			stmt([]string{"elasticloadbalancing:AddTags"}, lbResources, iam.GetPolicyDocumentStatementConditionArray{
-				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("elasticloadbalancing:CreateAction"), Values: pulumi.ToStringArray([]string{"CreateTargetGroup", "CreateLoadBalancer"})},
-			}),
+			stmt([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
+				pulumi.StringArray{pulumi.Sprintf("arn:%s:ec2:%s:%s:security-group/%s", p, args.Account.Region, args.Account.AccountID, args.ClusterSecurityGroupId)}),
+			stmt([]string{"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"}, all, ours("aws:RequestTag")),
+			// v2.14 creates listeners and rules with its tags (the
+			// ListenerRulesTagging feature gate, on by default), so they
+			// are as much this cluster's as the load balancer.
+			stmt([]string{"elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule"}, all, ours("aws:RequestTag")),
+			stmt([]string{"elasticloadbalancing:DeleteListener", "elasticloadbalancing:DeleteRule"}, all, ours("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"}, lbsAndTargetGroups, noClusterRetag, ours("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"}, listeners, noClusterRetag, ours("aws:ResourceTag")),
+			// Tags on create: CreateLoadBalancer, CreateTargetGroup,
+			// CreateListener and CreateRule each also authorize AddTags.
+			stmt([]string{"elasticloadbalancing:AddTags"}, lbsAndTargetGroups, createAction("elasticloadbalancing:CreateAction", "CreateTargetGroup", "CreateLoadBalancer"), ours("aws:RequestTag")),
+			stmt([]string{"elasticloadbalancing:AddTags"}, listeners, createAction("elasticloadbalancing:CreateAction", "CreateListener", "CreateRule"), ours("aws:RequestTag")),
 			stmt([]string{
 				"elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType", "elasticloadbalancing:SetSecurityGroups",
 				"elasticloadbalancing:SetSubnets", "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
 				"elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListenerAttributes",
-			}, []string{"*"}, clusterTagCondition("aws:ResourceTag")),
-			stmt([]string{"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"}, []string{fmt.Sprintf("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*", p)}, nil),
-			stmt([]string{"elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:ModifyRule"}, []string{"*"}, nil),
+			}, all, ours("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"}, arns("arn:%s:elasticloadbalancing:*:*:targetgroup/*/*"), ours("aws:ResourceTag")),
+			stmt([]string{"elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+				"elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"}, all, ours("aws:ResourceTag")),
 		},
 	}, parent).Json()
 }

@@ -100,9 +100,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(c)
 	n := args.Namer
 
-	key, err := kit.NewKey(ctx, n.Name("backups"), args.Account, kit.KeyArgs{Description: "Backups of " + n.Prefix + ": database dumps, application data"},
+	key, err := kit.NewKey(ctx, n.Name("backups"), args.Account, kit.KeyArgs{
+		Description: "Backups of " + n.Prefix + ": database dumps, application data",
 		// Backups must outlive the stack: the key is never deleted with it.
-		parent, pulumi.RetainOnDelete(true), pulumi.Protect(args.Protect))
+		Retain: true,
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}

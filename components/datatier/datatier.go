@@ -111,11 +111,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	parent := pulumi.Parent(d)
 	key, err := kit.NewKey(ctx, args.Namer.Name("data"), args.Account, kit.KeyArgs{
 		Description: "Data at rest of " + args.Namer.Prefix + ": RDS, ElastiCache, uploads bucket",
-	}, parent, pulumi.Protect(args.Guards.Protect),
 		// Final snapshots and RDS's retained automated backups outlive a
 		// destroy and are encrypted with this key: deleting it would make
 		// them unreadable. It stays (pending nothing) until deleted by hand.
-		pulumi.RetainOnDelete(true))
+		Retain: true,
+	}, parent, pulumi.Protect(args.Guards.Protect))
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,6 +27,9 @@ const (
 	// snapshotSuffixBytes is 4 bytes, 8 hex characters, of final snapshot
 	// suffix: identifiers stay within RDS's 255 and ElastiCache's limits.
 	snapshotSuffixBytes = 4
+	// rdsExtendedSupportDisabled opts out of RDS Extended Support (the
+	// SDK's engineLifecycleSupport values).
+	rdsExtendedSupportDisabled = "open-source-rds-extended-support-disabled"
 )
 
 // postgresLogExports are the RDS PostgreSQL logs shipped to CloudWatch.
@@ -119,10 +121,8 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	logGroups := func(instance string) ([]pulumi.Resource, error) {
 		var out []pulumi.Resource
 		for _, log := range postgresLogExports {
-			lg, err := cloudwatch.NewLogGroup(ctx, n.Name(strings.TrimPrefix(instance, n.Prefix+"-"), log), &cloudwatch.LogGroupArgs{
-				Name:            pulumi.Sprintf("/aws/rds/instance/%s/%s", instance, log),
-				RetentionInDays: pulumi.Int(args.LogRetentionDays),
-				KmsKeyId:        args.LogsKeyArn,
+			lg, err := kit.NewLogGroup(ctx, n.Name(strings.TrimPrefix(instance, n.Prefix+"-"), log), kit.LogGroup{
+				Name: pulumi.Sprintf("/aws/rds/instance/%s/%s", instance, log), RetentionDays: args.LogRetentionDays, KeyArn: args.LogsKeyArn, Keep: args.Guards.Protect,
 			}, parent)
 			if err != nil {
 				return nil, fmt.Errorf("creating log group for %s's %s logs: %w", instance, log, err)
@@ -194,6 +194,11 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 		MaintenanceWindow:        pulumi.String(db.MaintenanceWindow),
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		AllowMajorVersionUpgrade: pulumi.Bool(false),
+		// When PostgreSQL 15 leaves RDS standard support the instance is
+		// upgraded in its maintenance window instead of billing Extended
+		// Support per vCPU-hour (the SDK's default opts in). The replicas
+		// follow their primary.
+		EngineLifecycleSupport: pulumi.String(rdsExtendedSupportDisabled),
 		// Changes wait for the maintenance window unless someone says otherwise.
 		ApplyImmediately:   pulumi.Bool(false),
 		CopyTagsToSnapshot: pulumi.Bool(true),
@@ -226,13 +231,16 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 			return err
 		}
 		r, err := rds.NewInstance(ctx, replicaID, &rds.InstanceArgs{
-			Identifier:              pulumi.String(replicaID),
-			ReplicateSourceDb:       primary.Identifier,
-			InstanceClass:           pulumi.String(db.InstanceClass),
-			MaxAllocatedStorage:     pulumi.Int(db.MaxAllocatedStorageGiB),
-			StorageType:             pulumi.String("gp3"),
+			Identifier:          pulumi.String(replicaID),
+			ReplicateSourceDb:   primary.Identifier,
+			InstanceClass:       pulumi.String(db.InstanceClass),
+			MaxAllocatedStorage: pulumi.Int(db.MaxAllocatedStorageGiB),
+			StorageType:         pulumi.String("gp3"),
+			// A same-region replica is encrypted with its source's key, and
+			// CreateDBInstanceReadReplica refuses a KmsKeyId for it
+			// ("don't specify a value for this parameter"): the key is left
+			// out, and storageEncrypted only states what the replica is.
 			StorageEncrypted:        pulumi.Bool(true),
-			KmsKeyId:                keyArn,
 			VpcSecurityGroupIds:     pulumi.StringArray{sg.ID()},
 			ParameterGroupName:      paramGroup.Name,
 			PubliclyAccessible:      pulumi.Bool(false),

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -125,10 +124,8 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	}
 	// EKS creates this group on first log write with no retention and no
 	// encryption; creating it first, under the exact name EKS uses, sets both.
-	logGroup, err := cloudwatch.NewLogGroup(ctx, n.Name("control-plane"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/eks/%s/cluster", cfg.Name),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-		KmsKeyId:        args.LogsKeyArn,
+	logGroup, err := kit.NewLogGroup(ctx, n.Name("control-plane"), kit.LogGroup{
+		Name: pulumi.Sprintf("/aws/eks/%s/cluster", cfg.Name), RetentionDays: cfg.LogRetentionDays, KeyArn: args.LogsKeyArn, Keep: args.Protect,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating control-plane log group: %w", err)
@@ -543,7 +540,7 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 			iam.GetPolicyDocumentStatementArgs{
 				Actions: pulumi.ToStringArray([]string{
 					"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
-					"autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
+					"autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
 					"ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
 					"ec2:GetInstanceTypesFromInstanceRequirements", "eks:DescribeNodegroup",
 				}),

@@ -3,7 +3,6 @@ package foundation
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,6 +27,8 @@ type NetworkArgs struct {
 	Account kit.Account
 	// LogsKeyArn is the KMS key that encrypts the flow-log group.
 	LogsKeyArn pulumi.StringInput
+	// Protect keeps the flow-log group (config guards.protect).
+	Protect bool
 }
 
 // Network is a VPC with public, private and isolated subnets in every zone.
@@ -262,10 +263,8 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 // this account can assume.
 func (net *Network) flowLogs(ctx *pulumi.Context, args NetworkArgs, vpc *ec2.Vpc, parent pulumi.ResourceOption) error {
 	n := args.Namer
-	group, err := cloudwatch.NewLogGroup(ctx, n.Name("flow-logs"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/vpc/%s/flow-logs", n.Prefix),
-		RetentionInDays: pulumi.Int(args.Config.FlowLogRetentionDays),
-		KmsKeyId:        args.LogsKeyArn,
+	group, err := kit.NewLogGroup(ctx, n.Name("flow-logs"), kit.LogGroup{
+		Name: pulumi.Sprintf("/aws/vpc/%s/flow-logs", n.Prefix), RetentionDays: args.Config.FlowLogRetentionDays, KeyArn: args.LogsKeyArn, Keep: args.Protect,
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("creating flow-log group: %w", err)

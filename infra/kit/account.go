@@ -4,6 +4,7 @@ package kit
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -52,6 +53,12 @@ type KeyArgs struct {
 	// "logs.us-east-1.amazonaws.com") allowed to use the key on the
 	// account's behalf, each limited by its encryption-context condition.
 	ServicePrincipals []ServiceKeyUse
+	// Retain keeps the key when the stack is destroyed (what it encrypts
+	// outlives the stack). Its alias is never retained: a kept alias would
+	// make the next stack of the same name fail to create its own
+	// (AlreadyExistsException), and the kept key is found by its tags and
+	// description.
+	Retain bool
 }
 
 // ServiceKeyUse lets one AWS service use a key under a condition.
@@ -90,12 +97,16 @@ func NewKey(ctx *pulumi.Context, name string, account Account, args KeyArgs, opt
 		})
 	}
 	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, InvokeOptions(opts)...)
+	keyOpts := opts
+	if args.Retain {
+		keyOpts = append(slices.Clone(opts), pulumi.RetainOnDelete(true))
+	}
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
 		Description:          pulumi.String(args.Description),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(kmsDeletionWindowDays),
 		Policy:               policy.Json(),
-	}, opts...)
+	}, keyOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating KMS key %s: %w", name, err)
 	}
