@@ -161,8 +161,10 @@ func TestRedis(t *testing.T) {
 			"protect":                  {group.Protect, want.guarded},
 		})
 		sn := one(t, res, typeRedisSubnets, n.Name("redis")).Plain()
-		if got, wantIDs := strs(sn["subnetIds"]), subnetIDs(t, res, n, "private", cfg.Network.AvailabilityZones); !slices.Equal(got, wantIDs) {
-			t.Errorf("cache subnets: want the private subnets %v, got %v", wantIDs, got)
+		if got, wantIDs := strs(sn["subnetIds"]), subnetIDs(t, res, n, "isolated", cfg.Network.AvailabilityZones); !slices.Equal(got, wantIDs) {
+			// In the isolated subnets, where no pod has an address, the
+			// clients' NetworkPolicy egress to the cache admits no pod.
+			t.Errorf("cache subnets: want the isolated subnets %v, got %v", wantIDs, got)
 		}
 		pg := one(t, res, typeRedisParams, n.Name("redis")).Plain()
 		if pg["family"] != "redis7" || path(pg["parameters"].([]any)[0], "value") != "volatile-lru" {

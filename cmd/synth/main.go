@@ -92,6 +92,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for _, f := range flowFailures {
 			flowLine += "  " + f + "\n"
 		}
+		for _, f := range rep.Inert {
+			flowLine += "  inert: " + f + "\n"
+		}
 		flowLine += "flows: " + rep.Summary() + " (flows.json)\n"
 	}
 	estimate, err := synth.Cost(res)

@@ -44,7 +44,9 @@ type Args struct {
 	VpcId pulumi.StringInput
 	// DatabaseSubnetIds are the isolated subnets (no route out) for RDS.
 	DatabaseSubnetIds pulumi.StringArrayInput
-	// CacheSubnetIds are the private subnets for ElastiCache.
+	// CacheSubnetIds are the subnets for ElastiCache: the isolated ones,
+	// like RDS, so that no pod shares their addresses and the clients'
+	// NetworkPolicy egress to them reaches the cache alone.
 	CacheSubnetIds pulumi.StringArrayInput
 	// ClientSecurityGroupId is the only source admitted to PostgreSQL and
 	// Redis: the EKS cluster security group every node and pod carries.

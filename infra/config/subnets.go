@@ -10,7 +10,7 @@ import (
 //
 //	first 6/8 of the VPC   private subnets (nodes and pods), VPC/8 each, zone i at slot i
 //	next 1/8               public subnets (load balancers, NAT), VPC/64 each, from slot 48
-//	last 1/8               isolated subnets (databases), VPC/256 each, from slot 224,
+//	last 1/8               isolated subnets (RDS and ElastiCache), VPC/256 each, from slot 224,
 //	                       and control-plane subnets (the EKS control plane's
 //	                       network interfaces), VPC/256 each, from slot 232
 //

@@ -34,10 +34,15 @@ func TCP(port int) networkingv1.NetworkPolicyPortArgs {
 	return networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}
 }
 
-// TCPPorts are TCP ports.
+// TCPPorts are TCP ports, each once.
 func TCPPorts(ps ...int) networkingv1.NetworkPolicyPortArray {
 	var out networkingv1.NetworkPolicyPortArray
+	seen := map[int]bool{}
 	for _, p := range ps {
+		if seen[p] { // several components on one port (8080) list it once
+			continue
+		}
+		seen[p] = true
 		out = append(out, TCP(p))
 	}
 	return out
@@ -122,8 +127,8 @@ func NewAddresses(vpcCidr, serviceCidr string, plan []config.ZoneSubnets) (Addre
 		a.Nodes = append(a.Nodes, z.Private.String())
 		a.ControlPlane = append(a.ControlPlane, z.ControlPlane.String())
 		a.Database = append(a.Database, z.Isolated.String())
-		// ElastiCache sits in the private subnets (components/datatier).
-		a.Cache = append(a.Cache, z.Private.String())
+		// ElastiCache sits in the isolated subnets too (infra/program.go).
+		a.Cache = append(a.Cache, z.Isolated.String())
 	}
 	return a, nil
 }

@@ -108,6 +108,12 @@ type Report struct {
 	// Problems are flows that cannot be resolved (a workload or port that
 	// does not exist) and NetworkPolicies that select no pod.
 	Problems []string `json:"problems"`
+	// Inert are NetworkPolicies that select only pods in the host network,
+	// which the VPC CNI never isolates (fact 4): they have no effect. Not
+	// a failure (a namespace's baseline is kept for any pod that joins it
+	// without the host network), but reported so that nobody relies on
+	// them.
+	Inert []string `json:"inert"`
 }
 
 // Failures are the report's failures, each a line: a required connection
@@ -127,7 +133,16 @@ func (r Report) Failures() []string {
 	return append(out, r.Problems...)
 }
 
-// Summary is the last line: "N flows required, N allowed; M forbidden, M denied".
+// AddProblems adds problems, keeping them sorted and unique.
+func (r *Report) AddProblems(p ...string) {
+	r.Problems = append(r.Problems, p...)
+	sort.Strings(r.Problems)
+	r.Problems = slices.Compact(r.Problems)
+}
+
+// Summary is the last line: "N connections required, N allowed; M
+// forbidden, M denied; K policies inert". A flow is one or more
+// connections (to each pod behind a Service, from each matching pod).
 func (r Report) Summary() string {
 	allowed, denied := 0, 0
 	for _, c := range r.Required {
@@ -140,7 +155,7 @@ func (r Report) Summary() string {
 			denied++
 		}
 	}
-	return fmt.Sprintf("%d flows required, %d allowed; %d forbidden, %d denied", len(r.Required), allowed, len(r.Forbidden), denied)
+	return fmt.Sprintf("%d connections required, %d allowed; %d forbidden, %d denied; %d policies inert (host network only)", len(r.Required), allowed, len(r.Forbidden), denied, len(r.Inert))
 }
 
 // String names a connection with the policies that decided it.
@@ -189,7 +204,7 @@ type peer struct {
 // Check resolves every flow, judges every connection with netpolcheck
 // (the tool's path) and reports.
 func Check(inv *Inventory, required, forbidden []Flow, tool string) (Report, error) {
-	rep := Report{Required: []Connection{}, Forbidden: []Connection{}, Problems: []string{}}
+	rep := Report{Required: []Connection{}, Forbidden: []Connection{}, Problems: []string{}, Inert: []string{}}
 	type item struct {
 		q        *query
 		required bool
@@ -207,9 +222,9 @@ func Check(inv *Inventory, required, forbidden []Flow, tool string) (Report, err
 			}
 		}
 	}
-	rep.Problems = append(rep.Problems, inv.unselecting()...)
-	sort.Strings(rep.Problems)
-	rep.Problems = slices.Compact(rep.Problems)
+	problems, inert := inv.unselecting()
+	rep.AddProblems(problems...)
+	rep.Inert = inert
 
 	policies, err := effectivePolicies(inv)
 	if err != nil {
@@ -321,8 +336,15 @@ func (inv *Inventory) resolve(f Flow) ([]*query, []string) {
 				return nil, bad("Service %s selects no pod", s.ID)
 			}
 			if s.ClusterIP == "" { // headless: the client dials the pods
+				if s.Selector == nil {
+					return nil, bad("headless Service %s has no selector, so the check cannot tell where its endpoints are", s.ID)
+				}
 				for _, b := range backends {
 					n, name := containerPort(b, sp.Target, proto)
+					if n == 0 {
+						problems = append(problems, bad("Service %s target port %s is no port of %s", s.ID, sp.Target, b.ID)...)
+						continue
+					}
 					out = append(out, inv.connect(f, src, podEnd(b), n, name, proto, "via headless Service "+s.ID))
 				}
 				continue
@@ -491,9 +513,10 @@ func findServicePort(s Service, port, proto string) (ServicePort, bool) {
 }
 
 // unselecting are the NetworkPolicies whose podSelector selects no pod of
-// their namespace, and those with a peer that matches no pod anywhere.
-func (inv *Inventory) unselecting() []string {
-	var out []string
+// their namespace, and those with a peer that matches no pod anywhere;
+// and, apart, those that select only pods in the host network (inert).
+func (inv *Inventory) unselecting() (out, inert []string) {
+	inert = []string{}
 	for _, p := range inv.Policies {
 		ns, name := str(get(p, "metadata", "namespace")), str(get(p, "metadata", "name"))
 		pods, err := inv.PodsMatching(ns, nil, get(p, "spec", "podSelector"))
@@ -501,8 +524,16 @@ func (inv *Inventory) unselecting() []string {
 			out = append(out, fmt.Sprintf("NetworkPolicy %s/%s: %v", ns, name, err))
 			continue
 		}
-		if len(pods) == 0 {
+		isolated := slices.DeleteFunc(slices.Clone(pods), func(p Pod) bool { return p.HostNetwork })
+		switch {
+		case len(pods) == 0:
 			out = append(out, fmt.Sprintf("NetworkPolicy %s/%s selects no pod: its podSelector %s matches nothing in %s", ns, name, compact(get(p, "spec", "podSelector")), ns))
+		case len(isolated) == 0:
+			ids := make([]string, len(pods))
+			for k, pod := range pods {
+				ids[k] = pod.ID
+			}
+			inert = append(inert, fmt.Sprintf("NetworkPolicy %s/%s selects only pods in the host network (%s), which the VPC CNI never isolates", ns, name, strings.Join(ids, ", ")))
 		}
 		if usesNotIn(p) {
 			// Kubernetes (apimachinery's labels.Requirement) lets NotIn
@@ -525,7 +556,7 @@ func (inv *Inventory) unselecting() []string {
 			}
 		}
 	}
-	return out
+	return out, inert
 }
 
 // usesNotIn reports a NotIn requirement anywhere in a policy.

@@ -18,10 +18,16 @@ import (
 //     target port of the pods behind it;
 //   - each pod's kubelet probes its probe ports;
 //   - every pod resolves names through kube-dns (UDP and TCP 53).
-func Derived(inv *Inventory) []Flow {
+//
+// What it cannot derive is a problem, not a missing flow: a monitor that
+// selects nothing or names a port its targets lack, a webhook without a
+// Service, port or pod behind it, monitors and no Prometheus to run them.
+func Derived(inv *Inventory) ([]Flow, []string) {
 	var out []Flow
-	out = append(out, inv.scrapes()...)
-	out = append(out, inv.webhookCalls()...)
+	scrapes, problems := inv.scrapes()
+	calls, more := inv.webhookCalls()
+	out = append(append(out, scrapes...), calls...)
+	problems = append(problems, more...)
 	for _, p := range inv.Pods {
 		seen := map[string]bool{}
 		for _, port := range p.ProbePorts {
@@ -43,7 +49,7 @@ func Derived(inv *Inventory) []Flow {
 			}
 		}
 	}
-	return out
+	return out, problems
 }
 
 // prometheusPods are the Prometheus servers' pods (prometheus-operator's
@@ -59,9 +65,13 @@ func (inv *Inventory) prometheusPods() []Pod {
 }
 
 // scrapes are Prometheus's connections to every monitor's targets.
-func (inv *Inventory) scrapes() []Flow {
+func (inv *Inventory) scrapes() ([]Flow, []string) {
 	var out []Flow
+	var problems []string
 	proms := inv.prometheusPods()
+	if len(proms) == 0 && len(inv.Monitors) > 0 {
+		problems = append(problems, fmt.Sprintf("%d monitors and no Prometheus pod to scrape them", len(inv.Monitors)))
+	}
 	add := func(monitor string, to End, port string) {
 		for _, prom := range proms {
 			out = append(out, Flow{
@@ -76,20 +86,30 @@ func (inv *Inventory) scrapes() []Flow {
 		namespaces := monitorNamespaces(inv, ns, get(m, "spec", "namespaceSelector"))
 		sel, err := Selector(get(m, "spec", "selector"))
 		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: selector: %v", id, err))
 			continue
 		}
+		selected := 0
 		if kind == "PodMonitor" {
 			for _, p := range inv.Pods {
 				if !namespaces[p.Namespace] || !sel.Matches(labels.Set(p.Labels)) {
 					continue
 				}
+				selected++
 				for _, ep := range list(get(m, "spec", "podMetricsEndpoints")) {
 					port := str(get(ep, "port"))
 					if port == "" {
 						port = portString(get(ep, "portNumber"))
 					}
+					if n, _ := containerPort(p, port, "TCP"); n == 0 {
+						problems = append(problems, fmt.Sprintf("%s: %s has no TCP port %q", id, p.ID, port))
+						continue
+					}
 					add(id, End{Workload: p.ID}, port)
 				}
+			}
+			if selected == 0 {
+				problems = append(problems, fmt.Sprintf("%s selects no pod: %s in %v", id, compact(get(m, "spec", "selector")), sortedKeys(namespaces)))
 			}
 			continue
 		}
@@ -97,10 +117,12 @@ func (inv *Inventory) scrapes() []Flow {
 			if !namespaces[s.Namespace] || !sel.Matches(labels.Set(s.Labels)) {
 				continue
 			}
+			selected++
 			for _, ep := range list(get(m, "spec", "endpoints")) {
 				sp, ok := findServicePort(s, str(get(ep, "port")), "TCP")
 				if !ok {
-					continue // the policy rule servicemonitor-selects-service reports it
+					problems = append(problems, fmt.Sprintf("%s: Service %s has no port %q", id, s.ID, str(get(ep, "port"))))
+					continue
 				}
 				switch {
 				case s.Selector != nil:
@@ -109,13 +131,29 @@ func (inv *Inventory) scrapes() []Flow {
 					}
 				case s.Name == "kubernetes" && s.Namespace == "default":
 					add(id, End{Address: ControlPlane}, sp.Target)
-				default: // the kubelet Service: its endpoints are the nodes
+				case s.Labels["app.kubernetes.io/name"] == "kubelet" && s.Labels["app.kubernetes.io/managed-by"] == "prometheus-operator":
+					// The operator's kubelet Service (--kubelet-service):
+					// it keeps its endpoints at the nodes.
 					add(id, End{Address: Node}, sp.Target)
+				default:
+					problems = append(problems, fmt.Sprintf("%s: Service %s has no selector, so the check cannot tell where its endpoints are", id, s.ID))
 				}
 			}
 		}
+		if selected == 0 {
+			problems = append(problems, fmt.Sprintf("%s selects no Service: %s in %v", id, compact(get(m, "spec", "selector")), sortedKeys(namespaces)))
+		}
 	}
-	return dedupe(out)
+	return dedupe(out), problems
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // monitorNamespaces are the namespaces a monitor's namespaceSelector
@@ -139,16 +177,19 @@ func monitorNamespaces(inv *Inventory, own string, sel any) map[string]bool {
 }
 
 // webhookCalls are the control plane's calls to every admission webhook.
-func (inv *Inventory) webhookCalls() []Flow {
+func (inv *Inventory) webhookCalls() ([]Flow, []string) {
 	var out []Flow
+	var problems []string
 	for _, w := range inv.Webhooks {
 		for _, hook := range list(get(w, "webhooks")) {
+			id := fmt.Sprintf("%s %s webhook %s", str(w["kind"]), str(get(w, "metadata", "name")), str(get(hook, "name")))
 			svc := get(hook, "clientConfig", "service")
 			if svc == nil {
-				continue
+				continue // a URL: outside the cluster, not a flow of its policies
 			}
 			s, ok := inv.Service(str(get(svc, "namespace")) + "/" + str(get(svc, "name")))
 			if !ok {
+				problems = append(problems, fmt.Sprintf("%s: no Service %s/%s", id, str(get(svc, "namespace")), str(get(svc, "name"))))
 				continue
 			}
 			port := portString(get(svc, "port"))
@@ -157,9 +198,14 @@ func (inv *Inventory) webhookCalls() []Flow {
 			}
 			sp, ok := findServicePort(s, port, "TCP")
 			if !ok {
+				problems = append(problems, fmt.Sprintf("%s: Service %s has no TCP port %s", id, s.ID, port))
 				continue
 			}
-			for _, b := range inv.Backends(s) {
+			backends := inv.Backends(s)
+			if len(backends) == 0 {
+				problems = append(problems, fmt.Sprintf("%s: Service %s selects no pod, so every call fails", id, s.ID))
+			}
+			for _, b := range backends {
 				out = append(out, Flow{
 					Name: fmt.Sprintf("webhook %s -> %s", str(get(hook, "name")), b.ID), Why: "the API server calls admission webhooks from its network interfaces",
 					From: End{Address: ControlPlane}, To: End{Workload: b.ID}, Port: sp.Target,
@@ -167,7 +213,7 @@ func (inv *Inventory) webhookCalls() []Flow {
 			}
 		}
 	}
-	return dedupe(out)
+	return dedupe(out), problems
 }
 
 func endName(e End) string {

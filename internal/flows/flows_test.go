@@ -195,7 +195,7 @@ func TestFailuresNameTheFlowAndPolicies(t *testing.T) {
 	if f := rep.Failures(); len(f) != 0 {
 		t.Fatalf("want no failures, got %v", f)
 	}
-	if got := rep.Summary(); got != "2 flows required, 2 allowed; 1 forbidden, 1 denied" {
+	if got := rep.Summary(); got != "2 connections required, 2 allowed; 1 forbidden, 1 denied; 0 policies inert (host network only)" {
 		t.Errorf("summary: got %q", got)
 	}
 
@@ -221,7 +221,7 @@ func TestVPCCNIExemptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flows := Derived(inv)
+	flows, _ := Derived(inv)
 	var probe *Flow
 	for i := range flows {
 		if strings.HasPrefix(flows[i].Name, "probe Deployment app/api") {
@@ -283,9 +283,11 @@ func TestProblems(t *testing.T) {
 	}
 }
 
-// The controller's named-target-port rule: a Service port whose named
-// target resolves to a port the policy does not allow is left out.
-func TestNamedTargetPortBypassIsLeftOut(t *testing.T) {
+// A Service port whose named target resolves to a port the rule does not
+// allow matches no policy port (getMatchingServicePort finds none), so its
+// ClusterIP is left out; TestTargetPortBypassLeavesTheServiceOut is the
+// bypass rule itself.
+func TestNamedTargetPortWithoutAMatchIsLeftOut(t *testing.T) {
 	admin := `
 - apiVersion: v1
   kind: Service
@@ -316,5 +318,168 @@ func TestNamedTargetPortBypassIsLeftOut(t *testing.T) {
 	}
 	if admitted[adminSvc.ClusterIP+"/32"] {
 		t.Errorf("app/api-admin (8080 -> admin, 9090) must be left out: %v", admitted)
+	}
+}
+
+// What the check cannot derive is a problem, never a flow quietly left
+// out: a monitor that selects nothing or names a missing port, monitors
+// with no Prometheus, a webhook whose Service, port or pods are missing.
+func TestDerivedReportsWhatItCannotDerive(t *testing.T) {
+	broken := `
+- apiVersion: monitoring.coreos.com/v1
+  kind: ServiceMonitor
+  metadata: {name: nothing, namespace: app}
+  spec: {selector: {matchLabels: {app: gone}}, endpoints: [{port: http}]}
+- apiVersion: monitoring.coreos.com/v1
+  kind: ServiceMonitor
+  metadata: {name: wrong-port, namespace: app}
+  spec: {selector: {matchLabels: {}}, endpoints: [{port: metrics}]}
+- apiVersion: monitoring.coreos.com/v1
+  kind: PodMonitor
+  metadata: {name: pods, namespace: app}
+  spec: {selector: {matchLabels: {app: api}}, podMetricsEndpoints: [{port: metrics}]}
+- apiVersion: admissionregistration.k8s.io/v1
+  kind: ValidatingWebhookConfiguration
+  metadata: {name: hooks}
+  webhooks:
+  - {name: no-service.example.com, clientConfig: {service: {namespace: app, name: gone}}}
+  - {name: no-port.example.com, clientConfig: {service: {namespace: app, name: api, port: 8443}}}
+  - {name: no-pods.example.com, clientConfig: {service: {namespace: app, name: idle}}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: idle, namespace: app}
+  spec: {selector: {app: nobody}, ports: [{name: https, port: 443, targetPort: 9443}]}`
+	inv, err := NewInventory(objects(t, broken), testAddresses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, problems := Derived(inv)
+	got := strings.Join(problems, "\n")
+	for _, want := range []string{
+		"3 monitors and no Prometheus pod to scrape them",
+		`ServiceMonitor app/nothing selects no Service: {"matchLabels":{"app":"gone"}} in [app]`,
+		`ServiceMonitor app/wrong-port: Service app/api has no port "metrics"`,
+		`PodMonitor app/pods: Deployment app/api has no TCP port "metrics"`,
+		"ValidatingWebhookConfiguration hooks webhook no-service.example.com: no Service app/gone",
+		"ValidatingWebhookConfiguration hooks webhook no-port.example.com: Service app/api has no TCP port 8443",
+		"ValidatingWebhookConfiguration hooks webhook no-pods.example.com: Service app/idle selects no pod, so every call fails",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems: want %q in\n%s", want, got)
+		}
+	}
+	// And the fixture alone derives its probes and DNS without a problem.
+	inv, err = NewInventory(objects(t), testAddresses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, problems := Derived(inv); len(problems) != 0 {
+		t.Errorf("the fixture: want no problems, got %v", problems)
+	}
+}
+
+// A policy that selects only host-network pods has no effect under the
+// VPC CNI: it is reported as inert, not counted as selecting a pod.
+func TestHostNetworkOnlyPoliciesAreInert(t *testing.T) {
+	deny := `
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: default-deny, namespace: tools}
+  spec: {podSelector: {}, policyTypes: [Ingress, Egress]}`
+	rep := check(t, objects(t, deny), nil, nil)
+	if len(rep.Inert) != 1 || !strings.Contains(rep.Inert[0], "NetworkPolicy tools/default-deny selects only pods in the host network (DaemonSet tools/agent)") {
+		t.Errorf("inert: want tools/default-deny, got %v", rep.Inert)
+	}
+	if len(rep.Failures()) != 0 {
+		t.Errorf("an inert policy is not a failure: %v", rep.Failures())
+	}
+	if !strings.HasSuffix(rep.Summary(), "1 policies inert (host network only)") {
+		t.Errorf("summary: %q", rep.Summary())
+	}
+}
+
+// hasTargetPortBypass: a Service whose named target port resolves to
+// different numbers on its pods, one of which the rule's numeric port does
+// not allow, gets no ClusterIP entry; a port range through the
+// translation keeps its endPort.
+func TestTargetPortBypassLeavesTheServiceOut(t *testing.T) {
+	web := `
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web-a, namespace: app}
+  spec: {template: {metadata: {labels: {app: web, v: a}}, spec: {containers: [{name: w, ports: [{name: http, containerPort: 8080}]}]}}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web-b, namespace: app}
+  spec: {template: {metadata: {labels: {app: web, v: b}}, spec: {containers: [{name: w, ports: [{name: http, containerPort: 9090}]}]}}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: web, namespace: app}
+  spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]}`
+	admitted := func(t *testing.T, ports string) map[string]any {
+		t.Helper()
+		inv, err := NewInventory(objects(t, web, egressPolicy("client-out", "{matchLabels: {app: client}}", "{podSelector: {matchLabels: {app: web}}}", ports)), testAddresses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		policies, err := effectivePolicies(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := inv.Service("app/web")
+		out := map[string]any{}
+		for _, p := range policies {
+			for _, r := range list(get(p, "spec", "egress")) {
+				for _, to := range list(get(r, "to")) {
+					if str(get(to, "ipBlock", "cidr")) == s.ClusterIP+"/32" {
+						out["ports"] = get(r, "ports")
+					}
+				}
+			}
+		}
+		return out
+	}
+	if got := admitted(t, "{port: 8080}"); got["ports"] != nil {
+		t.Errorf("8080 only, web-b's http is 9090: want the ClusterIP left out, got %v", got)
+	}
+	got := admitted(t, "{port: 8080, endPort: 9090}")
+	ports := list(got["ports"])
+	if len(ports) != 1 || num(get(ports[0], "port")) != 80 || num(get(ports[0], "endPort")) != 9090 {
+		t.Errorf("8080-9090 allows both: want the ClusterIP on port 80 with endPort 9090 kept, got %v", got)
+	}
+}
+
+// An egress ipBlock peer cannot take a named port: the controller drops
+// the name, and skips the peer when no port is left; a pod peer in the
+// same rule keeps it.
+func TestNamedPortsOnIPBlocksAreDropped(t *testing.T) {
+	toPod := Flow{Name: "client to api's pod", From: End{Workload: "Deployment app/client"}, To: End{Workload: "Deployment app/api"}, Port: "http"}
+	for _, tc := range []struct {
+		name, ports string
+		allowed     bool
+	}{
+		{"by number", "{port: 8080}", true},
+		{"by name only", "{port: http}", false},
+		{"by name and number", "{port: http}, {port: 8080}", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := check(t, objects(t, egressPolicy("client-out", "{matchLabels: {app: client}}", "{ipBlock: {cidr: 10.0.0.0/19}}", tc.ports)), []Flow{toPod}, nil)
+			if len(rep.Required) != 1 || rep.Required[0].Allowed != tc.allowed {
+				t.Errorf("want allowed=%v, got %+v", tc.allowed, rep.Required)
+			}
+		})
+	}
+}
+
+// A flow to a headless Service without a selector cannot be resolved.
+func TestHeadlessServiceWithoutSelectorIsAProblem(t *testing.T) {
+	svc := `
+- apiVersion: v1
+  kind: Service
+  metadata: {name: external, namespace: app}
+  spec: {clusterIP: None, ports: [{name: https, port: 443}]}`
+	rep := check(t, objects(t, svc), []Flow{{Name: "to external", From: End{Workload: "Deployment app/client"}, To: End{Service: "app/external"}, Port: "https"}}, nil)
+	if got := strings.Join(rep.Problems, "\n"); !strings.Contains(got, "flow to external: headless Service app/external has no selector") {
+		t.Errorf("problems: %s", got)
 	}
 }

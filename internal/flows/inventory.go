@@ -92,15 +92,17 @@ type Inventory struct {
 	Policies   []Object
 	Monitors   []Object
 	Webhooks   []Object
-	// NodeIP is the address of "a node"; KubeletIP is the node of the pod
-	// itself (the VPC CNI allows its own node's address, see vpccni.go).
+	// NodeIP is the address of "a node" (the Kubelet end is the same
+	// address, read as the pod's own node: see vpccni.go, fact 3);
+	// ControlPlaneIP one of the control plane's network interfaces.
 	NodeIP, ControlPlaneIP string
 }
 
 // Origin of an object, for messages.
 type Origin struct {
 	Object Object
-	// From is "stack", "chart <release>" or "operator: <source>".
+	// From is "stack", "chart <release>" or "made by <source>" (a runtime
+	// object, internal/operated).
 	From string
 }
 
@@ -185,8 +187,14 @@ func NewInventory(objs []Origin, a Addresses) (*Inventory, error) {
 		p.HostNetwork = get(spec, "hostNetwork") == true
 		for _, field := range []string{"initContainers", "containers"} {
 			for _, c := range list(get(spec, field)) {
+				// Ports are the main containers' only: the controller
+				// resolves ports on spec.containers (LookupContainerPortAndName,
+				// firstNamedPort), so a port an init container declares
+				// does not resolve there.
 				for _, cp := range list(get(c, "ports")) {
-					p.Ports = append(p.Ports, Port{Name: str(get(cp, "name")), Number: num(get(cp, "containerPort")), Protocol: protocol(get(cp, "protocol"))})
+					if field == "containers" {
+						p.Ports = append(p.Ports, Port{Name: str(get(cp, "name")), Number: num(get(cp, "containerPort")), Protocol: protocol(get(cp, "protocol"))})
+					}
 				}
 				for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
 					for _, handler := range []string{"httpGet", "tcpSocket", "grpc"} {
@@ -376,10 +384,6 @@ func portString(v any) string {
 	return ""
 }
 
-func list(v any) []any { l, _ := v.([]any); return l }
-
-func str(v any) string { s, _ := v.(string); return s }
-
 func num(v any) int {
 	switch n := v.(type) {
 	case int:
@@ -395,14 +399,10 @@ func num(v any) int {
 	return 0
 }
 
-func strMap(v any) map[string]string {
-	m, _ := v.(map[string]any)
-	out := map[string]string{}
-	for k, val := range m {
-		out[k] = fmt.Sprint(val)
-	}
-	return out
-}
-
-// get digs into plain values, as the policy rules read them.
-var get = rules.Get
+// The plain-value readers the policy rules use.
+var (
+	get    = rules.Get
+	list   = rules.List
+	str    = rules.Str
+	strMap = rules.StrMap
+)

@@ -24,8 +24,11 @@ import (
 //     port resolves to a port the rule does not allow is left out
 //     (hasTargetPortBypass, endpoints.go:573-621). Headless Services get
 //     nothing (their clients dial pod addresses). The kubernetes Service has
-//     no selector: only an ipBlock, or a peer with no podSelector in its
-//     namespace, lets a pod reach the API server at its ClusterIP.
+//     no selector: only an ipBlock, or a peer in its namespace whose
+//     podSelector matches the empty label set (none, {}, or only
+//     DoesNotExist/NotIn requirements), lets a pod reach the API server at
+//     its ClusterIP. Egress rules' ipBlock peers, and rules with no peer,
+//     drop named ports (there is no pod to resolve them on).
 //     effectivePolicies applies this translation before cyclonus judges.
 //  2. Ingress is judged after the translation, on the pod's address and
 //     target port, from the client's own address: kube-proxy does not
@@ -54,6 +57,7 @@ import (
 func effectivePolicies(inv *Inventory) ([]Object, error) {
 	out := make([]Object, 0, len(inv.Policies))
 	for _, p := range inv.Policies {
+		p = withoutNamedCIDRPorts(p)
 		ns := str(get(p, "metadata", "namespace"))
 		var extra []any
 		for _, rule := range list(get(p, "spec", "egress")) {
@@ -109,7 +113,11 @@ func clusterIPRules(inv *Inventory, policyNS string, peer any, ports []any) ([]a
 			if !ok || (isNumber(want) && bypasses(inv, s, sp, ports)) {
 				continue
 			}
-			translated = append(translated, map[string]any{"protocol": proto, "port": sp.Port})
+			port := map[string]any{"protocol": proto, "port": sp.Port}
+			if e := num(get(np, "endPort")); e > 0 { // kept as written: EndPort: npPort.EndPort
+				port["endPort"] = e
+			}
+			translated = append(translated, port)
 		}
 		if len(ports) > 0 && len(translated) == 0 {
 			continue
@@ -133,7 +141,7 @@ func servicePortFor(inv *Inventory, s Service, want, proto string) (ServicePort,
 			return sp, true
 		}
 	}
-	for _, pod := range inv.Backends(s) {
+	for _, pod := range inv.controllerBackends(s) {
 		number, name := containerPort(pod, want, proto)
 		for _, sp := range s.Ports {
 			if sp.Protocol != proto {
@@ -154,7 +162,7 @@ func bypasses(inv *Inventory, s Service, sp ServicePort, ports []any) bool {
 	if isNumber(sp.Target) {
 		return false
 	}
-	for _, pod := range inv.Backends(s) {
+	for _, pod := range inv.controllerBackends(s) {
 		number, _ := containerPort(pod, sp.Target, sp.Protocol)
 		if number == 0 {
 			continue
@@ -207,9 +215,85 @@ func containerPort(p Pod, port, proto string) (int, string) {
 	return 0, ""
 }
 
+// controllerBackends are the pods the controller looks a Service's ports
+// up on: labels.Set(svc.Spec.Selector).AsSelector() over the namespace's
+// pods, which for a Service without a selector is every one of them
+// (endpoints.go, hasTargetPortBypass and getMatchingServicePort). Traffic
+// goes to Backends; this is only where ports are resolved.
+func (inv *Inventory) controllerBackends(s Service) []Pod {
+	var out []Pod
+	for _, p := range inv.Pods {
+		if p.Namespace == s.Namespace && labels.SelectorFromSet(s.Selector).Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func isNumber(s string) bool {
 	_, err := strconv.Atoi(s)
 	return err == nil
+}
+
+// withoutNamedCIDRPorts is an egress rule's ipBlock peers, and a rule
+// with no peers, as the controller resolves them: a named port has no pod
+// to be resolved on and is dropped, and a peer left with none of the
+// rule's ports is skipped (convertToPolicyInfoPortForCIDRs and
+// computeEgressEndpoints, endpoints.go). Pod peers keep the named ports.
+func withoutNamedCIDRPorts(p Object) Object {
+	var rules []any
+	changed := false
+	for _, rule := range list(get(p, "spec", "egress")) {
+		ports := list(get(rule, "ports"))
+		var numeric []any
+		for _, np := range ports {
+			if port := portString(get(np, "port")); port == "" || isNumber(port) {
+				numeric = append(numeric, np)
+			}
+		}
+		if len(numeric) == len(ports) {
+			rules = append(rules, rule)
+			continue
+		}
+		changed = true
+		to, hasTo := get(rule, "to").([]any)
+		var cidrs, pods []any
+		for _, peer := range to {
+			if get(peer, "ipBlock") != nil {
+				cidrs = append(cidrs, peer)
+			} else {
+				pods = append(pods, peer)
+			}
+		}
+		if len(pods) > 0 {
+			rules = append(rules, map[string]any{"to": pods, "ports": ports})
+		}
+		if len(numeric) == 0 || (hasTo && len(cidrs) == 0) {
+			continue
+		}
+		r := map[string]any{"ports": numeric}
+		if hasTo {
+			r["to"] = cidrs
+		}
+		rules = append(rules, r)
+	}
+	if !changed {
+		return p
+	}
+	out := Object{}
+	for k, v := range p {
+		out[k] = v
+	}
+	spec := map[string]any{}
+	for k, v := range get(p, "spec").(map[string]any) {
+		spec[k] = v
+	}
+	if rules == nil {
+		rules = []any{}
+	}
+	spec["egress"] = rules
+	out["spec"] = spec
+	return out
 }
 
 // withEgress copies a policy with more egress rules.

@@ -78,6 +78,9 @@ func Objects(objs []Object, f Facts) ([]Object, error) {
 		out = append(out, beat(o))
 	}
 	for _, o := range byKind["Prometheus"] {
+		if n := num(get(o, "spec", "shards"), 1); n != 1 {
+			return nil, fmt.Errorf("Prometheus %s has %d shards: only one is modelled (operator.prometheus.io/shard 0)", key(o), n)
+		}
 		out = append(out, prometheus(o)...)
 	}
 	for _, o := range byKind["Alertmanager"] {
@@ -150,7 +153,7 @@ func elasticsearch(es Object) []Object {
 		}
 		spec := withMainContainer(podSpec(get(set, "podTemplate")), "elasticsearch", cport("https", 9200, "TCP"), cport("transport", 9300, "TCP"))
 		out = append(out,
-			workload("StatefulSet", ns, sts, srcECKES, num(get(set, "count"), 1), labels, spec),
+			workload("StatefulSet", ns, sts, srcECKES, num(get(set, "count"), 1), eckLabels(get(set, "podTemplate"), labels), spec),
 			headless(service(ns, sts, srcECKES, base, merge(base, map[string]string{"elasticsearch.k8s.elastic.co/statefulset-name": sts}), "", port("https", 9200, 9200, "TCP"))))
 	}
 	return append(out,
@@ -166,7 +169,7 @@ func kibana(kb Object) []Object {
 	labels := merge(sel, map[string]string{"kibana.k8s.elastic.co/version": str(get(kb, "spec", "version"))})
 	spec := withMainContainer(podSpec(get(kb, "spec", "podTemplate")), "kibana", cport("https", 5601, "TCP"))
 	return []Object{
-		workload("Deployment", ns, name+"-kb", srcECKKibana, num(get(kb, "spec", "count"), 1), labels, spec),
+		workload("Deployment", ns, name+"-kb", srcECKKibana, num(get(kb, "spec", "count"), 1), eckLabels(get(kb, "spec", "podTemplate"), labels), spec),
 		service(ns, name+"-kb-http", srcECKKibana, sel, sel, "", port("https", 5601, 5601, "TCP")),
 	}
 }
@@ -182,7 +185,7 @@ func logstash(ls Object) []Object {
 		"logstash.k8s.elastic.co/version":          str(get(ls, "spec", "version")),
 	})
 	spec := withMainContainer(podSpec(get(ls, "spec", "podTemplate")), "logstash", cport("http", 9600, "TCP"))
-	out := []Object{workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), labels, spec)}
+	out := []Object{workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), eckLabels(get(ls, "spec", "podTemplate"), labels), spec)}
 	ownAPI := false
 	for _, s := range list(get(ls, "spec", "services")) {
 		svcName := str(get(s, "name"))
@@ -215,59 +218,85 @@ func beat(b Object) Object {
 	typ := str(get(b, "spec", "type"))
 	labels := map[string]string{"common.k8s.elastic.co/type": "beat", "beat.k8s.elastic.co/name": name, "beat.k8s.elastic.co/version": str(get(b, "spec", "version"))}
 	spec := withMainContainer(podSpec(get(b, "spec", "daemonSet", "podTemplate")), typ)
-	return workload("DaemonSet", ns, name+"-beat-"+typ, srcECKBeat, 0, labels, spec)
+	return workload("DaemonSet", ns, name+"-beat-"+typ, srcECKBeat, 0, eckLabels(get(b, "spec", "daemonSet", "podTemplate"), labels), spec)
 }
 
 func prometheus(p Object) []Object {
 	ns, name := meta(p)
-	labels := map[string]string{
+	web := portName(p)
+	// spec.podMetadata.labels, then the operator's over them
+	// (statefulset.go:218-229: maps.Copy(podLabels, podSelectorLabels)).
+	labels := merge(strMap(get(p, "spec", "podMetadata", "labels")), map[string]string{
 		"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator",
 		"app.kubernetes.io/instance": name, "operator.prometheus.io/name": name, "prometheus": name,
 		"operator.prometheus.io/shard": "0",
-	}
+	})
 	spec := podSpecOf(p)
 	spec["containers"] = []any{
-		withResources(container("prometheus", cport("http-web", 9090, "TCP")), get(p, "spec", "resources")),
+		withResources(container("prometheus", cport(web, 9090, "TCP")), get(p, "spec", "resources")),
 		container("config-reloader", cport("reloader-web", 8080, "TCP")),
 	}
 	return []Object{
 		workload("StatefulSet", ns, "prometheus-"+name, srcPromPrometheus, num(get(p, "spec", "replicas"), 1), labels, spec),
 		headless(service(ns, "prometheus-operated", srcPromPrometheus, map[string]string{"operated-prometheus": "true"}, map[string]string{"app.kubernetes.io/name": "prometheus"}, "",
-			namedPort("http-web", 9090, "http-web", "TCP"))),
+			namedPort(web, 9090, web, "TCP"))),
 	}
+}
+
+// portName is a Prometheus's or Alertmanager's spec.portName, "web" unless
+// set (prometheus-operator's DefaultPortName; kube-prometheus-stack sets
+// http-web).
+func portName(cr Object) string {
+	if n := str(get(cr, "spec", "portName")); n != "" {
+		return n
+	}
+	return "web"
 }
 
 func alertmanager(a Object) []Object {
 	ns, name := meta(a)
-	labels := map[string]string{
+	web := portName(a)
+	labels := merge(strMap(get(a, "spec", "podMetadata", "labels")), map[string]string{
 		"app.kubernetes.io/name": "alertmanager", "app.kubernetes.io/managed-by": "prometheus-operator",
 		"app.kubernetes.io/instance": name, "alertmanager": name,
-	}
+	})
 	spec := podSpecOf(a)
 	spec["containers"] = []any{
-		withResources(container("alertmanager", cport("http-web", 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")),
+		withResources(container("alertmanager", cport(web, 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")),
 		container("config-reloader", cport("reloader-web", 8080, "TCP")),
 	}
 	return []Object{
 		workload("StatefulSet", ns, "alertmanager-"+name, srcPromAlertmanager, num(get(a, "spec", "replicas"), 1), labels, spec),
 		headless(service(ns, "alertmanager-operated", srcPromAlertmanager, map[string]string{"operated-alertmanager": "true"}, map[string]string{"app.kubernetes.io/name": "alertmanager"}, "",
-			namedPort("http-web", 9093, "http-web", "TCP"), namedPort("tcp-mesh", 9094, "mesh-tcp", "TCP"), namedPort("udp-mesh", 9094, "mesh-udp", "UDP"))),
+			namedPort(web, 9093, web, "TCP"), namedPort("tcp-mesh", 9094, "mesh-tcp", "TCP"), namedPort("udp-mesh", 9094, "mesh-udp", "UDP"))),
 	}
 }
 
 // kubeletService is the headless Service the operator keeps for the
 // kubelets when its Deployment runs with --kubelet-service=<ns>/<name>.
+// Its ports are https-metrics and cadvisor, and http-metrics (10255)
+// unless --kubelet-http-metrics=false (servicePorts, controller.go).
 func kubeletService(d Object) Object {
 	for _, c := range list(get(d, "spec", "template", "spec", "containers")) {
+		ref, httpMetrics := "", true
 		for _, a := range list(get(c, "args")) {
-			ref, ok := strings.CutPrefix(str(a), "--kubelet-service=")
-			if !ok {
-				continue
+			if r, ok := strings.CutPrefix(str(a), "--kubelet-service="); ok {
+				ref = r
 			}
-			ns, name, _ := strings.Cut(ref, "/")
-			labels := map[string]string{"k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator"}
-			return headless(service(ns, name, srcPromKubelet, labels, nil, "", port("https-metrics", 10250, 10250, "TCP"), port("cadvisor", 4194, 4194, "TCP")))
+			if str(a) == "--kubelet-http-metrics=false" {
+				httpMetrics = false
+			}
 		}
+		if ref == "" {
+			continue
+		}
+		ns, name, _ := strings.Cut(ref, "/")
+		labels := map[string]string{"k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator"}
+		ports := []any{port("https-metrics", 10250, 10250, "TCP"), port("cadvisor", 4194, 4194, "TCP")}
+		if httpMetrics {
+			ports = append(ports, port("http-metrics", 10255, 10255, "TCP"))
+		}
+		return headless(service(ns, name, srcPromKubelet, labels, nil, "", ports...))
 	}
 	return nil
 }
@@ -307,7 +336,8 @@ func nginxGateways(byKind map[string][]Object) ([]Object, error) {
 		ns, name := meta(gw)
 		resName := name + "-" + class
 		sel := map[string]string{
-			"app.kubernetes.io/instance": instance, "app.kubernetes.io/managed-by": instance + "-nginx",
+			// CreateNginxResourceName(InstanceName, GCName), provisioner.go:128-134.
+			"app.kubernetes.io/instance": instance, "app.kubernetes.io/managed-by": instance + "-" + class,
 			"app.kubernetes.io/name": resName, "gateway.networking.k8s.io/gateway-name": name,
 		}
 		seen := map[int]bool{}
@@ -458,9 +488,18 @@ func podSpecOf(cr Object) map[string]any {
 	return out
 }
 
+// eckLabels are an ECK pod's labels: the podTemplate's, with the
+// operator's added where the template has no such key
+// (PodTemplateBuilder.WithLabels: maps.MergePreservingExistingKeys).
+func eckLabels(tmpl any, operator map[string]string) map[string]string {
+	return merge(operator, strMap(get(tmpl, "metadata", "labels")))
+}
+
 // withMainContainer makes sure the pod's main container (the one the
 // operator names) exists and carries the operator's ports, keeping what the
-// podTemplate gave it (resources, env) and its other containers.
+// podTemplate gave it (resources, env, ports of its own: the builder's
+// WithPorts adds a port only where none of that name is) and its other
+// containers.
 func withMainContainer(spec map[string]any, name string, ports ...any) map[string]any {
 	var cs []any
 	found := false
@@ -472,8 +511,19 @@ func withMainContainer(spec map[string]any, name string, ports ...any) map[strin
 		}
 		if str(copied["name"]) == name {
 			found = true
-			if len(ports) > 0 {
-				copied["ports"] = ports
+			own := list(copied["ports"])
+			merged := append([]any{}, own...)
+			for _, p := range ports {
+				dup := false
+				for _, o := range own {
+					dup = dup || str(get(o, "name")) == str(get(p, "name"))
+				}
+				if !dup {
+					merged = append(merged, p)
+				}
+			}
+			if len(merged) > 0 {
+				copied["ports"] = merged
 			}
 		}
 		cs = append(cs, copied)
@@ -521,9 +571,12 @@ func set(o Object, v any, path ...string) {
 	m[path[len(path)-1]] = v
 }
 
-func list(v any) []any { l, _ := v.([]any); return l }
-
-func str(v any) string { s, _ := v.(string); return s }
+// The plain-value readers the policy rules use.
+var (
+	list   = rules.List
+	str    = rules.Str
+	strMap = rules.StrMap
+)
 
 func num(v any, def int) int {
 	switch n := v.(type) {

@@ -140,3 +140,73 @@ func TestAGatewayWithoutItsControllerIsAnError(t *testing.T) {
 		t.Error("a Service range that does not parse was accepted")
 	}
 }
+
+// What the operators take from the resource rather than fix: NGF names
+// and labels NGINX after the GatewayClass, prometheus-operator uses
+// spec.portName ("web" unless set) and spec.podMetadata's labels under its
+// own, ECK keeps the podTemplate's labels and ports and adds its own, and
+// the kubelet Service has http-metrics unless the operator is told not to.
+func TestObjectsFollowTheResource(t *testing.T) {
+	src := strings.NewReplacer("name: nginx}", "name: edge}", "gatewayClassName: nginx", "gatewayClassName: edge").Replace(crs) + `
+- apiVersion: monitoring.coreos.com/v1
+  kind: Prometheus
+  metadata: {name: k8s, namespace: monitoring}
+  spec: {replicas: 2, podMetadata: {labels: {team: sre, app.kubernetes.io/name: mine}}}
+- apiVersion: monitoring.coreos.com/v1
+  kind: Alertmanager
+  metadata: {name: main, namespace: monitoring}
+  spec: {portName: http-web}
+- apiVersion: kibana.k8s.elastic.co/v1
+  kind: Kibana
+  metadata: {name: logs, namespace: logging}
+  spec:
+    version: 9.4.3
+    podTemplate:
+      metadata: {labels: {team: search, kibana.k8s.elastic.co/name: mine}}
+      spec: {containers: [{name: kibana, ports: [{name: https, containerPort: 5602}, {name: extra, containerPort: 7000}]}]}
+`
+	objs, err := Objects(parse(t, src), Facts{ServiceCIDR: "172.20.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := func(what string, got, want any) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: want %v, got %v", what, want, got)
+		}
+	}
+	nginx := find(objs, "Deployment", "nginx-gateway", "public-edge")
+	expect("NGINX named after its class", nginx != nil, true)
+	expect("NGINX managed-by after its class", get(nginx, "spec", "template", "metadata", "labels", "app.kubernetes.io/managed-by"), "nginx-gateway-fabric-edge")
+
+	prom := find(objs, "StatefulSet", "monitoring", "prometheus-k8s")
+	labels := get(prom, "spec", "template", "metadata", "labels")
+	expect("Prometheus keeps podMetadata's labels", get(labels, "team"), "sre")
+	expect("the operator's labels win over podMetadata's", get(labels, "app.kubernetes.io/name"), "prometheus")
+	expect("Prometheus's port is web by default", get(list(get(list(get(prom, "spec", "template", "spec", "containers"))[0], "ports"))[0], "name"), "web")
+	expect("prometheus-operated's target is web", get(list(get(find(objs, "Service", "monitoring", "prometheus-operated"), "spec", "ports"))[0], "targetPort"), "web")
+	am := find(objs, "Service", "monitoring", "alertmanager-operated")
+	expect("Alertmanager's port is its portName", get(list(get(am, "spec", "ports"))[0], "name"), "http-web")
+
+	kb := find(objs, "Deployment", "logging", "logs-kb")
+	kl := get(kb, "spec", "template", "metadata", "labels")
+	expect("Kibana keeps the template's labels", get(kl, "team"), "search")
+	expect("the template's labels win over ECK's", get(kl, "kibana.k8s.elastic.co/name"), "mine")
+	ports := list(get(list(get(kb, "spec", "template", "spec", "containers"))[0], "ports"))
+	expect("Kibana keeps the template's ports (https as given, extra)", len(ports), 2)
+	expect("the template's https port wins", get(ports[0], "containerPort"), 5602)
+
+	kubelet := find(objs, "Service", "kube-system", "kps-kubelet")
+	expect("kubelet Service ports with http-metrics", len(list(get(kubelet, "spec", "ports"))), 3)
+	off := strings.Replace(src, "args: [--kubelet-service=kube-system/kps-kubelet]", "args: [--kubelet-service=kube-system/kps-kubelet, --kubelet-http-metrics=false]", 1)
+	objs, err = Objects(parse(t, off), Facts{ServiceCIDR: "172.20.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("kubelet Service ports without http-metrics", len(list(get(find(objs, "Service", "kube-system", "kps-kubelet"), "spec", "ports"))), 2)
+
+	sharded := strings.Replace(src, "spec: {replicas: 2,", "spec: {replicas: 2, shards: 2,", 1)
+	if _, err := Objects(parse(t, sharded), Facts{ServiceCIDR: "172.20.0.0/16"}); err == nil || !strings.Contains(err.Error(), "2 shards") {
+		t.Errorf("a sharded Prometheus: want an error, got %v", err)
+	}
+}

@@ -138,8 +138,10 @@ func CheckFlowObjects(res *Result, objs []flows.Origin, tool string) (flows.Repo
 		return flows.Report{}, err
 	}
 	required, forbidden := flows.Platform(res.Config.App.Namespace)
-	required = append(required, flows.Derived(inv)...)
-	return flows.Check(inv, required, forbidden, tool)
+	derived, problems := flows.Derived(inv)
+	rep, err := flows.Check(inv, append(required, derived...), forbidden, tool)
+	rep.AddProblems(problems...)
+	return rep, err
 }
 
 // WriteFlows writes flows.json: every connection with its verdict, and

@@ -256,15 +256,33 @@ func Get(v any, keys ...string) any {
 	return v
 }
 
-func str(v any) string {
+// Str is a plain value as a string ("" if it is none); internal/flows and
+// internal/operated read manifests with it too.
+func Str(v any) string {
 	s, _ := v.(string)
 	return s
 }
 
-func list(v any) []any {
+// List is a plain value as a list (nil if it is none).
+func List(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
+
+// StrMap is a plain map's values as strings (an empty map if it is none).
+func StrMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	out := map[string]string{}
+	for k, val := range m {
+		out[k] = fmt.Sprint(val)
+	}
+	return out
+}
+
+var (
+	str  = Str
+	list = List
+)
 
 func strList(v any) []string {
 	switch x := v.(type) {
