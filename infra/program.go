@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -31,13 +32,15 @@ type Platform struct {
 	Backups *backups.Backups
 }
 
-// Program is the Pulumi program: main.go runs it with pulumi.Run.
+// Program is the Pulumi program: main.go runs it with pulumi.Run. Unlike
+// the offline synthesizer's Deploy it refuses placeholders on `pulumi up`
+// (and warns of them on preview): see config.Placeholders.
 func Program(ctx *pulumi.Context) error {
-	outputs, err := Deploy(ctx)
+	p, err := build(ctx, true)
 	if err != nil {
 		return err
 	}
-	for name, value := range outputs {
+	for name, value := range p.Outputs() {
 		ctx.Export(name, value)
 	}
 	return nil
@@ -54,11 +57,38 @@ func Deploy(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 }
 
 // Build reads and validates the config, then builds the platform. On a
-// config error nothing is registered.
+// config error nothing is registered. Placeholders are allowed (the
+// synthesizer and tests run the committed stack files).
 func Build(ctx *pulumi.Context) (*Platform, error) {
+	return build(ctx, false)
+}
+
+// GatePlaceholders is what the real program does with placeholders: a
+// preview warns of each (a pull request's plan still shows), an up
+// refuses them all.
+func GatePlaceholders(ps config.Problems, preview bool, warn func(string)) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if !preview {
+		return fmt.Errorf("%w\n(placeholders are refused by `pulumi up`: docs/DEPLOYMENT.md lists the values to replace)", ps)
+	}
+	for _, p := range ps {
+		warn(p.String() + " (`pulumi up` refuses it)")
+	}
+	return nil
+}
+
+func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 	cfg, err := config.Load(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if real {
+		warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }
+		if err := GatePlaceholders(config.Placeholders(cfg), ctx.DryRun(), warn); err != nil {
+			return nil, err
+		}
 	}
 	n := kit.Namer{Prefix: cfg.Cluster.Name}
 
@@ -74,6 +104,12 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		return nil, err
 	}
 	withAWS := pulumi.Provider(awsProvider)
+	// What AWS says about the cluster section, before anything exists:
+	// the version in standard support, one minor from the running one,
+	// add-on pins AWS publishes.
+	if err := foundation.Preflight(ctx, cfg.Project, cfg.Cluster, time.Now(), pulumi.Provider(awsProvider)); err != nil {
+		return nil, err
+	}
 
 	logsKey, err := kit.NewKey(ctx, n.Name("logs"), account, kit.KeyArgs{
 		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane, RDS)",
@@ -104,6 +140,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Account:               account,
 		PrivateSubnetIds:      network.PrivateSubnetIds,
 		ControlPlaneSubnetIds: network.ControlPlaneSubnetIds,
+		Egress:                network.Egress,
 		Zones:                 cfg.Network.AvailabilityZones,
 		Tags:                  cfg.AWSTags(),
 		LogsKeyArn:            logsKey.Arn,
@@ -126,7 +163,7 @@ func Build(ctx *pulumi.Context) (*Platform, error) {
 		Account:               account,
 		VpcId:                 network.VpcId,
 		DatabaseSubnetIds:     network.IsolatedSubnetIds,
-		CacheSubnetIds:        network.PrivateSubnetIds,
+		CacheSubnetIds:        network.IsolatedSubnetIds,
 		ClientSecurityGroupId: cluster.SecurityGroupId,
 		LogsKeyArn:            logsKey.Arn,
 		OIDC:                  cluster.OIDC(),

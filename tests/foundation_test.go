@@ -226,6 +226,28 @@ func TestNodeGroups(t *testing.T) {
 			t.Errorf("node groups: want %d, got %d", wantCount, got)
 		}
 		cni := one(t, res, typeAddon, n.Name("vpc-cni"))
+		// Nodes join through the private subnets' egress, and on destroy
+		// everything on the cluster goes before it: every node group
+		// waits for each NAT gateway, private route table association and
+		// the S3 endpoint (finding 9).
+		var egress []synth.Resource
+		for _, typ := range []string{"aws:ec2/natGateway:NatGateway", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/vpcEndpoint:VpcEndpoint"} {
+			for _, r := range res.ByType(typ) {
+				if typ != "aws:ec2/routeTableAssociation:RouteTableAssociation" || strings.Contains(r.Name, "-private-") {
+					egress = append(egress, r)
+				}
+			}
+		}
+		if len(egress) < 3 {
+			t.Fatalf("egress: found only %d NAT gateways, private associations and endpoints", len(egress))
+		}
+		for _, ng := range res.ByType(typeNodeGroup) {
+			for _, e := range egress {
+				if !slices.Contains(ng.Dependencies, e.URN) {
+					t.Errorf("node group %s does not wait for %s", ng.Name, e.Name)
+				}
+			}
+		}
 		type instance struct{ logical, prefix, zone string }
 		for group, want := range wantNodeGroups[name] {
 			instances := []instance{{n.Name(group), group + "-", ""}}
@@ -298,9 +320,11 @@ func TestAddons(t *testing.T) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		var got []string
 		for _, a := range res.ByType(typeAddon) {
-			got = append(got, a.Plain()["addonName"].(string))
-			if a.Plain()["addonVersion"] == "" {
-				t.Errorf("add-on %s has no pinned version", a.Name)
+			addon := a.Plain()["addonName"].(string)
+			got = append(got, addon)
+			// The stack file's pin, never a version resolved at run time.
+			if a.Plain()["addonVersion"] != cfg.Cluster.AddonVersions[addon] || cfg.Cluster.AddonVersions[addon] == "" {
+				t.Errorf("add-on %s: want the stack's pin %q, got %v", addon, cfg.Cluster.AddonVersions[addon], a.Plain()["addonVersion"])
 			}
 		}
 		sort.Strings(got)
@@ -313,6 +337,38 @@ func TestAddons(t *testing.T) {
 			if a.Plain()["serviceAccountRoleArn"] != r.State["arn"].StringValue() {
 				t.Errorf("add-on %s: want IRSA role %s, got %v", addon, r.State["arn"].StringValue(), a.Plain()["serviceAccountRoleArn"])
 			}
+		}
+		// The add-ons with a role wait for its policy (finding 17): the
+		// pods would otherwise start with credentials that may do nothing.
+		for addon, role := range map[string]string{"vpc-cni": "vpc-cni", "aws-ebs-csi-driver": "ebs-csi"} {
+			a := one(t, res, typeAddon, n.Name(addon))
+			attached := 0
+			for _, att := range res.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+				if strings.HasPrefix(att.Name, n.Name(role)+"-") {
+					attached++
+					if !slices.Contains(a.Dependencies, att.URN) {
+						t.Errorf("add-on %s does not wait for %s", addon, att.Name)
+					}
+				}
+			}
+			if attached == 0 {
+				t.Errorf("add-on %s: its role %s has no policy attachment", addon, n.Name(role))
+			}
+		}
+		// The EBS CSI driver's role: AWS's cluster-scoped policy, and the
+		// eks-cluster-name tag it compares each volume's tag with.
+		ebsRole := one(t, res, typeRole, n.Name("ebs-csi"))
+		if path(ebsRole.Plain(), "tags", "eks-cluster-name") != cfg.Cluster.Name {
+			t.Errorf("EBS CSI role: want tag eks-cluster-name=%s, got %v", cfg.Cluster.Name, ebsRole.Plain()["tags"])
+		}
+		var ebsPolicies []any
+		for _, att := range res.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+			if strings.HasPrefix(att.Name, n.Name("ebs-csi")+"-") {
+				ebsPolicies = append(ebsPolicies, att.Plain()["policyArn"])
+			}
+		}
+		if len(ebsPolicies) != 1 || ebsPolicies[0] != "arn:aws:iam::aws:policy/AmazonEBSCSIDriverEKSClusterScopedPolicy" {
+			t.Errorf("EBS CSI role: want only AmazonEBSCSIDriverEKSClusterScopedPolicy, got %v", ebsPolicies)
 		}
 		// Deployment-style add-ons wait for every node group.
 		for _, addon := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
@@ -334,9 +390,30 @@ func TestAddons(t *testing.T) {
 				t.Errorf("the autoscaler may resize Auto Scaling groups of other clusters: %v", s.Condition)
 			}
 		}
+		// Autoscaler 1.36 lists DRA objects whatever its flags.
+		rules, _ := path(ca, "values", "rbac", "additionalRules").([]any)
+		if len(rules) != 1 || path(rules[0], "apiGroups") == nil || list(path(rules[0], "apiGroups"))[0] != "resource.k8s.io" || !slices.Equal(list(path(rules[0], "verbs")), []string{"get", "list", "watch"}) {
+			t.Errorf("cluster autoscaler: want read access to resource.k8s.io, got %v", rules)
+		}
 		sc := one(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", "gp3").Plain()
 		if path(sc, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class") != "true" || path(sc, "parameters", "encrypted") != "true" || path(sc, "parameters", "type") != "gp3" {
 			t.Errorf("gp3 StorageClass: want default, encrypted gp3, got %v", sc)
+		}
+		// Volumes from claims carry the stack's tags (finding 16).
+		var specs []string
+		for k, v := range path(sc, "parameters").(map[string]any) {
+			if strings.HasPrefix(k, "tagSpecification_") {
+				specs = append(specs, v.(string))
+			}
+		}
+		sort.Strings(specs)
+		var wantSpecs []string
+		for k, v := range cfg.AWSTags() {
+			wantSpecs = append(wantSpecs, k+"="+v)
+		}
+		sort.Strings(wantSpecs)
+		if len(wantSpecs) == 0 || !slices.Equal(specs, wantSpecs) {
+			t.Errorf("gp3 StorageClass: want a tagSpecification per stack tag %v, got %v", wantSpecs, specs)
 		}
 	})
 }

@@ -11,6 +11,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	pathpkg "path"
@@ -21,7 +22,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/infra/foundation"
 	"github.com/scrolluniversity/platform/infra/kit"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
@@ -386,3 +390,87 @@ func (r *recorder) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
 }
 func (r *recorder) Helper() {}
+
+// upstreamEBSCSI are the conditions of docs/AmazonEBSCSIDriverEKSClusterScopedPolicy.json
+// in kubernetes-sigs/aws-ebs-csi-driver at v1.64.0 (the managed policy
+// AWS publishes from it), by statement: the tag each action's resource or
+// request must carry, compared with the principal tag of the role.
+var upstreamEBSCSI = map[string]struct{ tagKey, principalTag string }{
+	"CreateAndCopyVolumesWithClusterTag":              {"aws:RequestTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"CopyClusterVolumes":                              {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"CreateSnapshotsWithClusterTag":                   {"aws:RequestTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"CreateSnapshotsFromClusterVolumes":               {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"ManageClusterVolumes":                            {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"CreateVolumesFromAndEnableFSROnClusterSnapshots": {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"AttachDetachVolumesToClusterInstance":            {"ec2:ResourceTag/eks:cluster-name", "eks-cluster-name"},
+	"AttachDetachVolumesToManuallyTaggedInstance":     {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"DeleteAndLockClusterSnapshots":                   {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+	"ModifyTagsOnClusterVolumes":                      {"ec2:ResourceTag/ebs.csi.aws.com/cluster-name", "eks-cluster-name"},
+}
+
+// ebsCSIProblems is how the EBS CSI driver's grants differ from what the
+// cluster-scoped policy needs: the managed policy alone (no grant of our
+// own), every principal tag it compares with set to the cluster's name
+// (else every volume action is denied), and a driver that writes
+// ebs.csi.aws.com/cluster-name on its volumes (MinEBSCSIDriverVersion; the
+// EKS add-on passes --k8s-tag-cluster-id). eks:cluster-name on instances
+// is EKS's own tag on managed node groups' instances.
+func ebsCSIProblems(res *synth.Result, cfg *config.Config) []string {
+	n := kit.Namer{Prefix: cfg.Cluster.Name}
+	var out []string
+	role, ok := res.Find(typeRole, n.Name("ebs-csi"))
+	if !ok {
+		return []string{"no EBS CSI role"}
+	}
+	var arns []string
+	for _, att := range res.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if strings.HasPrefix(att.Name, n.Name("ebs-csi")+"-") {
+			arns = append(arns, fmt.Sprint(att.Plain()["policyArn"]))
+		}
+	}
+	if !slices.Equal(arns, []string{"arn:aws:iam::aws:policy/AmazonEBSCSIDriverEKSClusterScopedPolicy"}) {
+		out = append(out, fmt.Sprintf("attached %v, want AmazonEBSCSIDriverEKSClusterScopedPolicy alone", arns))
+	}
+	if _, inline := res.Find("aws:iam/rolePolicy:RolePolicy", n.Name("ebs-csi")); inline {
+		out = append(out, "an inline policy beside the managed one")
+	}
+	for _, sid := range slices.Sorted(maps.Keys(upstreamEBSCSI)) {
+		c := upstreamEBSCSI[sid]
+		if got := path(role.Plain(), "tags", c.principalTag); got != cfg.Cluster.Name {
+			out = append(out, fmt.Sprintf("%s compares %s with aws:PrincipalTag/%s, which the role has as %v (want %s)", sid, c.tagKey, c.principalTag, got, cfg.Cluster.Name))
+		}
+	}
+	if v := cfg.Cluster.AddonVersions["aws-ebs-csi-driver"]; foundation.CompareAddonVersions(v, config.MinEBSCSIDriverVersion+"-eksbuild.1") < 0 {
+		out = append(out, fmt.Sprintf("driver %s does not tag volumes with ebs.csi.aws.com/cluster-name", v))
+	}
+	return out
+}
+
+func TestEBSCSIDriverIsScopedToItsCluster(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		for _, p := range ebsCSIProblems(res, cfg) {
+			t.Error(p)
+		}
+	})
+	// Planted: the role without its tag, and the account-wide policy.
+	res, cfg := synthesize(t, "staging"), stackConfig(t, "staging")
+	n := kit.Namer{Prefix: cfg.Cluster.Name}
+	planted := &synth.Result{}
+	for _, r := range res.Resources {
+		switch {
+		case r.Type == typeRole && r.Name == n.Name("ebs-csi"):
+			r.Inputs = r.Inputs.Copy()
+			delete(r.Inputs, "tags")
+		case r.Type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && strings.HasPrefix(r.Name, n.Name("ebs-csi")+"-"):
+			r.Inputs = r.Inputs.Copy()
+			r.Inputs["policyArn"] = resource.NewStringProperty("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
+		}
+		planted.Resources = append(planted.Resources, r)
+	}
+	got := strings.Join(ebsCSIProblems(planted, cfg), "\n")
+	for _, want := range []string{"want AmazonEBSCSIDriverEKSClusterScopedPolicy alone", "ManageClusterVolumes compares ec2:ResourceTag/ebs.csi.aws.com/cluster-name with aws:PrincipalTag/eks-cluster-name"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("planted: want %q in\n%s", want, got)
+		}
+	}
+}

@@ -461,3 +461,25 @@ func TestKubernetesRegistrationsMatchTheSDK(t *testing.T) {
 		t.Errorf("Gateway API CRDs: got %v", crds)
 	}
 }
+
+// The real API server check runs the Kubernetes minor the stacks run: a
+// version bump in the stack files without one of tools/kube (or the other
+// way round) fails here.
+func TestAPIServerRunsTheStacksMinor(t *testing.T) {
+	for _, name := range stacks {
+		cfg, err := synth.Check(loadStack(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if server := strings.TrimPrefix(apicheck.KubernetesVersion, "v"); !strings.HasPrefix(server, cfg.Cluster.KubernetesVersion+".") {
+			t.Errorf("stack %s runs Kubernetes %s; the API server check runs %s (tools/kube/go.mod, internal/apicheck)", name, cfg.Cluster.KubernetesVersion, apicheck.KubernetesVersion)
+		}
+	}
+	gomod, err := os.ReadFile(filepath.Join(repoRoot, "tools", "kube", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(gomod), "k8s.io/kubernetes "+apicheck.KubernetesVersion+"\n") {
+		t.Errorf("tools/kube/go.mod does not require k8s.io/kubernetes %s", apicheck.KubernetesVersion)
+	}
+}

@@ -35,7 +35,7 @@ var badFiles = []badFile{
 		"scrolluniversity:cluster.publicAccessCidrs", "203.0.113.0/24", "want a list of CIDRs"},
 	{"a word for a number", "gateway: {replicas: 3}", `gateway: {replicas: "three"}`, "gateway:",
 		"scrolluniversity:app.gateway.replicas", `"three"`, "want a whole number"},
-	{"unquoted Kubernetes version", `kubernetesVersion: "1.34"`, "kubernetesVersion: 1.30", "kubernetesVersion:",
+	{"unquoted Kubernetes version", `kubernetesVersion: "1.36"`, "kubernetesVersion: 1.30", "kubernetesVersion:",
 		"scrolluniversity:cluster.kubernetesVersion", "1.30", "put it in quotes"},
 	{"text for true or false", "    protect: true", "    protect: yes please", "protect:",
 		"scrolluniversity:guards.protect", "yes please", "want true or false"},
@@ -61,7 +61,7 @@ var badFiles = []badFile{
 		"scrolluniversity:network.availabilityZones[2]", `"eu-west-1c"`, "want a zone of region us-east-1"},
 	{"NAT layout", "natGateways: perZone", "natGateways: sometimes", "natGateways:",
 		"scrolluniversity:network.natGateways", `"sometimes"`, `want "perZone" or "single"`},
-	{"service CIDR inside the VPC", `kubernetesVersion: "1.34"`, "kubernetesVersion: \"1.34\"\n    serviceCidr: 10.20.128.0/20", "serviceCidr:",
+	{"service CIDR inside the VPC", `kubernetesVersion: "1.36"`, "kubernetesVersion: \"1.36\"\n    serviceCidr: 10.20.128.0/20", "serviceCidr:",
 		"scrolluniversity:cluster.serviceCidr", `"10.20.128.0/20"`, "overlaps network.vpcCidr"},
 	{"deployer role missing", "    deployerRoleArn: arn:aws:iam::123456789012:role/scrolluniversity-deploy\n", "", "scrolluniversity:cluster:",
 		"scrolluniversity:cluster.deployerRoleArn", `""`, "want the IAM role ARN that runs `pulumi up`"},
@@ -207,7 +207,7 @@ func TestYAMLErrorsNameTheFileAndLine(t *testing.T) {
 	}{
 		{"unclosed list", "availabilityZones: [us-east-1a, us-east-1b, us-east-1c]", "availabilityZones: [us-east-1a, us-east-1b, us-east-1c\n    natGateways: single", "natGateways: single", "YAML syntax: ',' or ']' must be specified"},
 		{"bad indentation", "    logRetentionDays: 365", "     logRetentionDays: 365", "logRetentionDays", "YAML syntax: value is not allowed in this context"},
-		{"node group written twice", "      spot:\n", "      system:\n        instanceTypes: [m6i.large]\n      spot:\n", "      system:\n        instanceTypes: [m6i.large]\n      spot:", `mapping key "system" already defined at line 25`},
+		{"node group written twice", "      spot:\n", "      system:\n        instanceTypes: [m6i.large]\n      spot:\n", "      system:\n        instanceTypes: [m6i.large]\n      spot:", `mapping key "system" already defined at line 36`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, text := writeStack(t, tc.from, tc.to)

@@ -133,7 +133,9 @@ type ClusterConfig struct {
 	// Name is the EKS cluster name. Default "<project>-<stack>".
 	Name string `json:"name"`
 	// KubernetesVersion is the control plane version, "1.NN", inside
-	// [MinKubernetesVersion, MaxKubernetesVersion]. Default DefaultKubernetesVersion.
+	// [MinKubernetesVersion, MaxKubernetesVersion] and in EKS standard
+	// support. A running cluster moves one minor at a time (the preflight
+	// refuses more, and a downgrade). Default DefaultKubernetesVersion.
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// ServiceCidr is the Kubernetes Service IP range; it must not overlap the
 	// VPC. Default "172.20.0.0/16".
@@ -163,9 +165,13 @@ type ClusterConfig struct {
 	// Autoscaler is the Cluster Autoscaler, which grows and shrinks the
 	// node groups within their bounds as pods need room.
 	Autoscaler AutoscalerConfig `json:"autoscaler"`
-	// AddonVersions pins EKS add-on versions by add-on name. An add-on not
-	// listed gets the default version AWS publishes for KubernetesVersion,
-	// looked up at preview time. Default empty.
+	// AddonVersions pins every EKS add-on (ManagedAddons) by name, so that
+	// no run resolves AWS's current default afresh: a version changes when
+	// the stack file says so. kube-proxy's minor is the control plane's;
+	// aws-ebs-csi-driver is at least MinEBSCSIDriverVersion. The preflight
+	// refuses a pin newer than AWS publishes for KubernetesVersion. Find
+	// the versions with `aws eks describe-addon-versions --kubernetes-version
+	// <v> --addon-name <name>`. Required.
 	AddonVersions map[string]string `json:"addonVersions"`
 }
 
@@ -174,7 +180,7 @@ type AutoscalerConfig struct {
 	// Chart is the cluster-autoscaler Helm chart version. Default "9.52.1".
 	Chart string `json:"chart"`
 	// ImageTag is the autoscaler release; its minor version must be the
-	// control plane's. Default "v1.34.0".
+	// control plane's. Default "v1.36.1".
 	ImageTag string `json:"imageTag"`
 	// Resources of the autoscaler's container. Default requests 100m CPU
 	// and 300Mi, limits 1 CPU and 1Gi (its memory grows with the cluster's

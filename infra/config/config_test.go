@@ -24,8 +24,13 @@ func TestAWSTagsCannotOverrideOwnership(t *testing.T) {
 
 func TestKubernetesVersionWindow(t *testing.T) {
 	cases := map[string]bool{
-		MinKubernetesVersion: true, MaxKubernetesVersion: true, DefaultKubernetesVersion: true,
-		"1.32": false, "1.37": false, "1.34.1": false, "v1.34": false, "2.0": false, "": false,
+		"1.35": true, "1.36": true,
+		// 1.34 left EKS standard support on 2026-12-02; 1.37 is not on EKS
+		// in the calendar this window was set from.
+		"1.34": false, "1.37": false, "1.36.1": false, "v1.36": false, "2.0": false, "": false,
+	}
+	if MinKubernetesVersion != "1.35" || MaxKubernetesVersion != "1.36" || DefaultKubernetesVersion != MaxKubernetesVersion {
+		t.Errorf("window %s-%s, default %s: want 1.35-1.36, default the newest (most standard support left)", MinKubernetesVersion, MaxKubernetesVersion, DefaultKubernetesVersion)
 	}
 	for v, want := range cases {
 		if got := kubernetesVersionSupported(v); got != want {
@@ -70,5 +75,40 @@ func TestLocateInDir(t *testing.T) {
 	}
 	if got := LocateInDir(t.TempDir(), "qa", ps).Error(); !strings.Contains(got, `config scrolluniversity:network.natGateway = "single": unknown key`) {
 		t.Errorf("without a file: got\n%s", got)
+	}
+}
+
+// Placeholders: each kind is found, with the key, and real values pass.
+func TestPlaceholders(t *testing.T) {
+	c := Defaults("scrolluniversity", "x")
+	c.Cluster.PublicAccessCidrs = []string{"198.51.100.7/32", "52.94.76.0/22"}
+	c.Cluster.DeployerRoleArn = "arn:aws:iam::123456789012:role/deploy"
+	c.Cluster.AdminRoleArns = []string{"arn:aws:iam::210987654321:role/admins", "arn:aws:iam::123456789012:role/platform-admins"}
+	c.App.Route53ZoneId = "Z0123456789STAGINGZONE"
+	c.App.AcmeEmail = "ops@example.com"
+	c.App.Hostnames = []string{"app.scrolluniversity.app", "beta.test"}
+	c.Observability.Receivers.SmtpUsername = "AKIAEXAMPLESTAGING00"
+	c.Observability.Receivers.EmailTo = "oncall@scrolluniversity.app"
+	got := Placeholders(c).Error()
+	for _, want := range []string{
+		`scrolluniversity:cluster.publicAccessCidrs[0] = "198.51.100.7/32": inside 198.51.100.0/24, a documentation range`,
+		`scrolluniversity:cluster.deployerRoleArn = "arn:aws:iam::123456789012:role/deploy": account 123456789012`,
+		`scrolluniversity:cluster.adminRoleArns[1] = "arn:aws:iam::123456789012:role/platform-admins"`,
+		`scrolluniversity:app.route53ZoneId = "Z0123456789STAGINGZONE": an example hosted-zone ID`,
+		`scrolluniversity:observability.receivers.smtpUsername = "AKIAEXAMPLESTAGING00": an example access key ID`,
+		`scrolluniversity:app.acmeEmail = "ops@example.com": example.com is reserved`,
+		`scrolluniversity:app.hostnames[1] = "beta.test": test is reserved`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in\n%s", want, got)
+		}
+	}
+	for _, real := range []string{"52.94.76.0/22", "210987654321", "app.scrolluniversity.app", "oncall@scrolluniversity.app"} {
+		if strings.Contains(got, real) {
+			t.Errorf("a real value was taken for a placeholder: %s in\n%s", real, got)
+		}
+	}
+	if n := len(Placeholders(c)); n != 7 {
+		t.Errorf("want 7 placeholders, got %d", n)
 	}
 }

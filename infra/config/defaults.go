@@ -1,15 +1,27 @@
 package config
 
-// The Kubernetes versions this program supports: EKS standard or extended
-// support as of 2026-11. Widen the window when a version has been tested.
+// The Kubernetes versions this program accepts. The cluster's support type
+// is STANDARD (no extended-support charge), so EKS upgrades a cluster at
+// the end of standard support: the oldest version accepted is the oldest
+// still in standard support, and the default the one with the most time
+// left. From AWS's EKS release calendar (as endoflife.date/amazon-eks
+// records it): 1.34 ends standard support 2026-12-02, 1.35 on 2027-03-27,
+// 1.36 on 2027-08-02. The preflight (infra/foundation/preflight.go) asks
+// AWS again at every preview and up; docs/RUNBOOK.md says how to move on.
 const (
-	MinKubernetesVersion     = "1.33"
+	MinKubernetesVersion     = "1.35"
 	MaxKubernetesVersion     = "1.36"
-	DefaultKubernetesVersion = "1.34"
+	DefaultKubernetesVersion = "1.36"
 )
 
+// MinEBSCSIDriverVersion is the first EBS CSI driver that tags volumes
+// with ebs.csi.aws.com/cluster-name, which AmazonEBSCSIDriverEKSClusterScopedPolicy
+// requires on every volume it may touch (kubernetes-sigs/aws-ebs-csi-driver
+// #2899, announcement #2918).
+const MinEBSCSIDriverVersion = "v1.58.0"
+
 // ManagedAddons are the EKS managed add-ons every cluster gets, in the order
-// they are installed; cluster.addonVersions may pin any of them.
+// they are installed; cluster.addonVersions pins each of them.
 var ManagedAddons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"}
 
 // AllowedAmiTypes are the current EKS-optimized AMI families (AL2 is end of
@@ -45,7 +57,7 @@ func Defaults(project, stack string) *Config {
 			ServiceCidr:       "172.20.0.0/16",
 			AmiType:           "AL2023_x86_64_STANDARD",
 			LogRetentionDays:  90,
-			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.34.0", Resources: controller("100m", "300Mi", "1", "1Gi")},
+			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.36.1", Resources: controller("100m", "300Mi", "1", "1Gi")},
 			AddonVersions:     map[string]string{},
 		},
 		Database: DatabaseConfig{

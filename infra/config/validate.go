@@ -23,7 +23,7 @@ var (
 	clusterNameRE   = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
 	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$`)
 	roleArnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	addonVersionRE  = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
+	addonVersionRE  = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)-eksbuild\.\d+$`)
 	redisVersionRE  = regexp.MustCompile(`^7\.[01]$`)
 	sqlIdentifierRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`)
 	imageTagRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -211,12 +211,25 @@ func (c *Config) validateCluster(p *problems) {
 			prefixes[prefix] = name
 		}
 	}
-	for _, name := range sortedKeys(k.AddonVersions) {
-		if !addonVersionRE.MatchString(k.AddonVersions[name]) {
-			p.add("cluster.addonVersions."+name, k.AddonVersions[name], "want an EKS add-on version such as v1.19.0-eksbuild.1")
+	for _, name := range ManagedAddons {
+		if _, ok := k.AddonVersions[name]; !ok {
+			p.add("cluster.addonVersions."+name, summary("unset"), "want a pinned version; find one with `aws eks describe-addon-versions --kubernetes-version %s --addon-name %s`", k.KubernetesVersion, name)
 		}
-		if !slices.Contains(ManagedAddons, name) {
-			p.add("cluster.addonVersions."+name, name, "not an add-on this program installs; want one of %v", ManagedAddons)
+	}
+	for _, name := range sortedKeys(k.AddonVersions) {
+		v := k.AddonVersions[name]
+		key := "cluster.addonVersions." + name
+		m := addonVersionRE.FindStringSubmatch(v)
+		switch {
+		case !slices.Contains(ManagedAddons, name):
+			p.add(key, name, "not an add-on this program installs; want one of %v", ManagedAddons)
+		case m == nil:
+			p.add(key, v, "want an EKS add-on version such as v1.19.0-eksbuild.1")
+		case name == "kube-proxy" && "1."+m[2] != k.KubernetesVersion:
+			// EKS publishes kube-proxy per control-plane minor.
+			p.add(key, v, "kube-proxy's minor must be the control plane's: want v%s.N-eksbuild.N", k.KubernetesVersion)
+		case name == "aws-ebs-csi-driver" && compareVersions(m[1]+"."+m[2]+"."+m[3], strings.TrimPrefix(MinEBSCSIDriverVersion, "v")) < 0:
+			p.add(key, v, "want %s or later: the cluster-scoped IAM policy needs the ebs.csi.aws.com/cluster-name tag that driver adds", MinEBSCSIDriverVersion)
 		}
 	}
 }
@@ -612,6 +625,27 @@ func (c *Config) validateAddOns(p *problems) {
 	c.validateObservability(p)
 	c.validateLogging(p)
 	c.validateBackups(p)
+}
+
+// compareVersions compares dotted numeric versions ("1.58.0"): -1, 0, 1.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		x, y := 0, 0
+		if i < len(as) {
+			x = atoi(as[i])
+		}
+		if i < len(bs) {
+			y = atoi(bs[i])
+		}
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+	}
+	return 0
 }
 
 // kubernetesVersionSupported reports whether v is "1.NN" inside the window.

@@ -53,6 +53,10 @@ type ClusterArgs struct {
 	// the instances and volumes an Auto Scaling group launches, so the
 	// launch templates carry them.
 	Tags map[string]string
+	// Egress is the private subnets' way out (Network.Egress): the node
+	// groups wait for it, and so everything on the cluster is deleted
+	// before it on destroy.
+	Egress []pulumi.Resource
 	// LogsKeyArn encrypts the control-plane log group.
 	LogsKeyArn pulumi.StringInput
 	// Protect guards the cluster and its Secrets encryption key (losing the
@@ -202,7 +206,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	if err != nil {
 		return nil, err
 	}
-	nodeGroups, err := c.nodeGroups(ctx, args, cluster, addons.beforeNodes)
+	nodeGroups, err := c.nodeGroups(ctx, args, cluster, append(append([]pulumi.Resource{}, addons.beforeNodes...), args.Egress...))
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +234,7 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	}
 	c.Provider = provider
 
-	if err := c.defaultStorageClass(ctx); err != nil {
+	if err := c.defaultStorageClass(ctx, args.Tags); err != nil {
 		return nil, err
 	}
 	if err := c.autoscaler(ctx, args, nodeGroups); err != nil {
@@ -294,20 +298,10 @@ type installedAddons struct {
 // addons installs the add-ons nodes need to join and get pod networking
 // (vpc-cni with its IRSA role, kube-proxy); the rest wait for nodes.
 func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster) (*installedAddons, error) {
-	out := &installedAddons{versions: map[string]string{}}
-	for _, name := range config.ManagedAddons {
-		v, ok := args.Config.AddonVersions[name]
-		if !ok {
-			found, err := eks.GetAddonVersion(ctx, &eks.GetAddonVersionArgs{
-				AddonName: name, KubernetesVersion: args.Config.KubernetesVersion,
-			}, pulumi.Parent(c))
-			if err != nil {
-				return nil, fmt.Errorf("looking up the default %s version for Kubernetes %s: %w", name, args.Config.KubernetesVersion, err)
-			}
-			v = found.Version
-		}
-		out.versions[name] = v
-	}
+	// Every add-on's version is the stack's pin (validated, and checked
+	// against what AWS publishes by the preflight): never AWS's current
+	// default, which would upgrade add-ons on an unrelated update.
+	out := &installedAddons{versions: args.Config.AddonVersions}
 	cniRole, err := c.IRSARole(ctx, args.Namer.Name("vpc-cni"), kit.IRSAArgs{
 		Namespace: "kube-system", ServiceAccount: "aws-node",
 		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKS_CNI_Policy", args.Account.Partition)},
@@ -321,7 +315,8 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 	if err != nil {
 		return nil, err
 	}
-	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Role.Arn, pulumi.String(string(cniConfig)))
+	// aws-node must not start before its role may do what it asks.
+	cni, err := c.addon(ctx, args, cluster, "vpc-cni", out.versions["vpc-cni"], cniRole.Role.Arn, pulumi.String(string(cniConfig)), pulumi.DependsOn(cniRole.Attachments))
 	if err != nil {
 		return nil, err
 	}
@@ -336,23 +331,39 @@ func (c *Cluster) addons(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Clu
 // addonsAfterNodes installs the add-ons that run as Deployments: created
 // before any node exists they stay DEGRADED and time out the update.
 func (c *Cluster) addonsAfterNodes(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, installed *installedAddons, nodes []pulumi.Resource) ([]pulumi.Resource, error) {
+	// AWS's cluster-scoped policy: every volume, snapshot and instance
+	// action is conditioned on the resource's cluster-name tag equalling
+	// the role's eks-cluster-name tag, so that a stack's driver cannot
+	// touch another cluster's volumes in the same account (the older
+	// AmazonEBSCSIDriverPolicy allows any volume tagged by any cluster's
+	// driver). The EKS add-on runs the driver with --k8s-tag-cluster-id,
+	// so the volumes it creates carry ebs.csi.aws.com/cluster-name
+	// (kubernetes-sigs/aws-ebs-csi-driver #2918; MinEBSCSIDriverVersion).
 	ebsRole, err := c.IRSARole(ctx, args.Namer.Name("ebs-csi"), kit.IRSAArgs{
 		Namespace: "kube-system", ServiceAccount: "ebs-csi-controller-sa",
-		PolicyArns: []string{fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", args.Account.Partition)},
+		PolicyArns: []string{EBSCSIPolicyArn(args.Account.Partition)},
+		Tags:       map[string]string{"eks-cluster-name": args.Config.Name},
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
 	roles := map[string]pulumi.StringPtrInput{"aws-ebs-csi-driver": ebsRole.Role.Arn}
+	after := map[string][]pulumi.Resource{"aws-ebs-csi-driver": ebsRole.Attachments}
 	var out []pulumi.Resource
 	for _, name := range []string{"coredns", "aws-ebs-csi-driver", "metrics-server"} {
-		addon, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], nil, pulumi.DependsOn(nodes))
+		addon, err := c.addon(ctx, args, cluster, name, installed.versions[name], roles[name], nil, pulumi.DependsOn(append(append([]pulumi.Resource{}, nodes...), after[name]...)))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, addon)
 	}
 	return out, nil
+}
+
+// EBSCSIPolicyArn is AWS's managed AmazonEBSCSIDriverEKSClusterScopedPolicy
+// (at the policy root, unlike service-role/AmazonEBSCSIDriverPolicy).
+func EBSCSIPolicyArn(partition string) string {
+	return fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEBSCSIDriverEKSClusterScopedPolicy", partition)
 }
 
 func (c *Cluster) addon(ctx *pulumi.Context, args ClusterArgs, cluster *eks.Cluster, name, version string, role, configuration pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*eks.Addon, error) {
@@ -497,17 +508,18 @@ func EKSTaintEffect(effect string) string {
 
 // defaultStorageClass makes encrypted gp3 the cluster's default: EKS's own
 // gp2 class is neither encrypted nor default on current versions.
-func (c *Cluster) defaultStorageClass(ctx *pulumi.Context) error {
+//
+// The volumes it provisions carry the stack's tags (tagSpecification_N),
+// so that cost reports see them: the provider's defaultTags reach only
+// what Pulumi creates.
+func (c *Cluster) defaultStorageClass(ctx *pulumi.Context, tags map[string]string) error {
 	_, err := storagev1.NewStorageClass(ctx, "gp3", &storagev1.StorageClassArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String("gp3"),
 			Annotations: pulumi.StringMap{"storageclass.kubernetes.io/is-default-class": pulumi.String("true")},
 		},
 		Provisioner: pulumi.String("ebs.csi.aws.com"),
-		Parameters: pulumi.StringMap{
-			"type":      pulumi.String("gp3"),
-			"encrypted": pulumi.String("true"),
-		},
+		Parameters:  storageClassParameters(tags),
 		// Bind in the zone the pod is scheduled to, not a random one.
 		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 		AllowVolumeExpansion: pulumi.Bool(true),
@@ -517,6 +529,17 @@ func (c *Cluster) defaultStorageClass(ctx *pulumi.Context) error {
 		return fmt.Errorf("creating gp3 StorageClass: %w", err)
 	}
 	return nil
+}
+
+// storageClassParameters are gp3, encrypted, and each stack tag as the EBS
+// CSI driver's tagSpecification_N ("key=value", docs/tagging.md), in key
+// order so that the class does not change between runs.
+func storageClassParameters(tags map[string]string) pulumi.StringMap {
+	out := pulumi.StringMap{"type": pulumi.String("gp3"), "encrypted": pulumi.String("true")}
+	for i, k := range slices.Sorted(maps.Keys(tags)) {
+		out[fmt.Sprintf("tagSpecification_%d", i+1)] = pulumi.String(k + "=" + tags[k])
+	}
+	return out
 }
 
 // autoscalerSA is the Cluster Autoscaler's service account in kube-system.
@@ -587,10 +610,21 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 				"allowPrivilegeEscalation": pulumi.Bool(false), "readOnlyRootFilesystem": pulumi.Bool(true),
 				"capabilities": pulumi.Map{"drop": pulumi.ToStringArray([]string{"ALL"})},
 			},
-			"rbac": pulumi.Map{"serviceAccount": pulumi.Map{
-				"create": pulumi.Bool(true), "name": pulumi.String(autoscalerSA),
-				"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Role.Arn},
-			}},
+			"rbac": pulumi.Map{
+				"serviceAccount": pulumi.Map{
+					"create": pulumi.Bool(true), "name": pulumi.String(autoscalerSA),
+					"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Role.Arn},
+				},
+				// Autoscaler 1.36 always watches DRA objects
+				// (--enable-dynamic-resource-allocation is locked to
+				// true, config/flags/flags.go:236,310); chart 9.52.1's
+				// ClusterRole predates that (charts from 9.55 grant it).
+				"additionalRules": pulumi.Array{pulumi.Map{
+					"apiGroups": pulumi.ToStringArray([]string{"resource.k8s.io"}),
+					"resources": pulumi.ToStringArray([]string{"resourceslices", "deviceclasses", "resourceclaims"}),
+					"verbs":     pulumi.ToStringArray([]string{"get", "list", "watch"}),
+				}},
+			},
 			"extraArgs": pulumi.Map{
 				// Spread scale-ups over the zones' groups alike.
 				"balance-similar-node-groups": pulumi.Bool(true),

@@ -46,11 +46,18 @@ type Network struct {
 	PublicSubnetIds pulumi.StringArrayOutput
 	// PrivateSubnetIds hold nodes and pods, one per zone, egress through NAT.
 	PrivateSubnetIds pulumi.StringArrayOutput
-	// IsolatedSubnetIds hold databases, one per zone, no route to the internet.
+	// IsolatedSubnetIds hold RDS and ElastiCache, one per zone, no route to the internet.
 	IsolatedSubnetIds pulumi.StringArrayOutput
 	// ControlPlaneSubnetIds hold only the EKS control plane's network
 	// interfaces, one per zone, no route to the internet.
 	ControlPlaneSubnetIds pulumi.StringArrayOutput
+	// Egress are the private subnets' way out (NAT gateways, their route
+	// tables and associations, the S3 endpoint). Whatever runs in the
+	// private subnets depends on them: nodes need them to join (images,
+	// the EKS and STS APIs), and a destroy then keeps them until every
+	// node and controller is gone (the load balancer controller reaches
+	// the ELB and EC2 APIs through them while it deletes the NLB).
+	Egress []pulumi.Resource
 }
 
 // NewNetwork builds the VPC: subnets per zone, an internet gateway, NAT
@@ -193,6 +200,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 			if err != nil {
 				return nil, fmt.Errorf("allocating NAT address in %s: %w", z.Zone, err)
 			}
+			net.Egress = append(net.Egress, eip)
 			nat, err = ec2.NewNatGateway(ctx, n.Name("nat", z.Zone), &ec2.NatGatewayArgs{
 				AllocationId: eip.ID(),
 				SubnetId:     pub.ID(),
@@ -206,6 +214,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 			if args.Config.NatGateways == config.NatSingle {
 				sharedNat = nat
 			}
+			net.Egress = append(net.Egress, nat)
 		}
 		privRT, err := ec2.NewRouteTable(ctx, n.Name("private", z.Zone), &ec2.RouteTableArgs{
 			VpcId: vpc.ID(),
@@ -218,24 +227,31 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 			return nil, fmt.Errorf("creating private route table in %s: %w", z.Zone, err)
 		}
 		privateRTs = append(privateRTs, privRT.ID())
-		if _, err := ec2.NewRouteTableAssociation(ctx, n.Name("private", z.Zone), &ec2.RouteTableAssociationArgs{
+		assoc, err := ec2.NewRouteTableAssociation(ctx, n.Name("private", z.Zone), &ec2.RouteTableAssociationArgs{
 			SubnetId: priv.ID(), RouteTableId: privRT.ID(),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, fmt.Errorf("associating private subnet in %s: %w", z.Zone, err)
 		}
+		net.Egress = append(net.Egress, privRT, assoc)
 	}
 
 	// S3 traffic (image layers, uploads, backups) stays on AWS's network and
-	// costs no NAT processing.
-	if _, err := ec2.NewVpcEndpoint(ctx, n.Name("s3"), &ec2.VpcEndpointArgs{
+	// costs no NAT processing. Its policy is the default full access, on
+	// purpose: limited to the stack's buckets it would break pulls from
+	// registries whose layers come from S3 in the region (quay.io), and
+	// NAT reaches any bucket anyway (README, EC2.10).
+	s3, err := ec2.NewVpcEndpoint(ctx, n.Name("s3"), &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Account.Region),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   append(privateRTs, isolatedRT.ID()),
 		Tags:            tagged(n.Name("s3")),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("creating S3 gateway endpoint: %w", err)
 	}
+	net.Egress = append(net.Egress, s3)
 
 	if err := net.flowLogs(ctx, args, vpc, parent); err != nil {
 		return nil, err

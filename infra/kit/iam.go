@@ -100,6 +100,10 @@ type IRSAArgs struct {
 	PolicyArns []string
 	// Policy is an inline policy document (JSON), or nil.
 	Policy pulumi.StringInput
+	// Tags are the role's own tags beside the provider's default tags;
+	// a role's tags are its sessions' principal tags, which policies can
+	// condition on (aws:PrincipalTag/...).
+	Tags map[string]string
 }
 
 // IRSASubject is the token subject of a service account.
@@ -129,6 +133,7 @@ func (o OIDC) Role(ctx *pulumi.Context, name string, args IRSAArgs, opts ...pulu
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		AssumeRolePolicy: trust.Json(),
 		Description:      pulumi.String("IRSA role of " + subject),
+		Tags:             pulumi.ToStringMap(args.Tags),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating IRSA role %s: %w", name, err)

@@ -37,8 +37,8 @@ import (
 
 // Versions of the servers, pinned by tools/kube/go.mod.
 const (
-	KubernetesVersion = "v1.34.12"
-	EtcdVersion       = "v3.6.4"
+	KubernetesVersion = "v1.36.3"
+	EtcdVersion       = "v3.6.8"
 )
 
 const (

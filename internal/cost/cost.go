@@ -28,7 +28,11 @@ type Prices struct {
 	HoursPerMonth float64            `json:"hoursPerMonth"`
 	Hourly        map[string]float64 `json:"hourly"`
 	Monthly       map[string]float64 `json:"monthly"`
-	Notes         string             `json:"notes"`
+	// PerUnit are usage prices: per GB, per thousand requests.
+	PerUnit map[string]float64 `json:"perUnit"`
+	// VCPUs of the RDS classes, which Extended Support bills by.
+	VCPUs map[string]float64 `json:"vcpus"`
+	Notes string             `json:"notes"`
 }
 
 // Table is the repository's price table.
@@ -53,6 +57,8 @@ type Line struct {
 	What     string  `json:"what"`
 	Min      float64 `json:"min"`
 	Max      float64 `json:"max"`
+	// Assumption is the usage a usage-priced line rests on (usage.json).
+	Assumption string `json:"assumption,omitempty"`
 }
 
 // Estimate is a stack's monthly cost.
@@ -194,6 +200,11 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 			add(r, "Network Load Balancer (hours) of the Gateway", c, c)
 		}
 	}
+	usage, err := usageLines(p, resources, hourly, &missing)
+	if err != nil {
+		return e, err
+	}
+	e.Lines = append(e.Lines, usage...)
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return e, fmt.Errorf("no price for %s in internal/cost/prices.json; add them (the estimate never counts an unpriced resource as free)", strings.Join(missing, ", "))

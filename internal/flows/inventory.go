@@ -309,9 +309,9 @@ func Selector(v any) (labels.Selector, error) {
 
 // controllerLabels adds the labels a workload's controller gives its pods
 // whatever the template says, which policies may select: the Job's name
-// (set on a Job's template by the API server, k8s v1.34
-// pkg/registry/batch/job/strategy.go:233-250), a StatefulSet pod's name and
-// index (pkg/controller/statefulset/stateful_set_utils.go:444-456, here for
+// (set on a Job's template by the API server, k8s v1.36.3
+// pkg/registry/batch/job/strategy.go:232-255), a StatefulSet pod's name and
+// index (pkg/controller/statefulset/stateful_set_utils.go:443-456, here for
 // its first pod). A CronJob's Job names change every run, so none is given.
 func controllerLabels(kind, name string, l map[string]string) {
 	switch kind {

@@ -39,8 +39,8 @@ type Facts struct {
 
 // Sources of the derivations, at the versions the stacks pin.
 const (
-	srcKubernetesService = "kube-apiserver v1.34 (pkg/controlplane/controller/kubernetesservice/controller.go:230: labels provider=kubernetes, component=apiserver; port https 443); EKS sends it to the control plane's ENIs"
-	srcCoreDNS           = "the EKS coredns add-on, as upstream cluster/addons/dns/coredns/coredns.yaml.base (k8s v1.34.12, lines 92-216) and nodeadm internal/api/net.go (kube-dns at the service range's .10)"
+	srcKubernetesService = "kube-apiserver v1.36.3 (pkg/controlplane/controller/kubernetesservice/controller.go:230: labels provider=kubernetes, component=apiserver; port https 443); EKS sends it to the control plane's ENIs"
+	srcCoreDNS           = "the EKS coredns add-on, as upstream cluster/addons/dns/coredns/coredns.yaml.base (k8s v1.36.3, lines 86-216) and nodeadm internal/api/net.go (kube-dns at the service range's .10)"
 	srcECKES             = "ECK 3.5.0 pkg/controller/elasticsearch/label/label.go:144-208, nodespec/podspec.go:179-218, services/services.go:39-160, nodespec/statefulset.go:30-94"
 	srcECKKibana         = "ECK 3.5.0 pkg/controller/kibana/driver.go:319-389, pod.go:135-151,272-274"
 	srcECKLogstash       = "ECK 3.5.0 pkg/controller/logstash/reconcile.go:50-61, pod.go:108-143, service.go:37-109"

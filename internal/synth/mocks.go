@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,8 +24,6 @@ const (
 	// MockPassword is what every random password resolves to; it is secret
 	// in every output, so it never appears in what the synthesizer writes.
 	MockPassword = "mock-password-0123456789abcdef"
-	// MockAddonVersion stands in for the EKS add-on version AWS would pick.
-	MockAddonVersion = "v0.0.0-eksbuild.0"
 )
 
 // mocks implements pulumi.MockResourceMonitor: it answers every resource
@@ -31,6 +31,7 @@ const (
 // what was registered.
 type mocks struct {
 	project, stack, region string
+	world                  *World
 
 	mu        sync.Mutex
 	resources map[string]*Resource
@@ -269,10 +270,37 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region, "endpoint": "ec2." + m.region + ".amazonaws.com"}), nil
 	case "aws:eks/getAddonVersion:getAddonVersion":
+		name := args.Args["addonName"].StringValue()
+		v, ok := m.world.LatestAddons[name]
+		if !ok {
+			return nil, fmt.Errorf("synth mock engine: the world publishes no %s", name)
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"addonName": args.Args["addonName"].StringValue(), "kubernetesVersion": args.Args["kubernetesVersion"].StringValue(),
-			"version": MockAddonVersion, "id": args.Args["addonName"].StringValue(),
+			"addonName": name, "kubernetesVersion": args.Args["kubernetesVersion"].StringValue(),
+			"mostRecent": true, "version": v, "id": name,
 		}), nil
+	case "aws:eks/getClusterVersions:getClusterVersions":
+		var list []any
+		for _, v := range slices.Sorted(maps.Keys(m.world.StandardSupport)) {
+			list = append(list, map[string]any{
+				"clusterType": "eks", "clusterVersion": v, "versionStatus": "STANDARD_SUPPORT",
+				"endOfStandardSupportDate": m.world.StandardSupport[v],
+			})
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"clusterVersions": list, "versionStatus": "STANDARD_SUPPORT", "id": m.region}), nil
+	case "aws:eks/getClusters:getClusters":
+		names := []any{}
+		for _, n := range slices.Sorted(maps.Keys(m.world.Clusters)) {
+			names = append(names, n)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "id": m.region}), nil
+	case "aws:eks/getCluster:getCluster":
+		name := args.Args["name"].StringValue()
+		v, ok := m.world.Clusters[name]
+		if !ok {
+			return nil, fmt.Errorf("synth mock engine: no EKS cluster %s", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "version": v, "id": name}), nil
 	case "aws:iam/getPolicyDocument:getPolicyDocument":
 		doc, err := renderPolicyDocument(args.Args)
 		if err != nil {

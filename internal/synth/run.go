@@ -129,6 +129,9 @@ func Run(stack *Stack, program ProgramFunc) (*Result, error) {
 func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 	region := stack.Config["aws:region"]
 	m := newMocks(stack.Project, stack.Name, region)
+	if m.world = stack.World; m.world == nil {
+		m.world = DefaultWorld()
+	}
 
 	var (
 		exports    = map[string]pulumi.Output{}

@@ -36,6 +36,38 @@ type Stack struct {
 	SecretKeys []string
 	// Locator finds keys in the stack file, for problems' line numbers.
 	Locator config.Locator
+	// World is what the simulated AWS account holds before the run (nil:
+	// DefaultWorld).
+	World *World
+}
+
+// World is what the mock engine's AWS account answers the program's
+// questions with: EKS's release calendar, the clusters that already
+// exist, the newest add-on versions. Simulated, not asked of AWS.
+type World struct {
+	// StandardSupport are the EKS versions in standard support and the
+	// end of it (RFC 3339).
+	StandardSupport map[string]string
+	// Clusters are existing EKS clusters and their versions.
+	Clusters map[string]string
+	// LatestAddons are the newest version of each add-on (for whatever
+	// Kubernetes version is asked).
+	LatestAddons map[string]string
+}
+
+// DefaultWorld is the account as of 2026-12-02: AWS's EKS calendar (1.34
+// left standard support that day), no cluster yet, and the add-on
+// versions an EKS 1.36 cluster ran in 2026-09, which the committed stacks
+// pin.
+func DefaultWorld() *World {
+	return &World{
+		StandardSupport: map[string]string{"1.35": "2027-03-27T00:00:00Z", "1.36": "2027-08-02T00:00:00Z"},
+		Clusters:        map[string]string{},
+		LatestAddons: map[string]string{
+			"vpc-cni": "v1.23.1-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.25", "coredns": "v1.14.6-eksbuild.4",
+			"aws-ebs-csi-driver": "v1.66.0-eksbuild.1", "metrics-server": "v0.9.0-eksbuild.11",
+		},
+	}
 }
 
 type projectFile struct {

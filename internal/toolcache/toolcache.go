@@ -18,7 +18,7 @@ import (
 
 // Set is a wrapper module and the binaries built from it.
 type Set struct {
-	// Name prefixes the cache folder ("kube-v1.34.12-etcd-v3.6.4").
+	// Name prefixes the cache folder ("kube-v1.36.3-etcd-v3.6.8").
 	Name string
 	// Dir is the wrapper module's directory.
 	Dir string
