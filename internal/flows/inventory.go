@@ -385,18 +385,12 @@ func portString(v any) string {
 }
 
 func num(v any) int {
-	switch n := v.(type) {
-	case int:
-		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
-	case string:
-		i, _ := strconv.Atoi(n)
+	if s, ok := v.(string); ok { // a port written as text
+		i, _ := strconv.Atoi(s)
 		return i
 	}
-	return 0
+	n, _ := rules.Int(v)
+	return n
 }
 
 // The plain-value readers the policy rules use.

@@ -280,24 +280,19 @@ func withoutNamedCIDRPorts(p Object) Object {
 	if !changed {
 		return p
 	}
-	out := Object{}
-	for k, v := range p {
-		out[k] = v
-	}
-	spec := map[string]any{}
-	for k, v := range get(p, "spec").(map[string]any) {
-		spec[k] = v
-	}
 	if rules == nil {
 		rules = []any{}
 	}
-	spec["egress"] = rules
-	out["spec"] = spec
-	return out
+	return withEgressRules(p, rules)
 }
 
 // withEgress copies a policy with more egress rules.
 func withEgress(p Object, extra []any) Object {
+	return withEgressRules(p, append(append([]any{}, list(get(p, "spec", "egress"))...), extra...))
+}
+
+// withEgressRules copies a policy with these egress rules.
+func withEgressRules(p Object, rules []any) Object {
 	out := Object{}
 	for k, v := range p {
 		out[k] = v
@@ -306,7 +301,7 @@ func withEgress(p Object, extra []any) Object {
 	for k, v := range get(p, "spec").(map[string]any) {
 		spec[k] = v
 	}
-	spec["egress"] = append(append([]any{}, list(spec["egress"])...), extra...)
+	spec["egress"] = rules
 	out["spec"] = spec
 	return out
 }

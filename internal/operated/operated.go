@@ -579,13 +579,8 @@ var (
 )
 
 func num(v any, def int) int {
-	switch n := v.(type) {
-	case int:
+	if n, ok := rules.Int(v); ok {
 		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
 	}
 	return def
 }

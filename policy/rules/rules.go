@@ -312,6 +312,12 @@ func num(v any) (int64, bool) {
 	return 0, false
 }
 
+// Int is a plain number as an int, and whether it is one.
+func Int(v any) (int, bool) {
+	n, ok := num(v)
+	return int(n), ok
+}
+
 // isTrue is true for true and for "true" (some AWS inputs are strings).
 func isTrue(v any) bool {
 	return v == true || v == "true"
