@@ -159,3 +159,68 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Failed returns the results that did not pass.
+func Failed(results []Result) []Result {
+	var out []Result
+	for _, r := range results {
+		if r.Err != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Wait runs the checks until every one passes in the same round or the
+// deadline passes, sleeping between rounds with exponential backoff from
+// First to Max. A fresh deploy is not done when `pulumi up` returns:
+// external-dns writes the records, cert-manager completes HTTP-01 and the
+// NLB registers its targets after it. Route 53's default SOA makes
+// resolvers cache an NXDOMAIN from before the record existed for up to 900
+// s, so the deadline should be longer than that (cmd/verify: 20 minutes).
+type Wait struct {
+	// Deadline bounds the whole wait; zero runs the checks once.
+	Deadline time.Duration
+	// First and Max bound the sleep between rounds (defaults 5 s, 60 s).
+	First, Max time.Duration
+	// Sleep and Now replace the clock in tests; nil uses the real one.
+	Sleep func(time.Duration)
+	Now   func() time.Time
+	// Round is told each round's failures (progress output); may be nil.
+	Round func(n int, failed []Result)
+}
+
+// Until runs c's checks under the wait and returns the last round's
+// results: all passed, or what still failed at the deadline.
+func (w Wait) Until(c Checker, o Outputs) []Result {
+	now, sleep := w.Now, w.Sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	first, max := w.First, w.Max
+	if first <= 0 {
+		first = 5 * time.Second
+	}
+	if max < first {
+		max = 60 * time.Second
+	}
+	end := now().Add(w.Deadline)
+	pause := first
+	for n := 1; ; n++ {
+		results := c.Run(o)
+		failed := Failed(results)
+		if w.Round != nil {
+			w.Round(n, failed)
+		}
+		if len(failed) == 0 || !now().Add(pause).Before(end) {
+			return results
+		}
+		sleep(pause)
+		if pause *= 2; pause > max {
+			pause = max
+		}
+	}
+}

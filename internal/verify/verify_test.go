@@ -2,11 +2,14 @@ package verify
 
 import (
 	"context"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var headers = map[string]string{"Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload", "X-Frame-Options": "DENY"}
@@ -112,5 +115,68 @@ func TestParseOutputs(t *testing.T) {
 	}
 	if _, err := ParseOutputs([]byte(`{"vpcId":"vpc-1"}`)); err == nil {
 		t.Error("outputs without hostnames were accepted")
+	}
+}
+
+// A deploy that becomes healthy after some rounds passes within the
+// deadline; one that never does fails at the deadline, having slept with
+// capped exponential backoff and no longer than the deadline.
+func TestWaitUntilHealthyOrDeadline(t *testing.T) {
+	outputs := Outputs{Hostnames: []string{"example.com"}, SecurityHeaders: headers, ReadinessPath: "/api/health/ready"}
+	for _, tc := range []struct {
+		name        string
+		healthyFrom int // the round from which the backend is ready; 0 never
+		wantRounds  int
+		wantPassed  bool
+		wantSleeps  []time.Duration
+	}{
+		{"ready at once", 1, 1, true, nil},
+		{"ready in round 4", 4, 4, true, []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}},
+		// 5+10+20+40+60+60+60+60 = 315 s; the next 60 s would pass 6 minutes.
+		{"never ready", 0, 9, false, []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, time.Minute, time.Minute, time.Minute, time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			round := 0
+			ready := newEdge(t, "")
+			broken := newEdge(t, "ready")
+			clock := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+			var sleeps []time.Duration
+			w := Wait{Deadline: 6 * time.Minute, Max: time.Minute,
+				Now:   func() time.Time { return clock },
+				Sleep: func(d time.Duration) { sleeps = append(sleeps, d); clock = clock.Add(d) },
+				Round: func(n int, _ []Result) { round = n },
+			}
+			// Each round asks the edge of its own round: broken until healthyFrom.
+			c := Checker{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				e := broken
+				if tc.healthyFrom > 0 && round+1 >= tc.healthyFrom {
+					e = ready
+				}
+				return e.checker(true).Dial(ctx, network, addr)
+			}}
+			// Trust both stand-ins' certificates.
+			pool := ready.checker(true).RootCAs
+			for _, cert := range broken.https.TLS.Certificates {
+				for _, der := range cert.Certificate {
+					if parsed, err := x509.ParseCertificate(der); err == nil {
+						pool.AddCert(parsed)
+					}
+				}
+			}
+			c.RootCAs = pool
+			results := w.Until(c, outputs)
+			if round != tc.wantRounds || (len(Failed(results)) == 0) != tc.wantPassed {
+				t.Errorf("%d rounds, failed %v; want %d rounds, passed %v", round, failures(results), tc.wantRounds, tc.wantPassed)
+			}
+			if !slices.Equal(sleeps, tc.wantSleeps) {
+				t.Errorf("slept %v, want %v", sleeps, tc.wantSleeps)
+			}
+		})
+	}
+	// A zero deadline checks once.
+	calls := 0
+	Wait{Round: func(int, []Result) { calls++ }, Sleep: func(time.Duration) { t.Error("slept with no deadline") }}.Until(newEdge(t, "ready").checker(true), outputs)
+	if calls != 1 {
+		t.Errorf("%d rounds with no deadline", calls)
 	}
 }
