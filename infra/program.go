@@ -110,6 +110,10 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 	if err := foundation.Preflight(ctx, cfg.Project, cfg.Cluster, time.Now(), pulumi.Provider(awsProvider)); err != nil {
 		return nil, err
 	}
+	endpointCidrs, err := foundation.EndpointCidrs(ctx, cfg.Project, cfg.Cluster, pulumi.Provider(awsProvider))
+	if err != nil {
+		return nil, err
+	}
 
 	logsKey, err := kit.NewKey(ctx, n.Name("logs"), account, kit.KeyArgs{
 		Description:       "CloudWatch Logs of " + cfg.Cluster.Name + " (VPC flow logs, EKS control plane, RDS)",
@@ -136,6 +140,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 
 	cluster, err := foundation.NewCluster(ctx, "cluster", foundation.ClusterArgs{
 		Config:                cfg.Cluster,
+		EndpointCidrs:         endpointCidrs,
 		Namer:                 n,
 		Account:               account,
 		PrivateSubnetIds:      network.PrivateSubnetIds,

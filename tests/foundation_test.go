@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,12 +137,14 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 		if got, want := strs(path(in, "vpcConfig", "subnetIds")), subnetIDs(t, res, n, "control-plane", cfg.Network.AvailabilityZones); !slices.Equal(got, want) {
 			t.Errorf("cluster subnets: want the control-plane subnets %v, got %v", want, got)
 		}
+		// The config's ranges and the delivery runners' egress, which the
+		// bootstrap publishes in SSM (the mock account's World holds it).
 		cidrs := strs(path(in, "vpcConfig", "publicAccessCidrs"))
-		if !slices.Equal(cidrs, cfg.Cluster.PublicAccessCidrs) || slices.Contains(cidrs, "0.0.0.0/0") {
-			t.Errorf("public endpoint CIDRs: want %v, got %v", cfg.Cluster.PublicAccessCidrs, cidrs)
+		if want := append(slices.Clone(cfg.Cluster.PublicAccessCidrs), synth.MockRunnerEgress+"/32"); !slices.Equal(cidrs, want) {
+			t.Errorf("public endpoint CIDRs: want %v, got %v", want, cidrs)
 		}
-		if path(in, "vpcConfig", "endpointPublicAccess") != (len(cfg.Cluster.PublicAccessCidrs) > 0) {
-			t.Errorf("public endpoint: want on only with CIDRs, got %v", path(in, "vpcConfig", "endpointPublicAccess"))
+		if path(in, "vpcConfig", "endpointPublicAccess") != true {
+			t.Errorf("public endpoint: want on for the runners, got %v", path(in, "vpcConfig", "endpointPublicAccess"))
 		}
 		if path(in, "accessConfig", "authenticationMode") != "API" {
 			t.Errorf("authentication mode: want API (access entries), got %v", path(in, "accessConfig", "authenticationMode"))
@@ -162,8 +165,24 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 		if path(in, "accessConfig", "bootstrapClusterCreatorAdminPermissions") != false {
 			t.Errorf("bootstrapClusterCreatorAdminPermissions: want false (an entry for the deployer would fail with ResourceInUse), got %v", path(in, "accessConfig"))
 		}
-		if got := len(res.ByType("aws:eks/accessEntry:AccessEntry")); got != 1+len(cfg.Cluster.AdminRoleArns) {
-			t.Errorf("access entries: want the deployer and %d admins, got %d", len(cfg.Cluster.AdminRoleArns), got)
+		if got := len(res.ByType("aws:eks/accessEntry:AccessEntry")); got != 1+len(cfg.Cluster.AdminRoleArns)+len(cfg.Cluster.ViewerRoleArns) {
+			t.Errorf("access entries: want the deployer, %d admins and %d viewers, got %d", len(cfg.Cluster.AdminRoleArns), len(cfg.Cluster.ViewerRoleArns), got)
+		}
+		// The preview role reads everything a refresh reads, Secrets
+		// included, and writes nothing.
+		if want := "arn:aws:iam::123456789012:role/scrolluniversity-" + name + "-preview"; !slices.Equal(cfg.Cluster.ViewerRoleArns, []string{want}) {
+			t.Errorf("viewers: want the stack's preview role %s, got %v", want, cfg.Cluster.ViewerRoleArns)
+		}
+		for _, arn := range cfg.Cluster.ViewerRoleArns {
+			var policies []string
+			for _, a := range res.ByType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation") {
+				if p := a.Plain(); p["principalArn"] == arn {
+					policies = append(policies, fmt.Sprint(p["policyArn"], " ", path(p, "accessScope", "type")))
+				}
+			}
+			if !slices.Equal(policies, []string{"arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy cluster"}) {
+				t.Errorf("viewer %s: want AmazonEKSAdminViewPolicy on the cluster only, got %v", arn, policies)
+			}
 		}
 		if path(in, "upgradePolicy", "supportType") != "STANDARD" {
 			t.Errorf("upgrade policy: want STANDARD (no silent extended support), got %v", in["upgradePolicy"])

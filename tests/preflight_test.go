@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,8 +95,8 @@ func TestPlaceholdersAreRefusedByUp(t *testing.T) {
 		t.Fatal("pulumi up with the committed placeholders: want an error")
 	}
 	for _, want := range []string{
-		`scrolluniversity:cluster.publicAccessCidrs[0] = "203.0.113.0/24": inside 203.0.113.0/24, a documentation range`,
-		`scrolluniversity:cluster.deployerRoleArn = "arn:aws:iam::123456789012:role/scrolluniversity-deploy"`,
+		`scrolluniversity:cluster.deployerRoleArn = "arn:aws:iam::123456789012:role/scrolluniversity-production-deploy"`,
+		`scrolluniversity:cluster.viewerRoleArns[0] = "arn:aws:iam::123456789012:role/scrolluniversity-production-preview"`,
 		`scrolluniversity:cluster.adminRoleArns[0]`,
 		`scrolluniversity:app.route53ZoneId`,
 		`scrolluniversity:observability.receivers.smtpUsername`,
@@ -127,5 +128,64 @@ func TestPlaceholdersAreRefusedByUp(t *testing.T) {
 	}
 	if _, err := synth.Run(loadStack(t, "production"), infra.Deploy); err != nil {
 		t.Errorf("the synthesizer keeps placeholders: %v", err)
+	}
+}
+
+// The endpoint allows what the bootstrap publishes for the runners, read
+// from SSM; a missing or unsafe parameter stops the run before anything
+// is registered, and "none" with no ranges is a private-only endpoint.
+func TestEndpointFollowsTheRunnersEgress(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		world     func(w *synth.World)
+		parameter string
+		cidrs     []string
+		want      []string // the endpoint's CIDRs; nil for private only
+		wantErr   string
+	}{
+		{"the bootstrap's parameter", func(*synth.World) {}, "", nil, []string{synth.MockRunnerEgress + "/32"}, ""},
+		{"with a VPN range", func(*synth.World) {}, "", []string{"192.0.2.0/28"}, []string{"192.0.2.0/28", synth.MockRunnerEgress + "/32"}, ""},
+		{"two runner addresses", func(w *synth.World) {
+			w.Parameters["/scrolluniversity/delivery/runner-egress-cidrs"] = "198.51.100.10/32,198.51.100.11/32"
+		}, "", nil, []string{"198.51.100.10/32", "198.51.100.11/32"}, ""},
+		{"no bootstrap yet", func(w *synth.World) { delete(w.Parameters, "/scrolluniversity/delivery/runner-egress-cidrs") }, "", nil, nil,
+			`scrolluniversity:cluster.runnerEgressParameter = "/scrolluniversity/delivery/runner-egress-cidrs": reading the delivery runners' egress`},
+		{"a parameter opening the endpoint to everyone", func(w *synth.World) {
+			w.Parameters["/scrolluniversity/delivery/runner-egress-cidrs"] = "0.0.0.0/0"
+		}, "", nil, nil, `the parameter holds "0.0.0.0/0", want network CIDRs narrower than the whole internet`},
+		{"none and no ranges: private only", func(*synth.World) {}, "none", nil, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes := []change{{"cluster", "publicAccessCidrs", tc.cidrs}}
+			if tc.parameter != "" {
+				changes = append(changes, change{"cluster", "runnerEgressParameter", tc.parameter})
+			}
+			s := withChanges(t, changes...)
+			s.World = synth.DefaultWorld()
+			tc.world(s.World)
+			res, err := synth.Run(s, infra.Deploy)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error containing %q, got %v", tc.wantErr, err)
+				}
+				for _, r := range res.Resources {
+					if r.Type != "pulumi:providers:aws" {
+						t.Fatalf("registered before the refusal: %s", r.URN)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := one(t, res, typeCluster, "scrolluniversity-production").Plain()
+			if got := strs(path(in, "vpcConfig", "publicAccessCidrs")); !slices.Equal(got, tc.want) {
+				t.Errorf("endpoint CIDRs: want %v, got %v", tc.want, got)
+			}
+			if got := path(in, "vpcConfig", "endpointPublicAccess"); got != (len(tc.want) > 0) {
+				t.Errorf("public endpoint: want %v, got %v", len(tc.want) > 0, got)
+			}
+		})
 	}
 }

@@ -126,7 +126,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"node group name too long for EKS's prefix", []change{{"cluster", "nodeGroups.nightly-batch-report-builds", map[string]any{"instanceTypes": []string{"m6i.large"}, "minSize": 0, "desiredSize": 0, "maxSize": 2, "zonal": true}}},
 			"scrolluniversity:cluster.nodeGroups.nightly-batch-report-builds", "nightly-batch-report-builds-us-east-1a-"},
 		{"no deployer role", []change{{"cluster", "deployerRoleArn", ""}}, "scrolluniversity:cluster.deployerRoleArn", `""`},
-		{"deployer listed again as an admin", []change{{"cluster", "adminRoleArns", []string{"arn:aws:iam::123456789012:role/scrolluniversity-deploy"}}}, "scrolluniversity:cluster.adminRoleArns[0]", "already given access by cluster.deployerRoleArn"},
+		{"deployer listed again as an admin", []change{{"cluster", "adminRoleArns", []string{"arn:aws:iam::123456789012:role/scrolluniversity-production-deploy"}}}, "scrolluniversity:cluster.adminRoleArns[0]", "already given access by cluster.deployerRoleArn"},
 		{"PostgreSQL minor pinned", []change{{"database", "engineVersion", "15.13"}}, "scrolluniversity:database.engineVersion", "15.13"},
 		{"one NGINX pod", []change{{"app", "gateway.replicas", 1}}, "scrolluniversity:app.gateway.replicas", "single point of failure"},
 		{"NGINX requests above limits", []change{{"app", "gateway.resources.requestsCpu", "2"}}, "scrolluniversity:app.gateway.resources.requestsCpu", "exceeds limitsCpu 1"},

@@ -153,6 +153,17 @@ type ClusterConfig struct {
 	// AdminRoleArns are further IAM role ARNs given cluster-admin through
 	// EKS access entries (people, break-glass). Default empty.
 	AdminRoleArns []string `json:"adminRoleArns" what:"IAM role ARNs"`
+	// ViewerRoleArns read the whole cluster, Secrets included (EKS's
+	// AmazonEKSAdminViewPolicy: a refresh reads every object the stack
+	// manages), and change nothing: the stack's preview role, which PR
+	// previews and the drift check use. Default empty.
+	ViewerRoleArns []string `json:"viewerRoleArns" what:"IAM role ARNs"`
+	// RunnerEgressParameter is the SSM parameter (a StringList of CIDRs)
+	// where the bootstrap publishes the delivery runners' egress; its
+	// CIDRs are allowed on the public endpoint with PublicAccessCidrs, so
+	// CI reaches the API without an address in this file. "none" reads
+	// nothing. Default "/scrolluniversity/delivery/runner-egress-cidrs".
+	RunnerEgressParameter string `json:"runnerEgressParameter"`
 	// AmiType is the EKS-optimized AMI family of every node group. One of
 	// AllowedAmiTypes. Default "AL2023_x86_64_STANDARD".
 	AmiType string `json:"amiType"`

@@ -57,8 +57,10 @@ func Defaults(project, stack string) *Config {
 			ServiceCidr:       "172.20.0.0/16",
 			AmiType:           "AL2023_x86_64_STANDARD",
 			LogRetentionDays:  90,
-			Autoscaler:        AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.36.1", Resources: controller("100m", "300Mi", "1", "1Gi")},
-			AddonVersions:     map[string]string{},
+			// The bootstrap's name (bootstrap.RunnerEgressParameter).
+			RunnerEgressParameter: "/scrolluniversity/delivery/runner-egress-cidrs",
+			Autoscaler:            AutoscalerConfig{Chart: "9.52.1", ImageTag: "v1.36.1", Resources: controller("100m", "300Mi", "1", "1Gi")},
+			AddonVersions:         map[string]string{},
 		},
 		Database: DatabaseConfig{
 			EngineVersion:             "15",

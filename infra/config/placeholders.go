@@ -22,12 +22,16 @@ func Placeholders(c *Config) Problems {
 			p.add(fmt.Sprintf("cluster.publicAccessCidrs[%d]", i), cidr, "inside %s, a documentation range (RFC 5737) nothing sends from: list the addresses CI and your admins reach the API from, or none for a private endpoint", r)
 		}
 	}
-	roles := append([]string{c.Cluster.DeployerRoleArn}, c.Cluster.AdminRoleArns...)
-	for i, arn := range roles {
-		key := "cluster.deployerRoleArn"
-		if i > 0 {
-			key = fmt.Sprintf("cluster.adminRoleArns[%d]", i-1)
-		}
+	type role struct{ key, arn string }
+	roles := []role{{"cluster.deployerRoleArn", c.Cluster.DeployerRoleArn}}
+	for i, arn := range c.Cluster.AdminRoleArns {
+		roles = append(roles, role{fmt.Sprintf("cluster.adminRoleArns[%d]", i), arn})
+	}
+	for i, arn := range c.Cluster.ViewerRoleArns {
+		roles = append(roles, role{fmt.Sprintf("cluster.viewerRoleArns[%d]", i), arn})
+	}
+	for _, r := range roles {
+		key, arn := r.key, r.arn
 		if strings.Contains(arn, ":"+ExampleAccountID+":") {
 			p.add(key, arn, "account %s is the AWS documentation's example: name a role of the account the stack deploys to (EKS refuses an access entry for a principal that does not exist)", ExampleAccountID)
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/scrolluniversity/platform/policy/rules"
 )
 
+var ssmNameRE = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)
+
 var (
 	regionRE        = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 	clusterNameRE   = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
@@ -184,6 +186,19 @@ func (c *Config) validateCluster(p *problems) {
 			p.add(key, arn, "already given access by %s; EKS allows one access entry per principal", first)
 		}
 		principals[arn] = key
+	}
+	for i, arn := range k.ViewerRoleArns {
+		key := fmt.Sprintf("cluster.viewerRoleArns[%d]", i)
+		if !roleArnRE.MatchString(arn) {
+			p.add(key, arn, "want an IAM role ARN, arn:aws:iam::<account>:role/<name> (the bootstrap's <name>-%s-preview)", c.Stack)
+		}
+		if first, dup := principals[arn]; dup {
+			p.add(key, arn, "already given access by %s; EKS allows one access entry per principal", first)
+		}
+		principals[arn] = key
+	}
+	if r := k.RunnerEgressParameter; r != "none" && !ssmNameRE.MatchString(r) {
+		p.add("cluster.runnerEgressParameter", r, "want the SSM parameter the bootstrap writes the runners' egress to (/<name>/delivery/runner-egress-cidrs), or none")
 	}
 	validateResources(p, "cluster.autoscaler.resources", k.Autoscaler.Resources)
 	if !semverRE.MatchString(k.Autoscaler.Chart) {

@@ -32,6 +32,9 @@ const (
 	nodeMaxUnavailablePercent = 33
 	// clusterAdminPolicy is EKS's access policy equal to cluster-admin.
 	clusterAdminPolicy = "arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+	// clusterAdminViewPolicy reads every resource, Secrets included, and
+	// writes none (EKS's access policies, "AmazonEKSAdminViewPolicy").
+	clusterAdminViewPolicy = "arn:%s:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 )
 
 // ClusterArgs configure the EKS cluster.
@@ -57,6 +60,10 @@ type ClusterArgs struct {
 	// groups wait for it, and so everything on the cluster is deleted
 	// before it on destroy.
 	Egress []pulumi.Resource
+	// EndpointCidrs are the ranges the public API endpoint allows
+	// (EndpointCidrs: the config's and the delivery runners'); empty
+	// turns the public endpoint off.
+	EndpointCidrs []string
 	// LogsKeyArn encrypts the control-plane log group.
 	LogsKeyArn pulumi.StringInput
 	// Protect guards the cluster and its Secrets encryption key (losing the
@@ -142,8 +149,10 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 		VpcConfig: &eks.ClusterVpcConfigArgs{
 			SubnetIds:             args.ControlPlaneSubnetIds,
 			EndpointPrivateAccess: pulumi.Bool(true),
-			EndpointPublicAccess:  pulumi.Bool(len(cfg.PublicAccessCidrs) > 0),
-			PublicAccessCidrs:     pulumi.ToStringArray(cfg.PublicAccessCidrs),
+			// EKS reads an empty list as 0.0.0.0/0: the endpoint is public
+			// only with ranges to allow.
+			EndpointPublicAccess: pulumi.Bool(len(args.EndpointCidrs) > 0),
+			PublicAccessCidrs:    pulumi.ToStringArray(args.EndpointCidrs),
 		},
 		KubernetesNetworkConfig: &eks.ClusterKubernetesNetworkConfigArgs{
 			IpFamily:        pulumi.String("ipv4"),
@@ -189,6 +198,11 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 	}
 	for _, arn := range cfg.AdminRoleArns {
 		if _, err := clusterAdmin(ctx, c, n, a, cluster.Name, arn); err != nil {
+			return nil, err
+		}
+	}
+	for _, arn := range cfg.ViewerRoleArns {
+		if _, err := clusterAccess(ctx, c, n.Name("viewer", kit.PolicyShortName(arn)), a, cluster.Name, arn, clusterAdminViewPolicy); err != nil {
 			return nil, err
 		}
 	}
@@ -257,7 +271,12 @@ func NewCluster(ctx *pulumi.Context, name string, args ClusterArgs, opts ...pulu
 // keyed by the role's name, not its position in the list, and returns the
 // policy association (the grant takes effect with it).
 func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, clusterName pulumi.StringInput, roleArn string) (pulumi.Resource, error) {
-	key := n.Name("admin", kit.PolicyShortName(roleArn))
+	return clusterAccess(ctx, c, n.Name("admin", kit.PolicyShortName(roleArn)), a, clusterName, roleArn, clusterAdminPolicy)
+}
+
+// clusterAccess gives one role an access entry with one cluster-wide
+// access policy.
+func clusterAccess(ctx *pulumi.Context, c *Cluster, key string, a kit.Account, clusterName pulumi.StringInput, roleArn, policy string) (pulumi.Resource, error) {
 	entry, err := eks.NewAccessEntry(ctx, key, &eks.AccessEntryArgs{
 		ClusterName:  clusterName,
 		PrincipalArn: pulumi.String(roleArn),
@@ -269,11 +288,11 @@ func clusterAdmin(ctx *pulumi.Context, c *Cluster, n kit.Namer, a kit.Account, c
 	assoc, err := eks.NewAccessPolicyAssociation(ctx, key, &eks.AccessPolicyAssociationArgs{
 		ClusterName:  clusterName,
 		PrincipalArn: entry.PrincipalArn,
-		PolicyArn:    pulumi.Sprintf(clusterAdminPolicy, a.Partition),
+		PolicyArn:    pulumi.Sprintf(policy, a.Partition),
 		AccessScope:  &eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("granting cluster-admin to %s: %w", roleArn, err)
+		return nil, fmt.Errorf("granting %s to %s: %w", kit.PolicyShortName(policy), roleArn, err)
 	}
 	return assoc, nil
 }

@@ -2,6 +2,7 @@ package foundation
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/infra/config"
@@ -156,4 +158,34 @@ func compareBool(a, b bool) int {
 		return 1
 	}
 	return -1
+}
+
+// EndpointCidrs are the ranges the cluster's public API endpoint allows:
+// cluster.publicAccessCidrs and the delivery runners' egress, read from
+// the SSM parameter the bootstrap writes (cluster.runnerEgressParameter),
+// so that CI's address is never copied by hand and follows the runners.
+// A missing parameter, or one holding something other than CIDRs (or the
+// whole internet), is refused before anything is registered. Empty means
+// a private-only endpoint.
+func EndpointCidrs(ctx *pulumi.Context, project string, cfg config.ClusterConfig, opts ...pulumi.InvokeOption) ([]string, error) {
+	out := slices.Clone(cfg.PublicAccessCidrs)
+	if cfg.RunnerEgressParameter == "none" {
+		return out, nil
+	}
+	key := project + ":cluster.runnerEgressParameter"
+	p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: cfg.RunnerEgressParameter}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s = %q: reading the delivery runners' egress: %w (run the bootstrap first, docs/DEPLOYMENT.md step 1, or set it to none and list CI's ranges in cluster.publicAccessCidrs)", key, cfg.RunnerEgressParameter, err)
+	}
+	for _, c := range strings.Split(p.Value, ",") {
+		c = strings.TrimSpace(c)
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil || pfx.Masked() != pfx || pfx.Bits() == 0 {
+			return nil, fmt.Errorf("%s = %q: the parameter holds %q, want network CIDRs narrower than the whole internet", key, cfg.RunnerEgressParameter, p.Value)
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

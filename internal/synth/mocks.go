@@ -174,6 +174,9 @@ func (m *mocks) outputs(r *Resource) (string, resource.PropertyMap) {
 		id = str("name")
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		set("latestVersion", 1)
+	case "aws:ec2/eip:Eip":
+		set("publicIp", MockRunnerEgress)
+		set("allocationId", "eipalloc-"+d[:17])
 	case "aws:rds/instance:Instance":
 		ident := str("identifier")
 		if ident == "" {
@@ -301,6 +304,28 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			return nil, fmt.Errorf("synth mock engine: no EKS cluster %s", name)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "version": v, "id": name}), nil
+	case "aws:ssm/getParameter:getParameter":
+		name := args.Args["name"].StringValue()
+		v, ok := m.world.Parameters[name]
+		if !ok {
+			return nil, fmt.Errorf("synth mock engine: ParameterNotFound: %s", name)
+		}
+		typ := "String"
+		if strings.Contains(v, ",") || strings.HasSuffix(name, "-cidrs") {
+			typ = "StringList"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": v, "insecureValue": v, "type": typ, "arn": fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, MockAccountID, name), "id": name}), nil
+	case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+		arn := args.Args["arn"].StringValue()
+		aud, ok := m.world.OIDCProviders[arn]
+		if !ok {
+			return nil, fmt.Errorf("synth mock engine: NoSuchEntity: OpenIDConnect provider %s", arn)
+		}
+		var list []any
+		for _, a := range aud {
+			list = append(list, a)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"arn": arn, "url": strings.SplitN(arn, "oidc-provider/", 2)[1], "clientIdLists": list, "thumbprintLists": []any{}, "id": arn}), nil
 	case "aws:iam/getPolicyDocument:getPolicyDocument":
 		doc, err := renderPolicyDocument(args.Args)
 		if err != nil {

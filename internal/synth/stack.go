@@ -53,7 +53,17 @@ type World struct {
 	// LatestAddons are the newest version of each add-on (for whatever
 	// Kubernetes version is asked).
 	LatestAddons map[string]string
+	// Parameters are SSM parameters by name (the public AMI ones, the
+	// bootstrap's runner egress).
+	Parameters map[string]string
+	// OIDCProviders are existing IAM OIDC providers: ARN to audiences.
+	OIDCProviders map[string][]string
 }
+
+// MockRunnerEgress is the delivery runners' egress address in the
+// simulated account (a documentation range: simulated, nothing sends
+// from it); the bootstrap's mock Elastic IP has the same address.
+const MockRunnerEgress = "198.51.100.10"
 
 // DefaultWorld is the account as of 2026-12-02: AWS's EKS calendar (1.34
 // left standard support that day), no cluster yet, and the add-on
@@ -67,6 +77,11 @@ func DefaultWorld() *World {
 			"vpc-cni": "v1.23.1-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.25", "coredns": "v1.14.6-eksbuild.4",
 			"aws-ebs-csi-driver": "v1.66.0-eksbuild.1", "metrics-server": "v0.9.0-eksbuild.11",
 		},
+		Parameters: map[string]string{
+			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "ami-0mockal2023",
+			"/scrolluniversity/delivery/runner-egress-cidrs":                         MockRunnerEgress + "/32",
+		},
+		OIDCProviders: map[string][]string{},
 	}
 }
 
