@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -123,5 +125,48 @@ func TestStackPolicyThroughTheAdapter(t *testing.T) {
 	}
 	if len(rec.messages) != 1 || rec.urns[0] != "urn:ns" {
 		t.Fatalf("want one violation on urn:ns, got %q %q", rec.messages, rec.urns)
+	}
+}
+
+// Every policy with the productionLike knob is turned on in production's
+// pack config and off in staging's: a knob missing from the file leaves a
+// mandatory production guard dormant (delivery review D28, Object Lock).
+func TestProductionConfigTurnsOnEveryProductionGuard(t *testing.T) {
+	read := func(name string) map[string]map[string]any {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c map[string]map[string]any
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return c
+	}
+	prod, staging := read("config.production.json"), read("config.staging.json")
+	known := map[string]bool{}
+	guarded := 0
+	for _, p := range rules.Policies() {
+		known[p.Name] = true
+		if _, ok := p.Schema["productionLike"]; !ok {
+			continue
+		}
+		guarded++
+		if prod[p.Name]["productionLike"] != true {
+			t.Errorf("config.production.json: %s.productionLike is %v, want true", p.Name, prod[p.Name]["productionLike"])
+		}
+		if staging[p.Name]["productionLike"] != false {
+			t.Errorf("config.staging.json: %s.productionLike is %v, want false (said, not defaulted)", p.Name, staging[p.Name]["productionLike"])
+		}
+	}
+	if guarded < 4 {
+		t.Errorf("%d policies with productionLike, want at least the four production guards", guarded)
+	}
+	for _, c := range []map[string]map[string]any{prod, staging} {
+		for name := range c {
+			if !known[name] {
+				t.Errorf("pack config names %s, which is no policy", name)
+			}
+		}
 	}
 }

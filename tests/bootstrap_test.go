@@ -7,12 +7,14 @@ import (
 	"os/exec"
 	pathpkg "path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra/bootstrap"
 	"github.com/scrolluniversity/platform/internal/synth"
+	"github.com/scrolluniversity/platform/internal/workflows"
 )
 
 const bootstrapRepo = "scrolluniversity/platform"
@@ -199,6 +201,8 @@ func TestBootstrapRoles(t *testing.T) {
 		{"scrolluniversity-production-deploy", request{action: "iam:AttachRolePolicy", resource: "arn:aws:iam::" + synth.MockAccountID + ":role/scrolluniversity-production-deploy"}, "", "deny"},
 		{"scrolluniversity-production-deploy", request{action: "iam:CreateRole", resource: "arn:aws:iam::" + synth.MockAccountID + ":role/scrolluniversity-production-backend-1a2b3c4"}, "", "allow"},
 		{"scrolluniversity-production-deploy", request{action: "s3:PutBucketPolicy", resource: state}, "", "deny"},
+		{"scrolluniversity-production-deploy", request{action: "s3:PutObject", resource: state + "/bootstrap/account.json"}, "", "deny"},
+		{"scrolluniversity-production-preview", request{action: "s3:GetObject", resource: state + "/bootstrap/account.json"}, "", "deny"},
 		{"scrolluniversity-production-deploy", request{action: "s3:DeleteObjectVersion", resource: checkpoint("production")}, "", "deny"},
 		{"scrolluniversity-production-deploy", request{action: "kms:ScheduleKeyDeletion", resource: secrets["production"]}, "", "deny"},
 		{"scrolluniversity-production-deploy", request{action: "ec2:TerminateInstances", resource: "*", tags: map[string]string{"Environment": "bootstrap"}}, "", "deny"},
@@ -473,5 +477,58 @@ esac`)
 	none := start(t, "", "null")
 	if none.err == nil || strings.Contains(none.log, "config.sh") || !strings.Contains(none.log, "no registration token") {
 		t.Errorf("no registration token: want a failure naming it, got %v\n%s", none.err, none.log)
+	}
+}
+
+// The workflows against the trust policies the bootstrap really registers:
+// from each workflow file's triggers and environments, the subject each
+// job's token carries (internal/workflows) must be trusted by the role it
+// assumes, and every trusted subject must belong to a job of that role;
+// every variable the workflows read is one the bootstrap outputs; the
+// cluster jobs run on the label the runners register with. A planted
+// mismatch (drift's old pull-request-only trust) fails.
+func TestWorkflowSubjectsMatchBootstrapTrust(t *testing.T) {
+	res := runBootstrap(t, bootstrapStack(bootstrapRepo))
+	var roles []workflows.Role
+	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", bootstrap.Environments) {
+		trust := policyStatements(t, one(t, res, typeRole, r.Name).Plain()["assumeRolePolicy"])
+		roles = append(roles, workflows.Role{Variable: r.Variable, Environment: r.Environment, Deploy: r.Deploy,
+			Subjects: stringOrList(trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])})
+	}
+	repo, err := workflows.Load("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances, err := repo.Instances()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := workflows.CheckIdentity(instances, roles, bootstrapRepo); len(problems) > 0 {
+		t.Errorf("workflows against the bootstrap's trust:\n%s", strings.Join(problems, "\n"))
+	}
+	planted := slices.Clone(roles)
+	planted[1].Subjects = []string{"repo:" + bootstrapRepo + ":pull_request"}
+	if problems := workflows.CheckIdentity(instances, planted, bootstrapRepo); !slices.ContainsFunc(problems, func(p string) bool {
+		return strings.Contains(p, "drift.yml/drift[matrix.stack=staging]: its token says repo:scrolluniversity/platform:ref:refs/heads/main, which STAGING_PREVIEW_ROLE_ARN does not trust")
+	}) {
+		t.Errorf("a planted trust mismatch passed: %v", problems)
+	}
+
+	outputs := map[string]bool{}
+	for k := range res.Outputs["githubVariables"].Value.(map[string]string) {
+		outputs[k] = true
+	}
+	varRE := regexp.MustCompile(`vars\.([A-Z0-9_]+)`)
+	files, _ := filepath.Glob("../.github/workflows/*.yml")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, m := range varRE.FindAllStringSubmatch(string(b), -1) {
+			if !outputs[m[1]] {
+				t.Errorf("%s reads vars.%s, which the bootstrap's githubVariables does not set", filepath.Base(f), m[1])
+			}
+		}
+	}
+	if workflows.DeliveryLabel != bootstrap.RunnerLabel {
+		t.Errorf("the workflows run on %s, the runners register as %s", workflows.DeliveryLabel, bootstrap.RunnerLabel)
 	}
 }

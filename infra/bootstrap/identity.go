@@ -155,6 +155,10 @@ func (n names) bucket(b string, keys ...string) []string {
 	return out
 }
 
+// BootstrapStatePrefix is where the bootstrap's own state is backed up in
+// the state bucket (its live state cannot live in the bucket it creates).
+const BootstrapStatePrefix = "bootstrap/"
+
 // RunnerEgressParameter is the SSM parameter the bootstrap writes the
 // delivery runners' egress CIDRs to, and the platform stacks read to allow
 // them on the EKS API endpoint (cluster.runnerEgressParameter).
@@ -203,6 +207,8 @@ func (n names) deployGuard(env string, otherSecretsKeys, bootstrapKeys []string)
 		{Sid: "NoStateBucketConfig", Effect: "Deny", Action: []string{"s3:PutBucket*", "s3:DeleteBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration", "s3:PutObjectLockConfiguration"},
 			Resource: append(n.bucket(n.stateBucket), n.bucket(n.logBucket)...)},
 		{Sid: "NoStateHistoryRewrite", Effect: "Deny", Action: []string{"s3:DeleteObjectVersion", "s3:PutObjectVersionAcl"}, Resource: n.bucket(n.stateBucket, "*")},
+		// The bootstrap's own state is backed up there (docs/DEPLOYMENT.md).
+		{Sid: "NoBootstrapState", Effect: "Deny", Action: []string{"s3:PutObject", "s3:DeleteObject"}, Resource: n.bucket(n.stateBucket, BootstrapStatePrefix+"*")},
 		{Sid: "NoBootstrapKeyChanges", Effect: "Deny", Action: []string{"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias", "kms:CreateGrant", "kms:RevokeGrant"}, Resource: bootstrapKeys},
 		// The runners and their registration secret: tagged by the
 		// bootstrap's provider (KMS keys are covered above, by ARN, since
