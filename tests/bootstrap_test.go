@@ -153,7 +153,9 @@ func TestBootstrapRoles(t *testing.T) {
 	res := runBootstrap(t, bootstrapStack(bootstrapRepo))
 	state := "arn:aws:s3:::scrolluniversity-pulumi-state-" + synth.MockAccountID
 	checkpoint := func(env string) string { return state + "/.pulumi/stacks/scrolluniversity/" + env + ".json" }
-	lock := func(env string) string { return state + "/.pulumi/locks/organization/scrolluniversity/" + env + "/x.json" }
+	lock := func(env string) string {
+		return state + "/.pulumi/locks/organization/scrolluniversity/" + env + "/x.json"
+	}
 	secrets := map[string]string{"staging": keyArn(t, res, "scrolluniversity-pulumi-secrets-staging"), "production": keyArn(t, res, "scrolluniversity-pulumi-secrets-production")}
 	stateKey := keyArn(t, res, "scrolluniversity-pulumi-state")
 

@@ -97,7 +97,7 @@ type GitHub struct {
 	// API is the API's root (GITHUB_API_URL), Repository "owner/name",
 	// Token the job's GITHUB_TOKEN.
 	API, Repository, Token string
-	Client             *http.Client
+	Client                 *http.Client
 }
 
 func (g GitHub) get(path string, into any) error {

@@ -79,7 +79,7 @@ func DefaultWorld() *World {
 		},
 		Parameters: map[string]string{
 			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "ami-0mockal2023",
-			"/scrolluniversity/delivery/runner-egress-cidrs":                         MockRunnerEgress + "/32",
+			"/scrolluniversity/delivery/runner-egress-cidrs":                        MockRunnerEgress + "/32",
 		},
 		OIDCProviders: map[string][]string{},
 	}
