@@ -60,9 +60,15 @@ func DatabasePrefix(stack string) string { return "database/" + stack }
 const AppPrefix = "app"
 
 // Prefixes are the bucket's lifecycle rules: each prefix expires after its
-// retention.
+// retention. A dump is written once, so its overwritten versions keep
+// NoncurrentDays; an upload's copy is overwritten when the file changes,
+// so its earlier versions (what a dated manifest names) keep
+// AppRetentionDays: the uploads as of any of those days stay restorable.
 func Prefixes(b config.BackupsConfig) []kit.PrefixExpiry {
-	return []kit.PrefixExpiry{{Prefix: "database/", Days: b.DatabaseRetentionDays}, {Prefix: AppPrefix + "/", Days: b.AppRetentionDays}}
+	return []kit.PrefixExpiry{
+		{Prefix: "database/", Days: b.DatabaseRetentionDays, NoncurrentDays: b.NoncurrentDays},
+		{Prefix: AppPrefix + "/", Days: b.AppRetentionDays, NoncurrentDays: b.AppRetentionDays},
+	}
 }
 
 // Job is one backup job: its name (CronJob and ServiceAccount), its IAM
@@ -81,8 +87,12 @@ type Job struct {
 var Jobs = []Job{
 	{Name: DatabaseBackup, Role: "backup-db", Writes: true, Deadline: 3600},
 	{Name: AppBackup, Role: "backup-app", Writes: true, ReadsUploads: true, Deadline: 7200},
-	{Name: RestoreDrill, Role: "backup-drill", Deadline: 7200},
+	{Name: RestoreDrill, Role: "backup-drill"}, // DrillDeadline
 }
+
+// DrillDeadline stops a drill at twice the RTO: slower than that, the
+// restore would not have been a recovery.
+func DrillDeadline(b config.BackupsConfig) int { return 2 * b.DrillRtoMinutes * 60 }
 
 func (j Job) prefix(stack string) string {
 	if j.Name == AppBackup {
@@ -203,7 +213,21 @@ func podSpec(args Args, sa string, fsGroup int, main corev1.ContainerArgs, init 
 		},
 		Containers: corev1.ContainerArray{main},
 		Volumes: corev1.VolumeArray{
-			corev1.VolumeArgs{Name: pulumi.String("work"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String(fmt.Sprintf("%dGi", args.Config.ScratchGiB))}},
+			// The dump (and in the drill the restored database) on an EBS
+			// volume of the run's own, made with the pod and deleted with
+			// it: an emptyDir would count against the pod's
+			// ephemeral-storage limit and evict it once the dump passes it.
+			corev1.VolumeArgs{Name: pulumi.String("work"), Ephemeral: &corev1.EphemeralVolumeSourceArgs{
+				VolumeClaimTemplate: &corev1.PersistentVolumeClaimTemplateArgs{
+					Metadata: &metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(kit.Labels(PartOf, "scratch"))},
+					Spec: &corev1.PersistentVolumeClaimSpecArgs{
+						AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+						Resources: &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{
+							"storage": pulumi.String(fmt.Sprintf("%dGi", args.Config.ScratchGiB)),
+						}},
+					},
+				},
+			}},
 			corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("256Mi")}},
 			corev1.VolumeArgs{Name: pulumi.String("scripts"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String(scriptsConfigMap)}},
 		},
@@ -255,8 +279,11 @@ func CronJobs(args Args, bucket, keyArn pulumi.StringInput) []CronJobSpec {
 					env("UPLOADS_BUCKET", args.UploadsBucket), env("SETTINGS", pulumi.String("/scripts/settings.json")))...))
 		case RestoreDrill:
 			schedule = b.DrillSchedule
+			j.Deadline = DrillDeadline(b)
+			f := b.DrillFreshness
 			spec = podSpec(args, j.Name, postgresUID,
-				container("restore", img.Postgres, "restore-drill.sh", postgresUID, env("DRILL_TABLES", pulumi.String(strings.Join(b.DrillTables, " ")))),
+				container("restore", img.Postgres, "restore-drill.sh", postgresUID, env("DRILL_TABLES", pulumi.String(strings.Join(b.DrillTables, " "))),
+					env("FRESH_TABLE", pulumi.String(f.Table)), env("FRESH_COLUMN", pulumi.String(f.Column)), env("FRESH_MAX_HOURS", pulumi.String(fmt.Sprint(f.MaxAgeHours)))),
 				container("fetch", img.AwsCli, "fetch-latest.sh", awsCliUID, append(aws, env("PREFIX", pulumi.String(DatabasePrefix(args.Stack))))...))
 		}
 		out = append(out, CronJobSpec{job: j, args: &batchv1.CronJobArgs{

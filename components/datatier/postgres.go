@@ -82,6 +82,35 @@ func PostgresParameters(db config.DatabaseConfig, backendMaxReplicas int) []Para
 	}
 }
 
+// ReplicaStandbyDelayMs is how long a read replica's replay waits for a
+// conflicting query (the backup's pg_dump holds one snapshot for the whole
+// dump) before cancelling it: five minutes of lag at worst, against a
+// dump cancelled after PostgreSQL's default 30 s.
+const ReplicaStandbyDelayMs = 300000
+
+// ReplicaParameters are the read replicas' group: the primary's settings
+// (a hot standby needs max_connections at least the primary's), plus
+// hot_standby_feedback, so the primary's vacuum keeps the rows the dump's
+// snapshot still reads (no cleanup conflicts; the price is bloat on the
+// primary while a dump runs), and ReplicaStandbyDelayMs for the conflicts
+// feedback cannot prevent (a migration's ACCESS EXCLUSIVE lock): the dump
+// then fails and database-backup retries once.
+func ReplicaParameters(db config.DatabaseConfig, backendMaxReplicas int) []Parameter {
+	return append(PostgresParameters(db, backendMaxReplicas),
+		Parameter{"hot_standby_feedback", "1", "immediate"},
+		Parameter{"max_standby_streaming_delay", fmt.Sprint(ReplicaStandbyDelayMs), "immediate"},
+		Parameter{"max_standby_archive_delay", fmt.Sprint(ReplicaStandbyDelayMs), "immediate"},
+	)
+}
+
+func parameterArray(ps []Parameter) rds.ParameterGroupParameterArray {
+	out := rds.ParameterGroupParameterArray{}
+	for _, p := range ps {
+		out = append(out, rds.ParameterGroupParameterArgs{Name: pulumi.String(p.Name), Value: pulumi.String(p.Value), ApplyMethod: pulumi.String(p.ApplyMethod)})
+	}
+	return out
+}
+
 func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.StringOutput) error {
 	n := args.Namer
 	db := args.Database
@@ -101,20 +130,28 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 	if err != nil {
 		return fmt.Errorf("creating DB subnet group: %w", err)
 	}
-	params := rds.ParameterGroupParameterArray{}
-	for _, p := range PostgresParameters(db, args.BackendMaxReplicas) {
-		params = append(params, rds.ParameterGroupParameterArgs{Name: pulumi.String(p.Name), Value: pulumi.String(p.Value), ApplyMethod: pulumi.String(p.ApplyMethod)})
-	}
 	paramGroup, err := rds.NewParameterGroup(ctx, n.Name("postgres"), &rds.ParameterGroupArgs{
 		// A prefix: a family change replaces the group, and the new one
 		// must exist beside the old while the instances move over.
 		NamePrefix:  pulumi.String(identifier + "-"),
 		Family:      pulumi.String(parameterFamily),
 		Description: pulumi.String("TLS-only PostgreSQL 15 for " + identifier),
-		Parameters:  params,
+		Parameters:  parameterArray(PostgresParameters(db, args.BackendMaxReplicas)),
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("creating DB parameter group: %w", err)
+	}
+	var replicaParams *rds.ParameterGroup
+	if db.ReadReplicas > 0 {
+		replicaParams, err = rds.NewParameterGroup(ctx, n.Name("postgres-replica"), &rds.ParameterGroupArgs{
+			NamePrefix:  pulumi.String(identifier + "-replica-"),
+			Family:      pulumi.String(parameterFamily),
+			Description: pulumi.String("Read replicas of " + identifier + ": the primary's settings, and dumps not cancelled by replay"),
+			Parameters:  parameterArray(ReplicaParameters(db, args.BackendMaxReplicas)),
+		}, parent)
+		if err != nil {
+			return fmt.Errorf("creating the replicas' DB parameter group: %w", err)
+		}
 	}
 	// RDS creates these groups on first export with no retention and no
 	// encryption; created first, they get both.
@@ -242,7 +279,7 @@ func (d *DataTier) postgres(ctx *pulumi.Context, args Args, keyArn pulumi.String
 			// out, and storageEncrypted only states what the replica is.
 			StorageEncrypted:        pulumi.Bool(true),
 			VpcSecurityGroupIds:     pulumi.StringArray{sg.ID()},
-			ParameterGroupName:      paramGroup.Name,
+			ParameterGroupName:      replicaParams.Name,
 			PubliclyAccessible:      pulumi.Bool(false),
 			CaCertIdentifier:        pulumi.String(caCertificate),
 			AutoMinorVersionUpgrade: pulumi.Bool(true),

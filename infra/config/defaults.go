@@ -185,7 +185,9 @@ func Defaults(project, stack string) *Config {
 		Backups: BackupsConfig{
 			DatabaseSchedule: "0 */6 * * *", AppSchedule: "0 2 * * *", DrillSchedule: "0 5 * * 0",
 			DatabaseRetentionDays: 90, AppRetentionDays: 90, NoncurrentDays: 7, ScratchGiB: 20,
-			DrillTables: []string{"users", "courses"},
+			DrillTables:     []string{"users", "courses"},
+			DrillFreshness:  FreshnessConfig{Table: "users", Column: "updatedAt", MaxAgeHours: 48},
+			DrillRtoMinutes: 60,
 			Images: BackupImages{
 				Postgres: "postgres:15.14-alpine",
 				AwsCli:   "amazon/aws-cli:2.31.0",

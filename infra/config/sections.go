@@ -465,13 +465,35 @@ type BackupsConfig struct {
 	// It can only be set when the bucket is created. Default false.
 	ObjectLock bool `json:"objectLock"`
 	// ScratchGiB is each backup pod's scratch volume for the dump and, in
-	// the drill, the throwaway database, in GiB. Default 20.
+	// the drill, the dump and the throwaway database, in GiB: an EBS volume
+	// of its own per run (a generic ephemeral volume), so the dump's size is
+	// bounded by it and not by the node's disk or the pod's
+	// ephemeral-storage limit. The drill needs the compressed dump plus
+	// the restored database's size. Default 20.
 	ScratchGiB int `json:"scratchGiB"`
 	// DrillTables must hold rows after the drill's restore. Default
 	// [users, courses].
 	DrillTables []string `json:"drillTables"`
+	// DrillFreshness is what proves a restored dump current: the newest
+	// value of Table.Column is at most MaxAgeHours older than the dump.
+	// MaxAgeHours 0 turns the check off (a stack nobody writes to).
+	// Default users.updatedAt, 48 hours.
+	DrillFreshness FreshnessConfig `json:"drillFreshness"`
+	// DrillRtoMinutes is the recovery time objective of a restore from
+	// a dump: RestoreDrillSlow warns when a drill (download, restore,
+	// checks) takes longer, and the drill's Job is stopped at twice it.
+	// Default 60.
+	DrillRtoMinutes int `json:"drillRtoMinutes"`
 	// Images are the jobs' official images, pinned.
 	Images BackupImages `json:"images"`
+}
+
+// FreshnessConfig names a timestamp column that the app writes all the
+// time (Prisma's @updatedAt is "updatedAt").
+type FreshnessConfig struct {
+	Table       string `json:"table"`
+	Column      string `json:"column"`
+	MaxAgeHours int    `json:"maxAgeHours"`
 }
 
 // BackupImages are container images, "repository:tag" or

@@ -865,7 +865,17 @@ func (c *Config) validateBackups(p *problems) {
 		intRange{"backups.appRetentionDays", b.AppRetentionDays, 1, 3650, ""},
 		intRange{"backups.noncurrentDays", b.NoncurrentDays, 1, 365, ""},
 		intRange{"backups.scratchGiB", b.ScratchGiB, 1, 1000, ""},
+		intRange{"backups.drillFreshness.maxAgeHours", b.DrillFreshness.MaxAgeHours, 0, 8760, " (0: no freshness check)"},
+		intRange{"backups.drillRtoMinutes", b.DrillRtoMinutes, 10, 1440, ""},
 	)
+	if f := b.DrillFreshness; f.MaxAgeHours > 0 {
+		if !sqlIdentifierRE.MatchString(f.Table) {
+			p.add("backups.drillFreshness.table", f.Table, "want the table whose newest row proves a dump current, such as users")
+		}
+		if !sqlIdentifierRE.MatchString(f.Column) {
+			p.add("backups.drillFreshness.column", f.Column, "want a timestamp column the app writes all the time, such as updatedAt")
+		}
+	}
 	if len(b.DrillTables) == 0 {
 		p.add("backups.drillTables", "[]", "want the tables that must hold rows after a restore, such as [users, courses]")
 	}

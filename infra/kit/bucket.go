@@ -45,10 +45,15 @@ type PrivateBucketArgs struct {
 	Tags map[string]string
 }
 
-// PrefixExpiry expires the current objects under a prefix.
+// PrefixExpiry expires the current objects under a prefix after Days,
+// and their noncurrent versions after NoncurrentDays (0: the bucket's
+// NoncurrentVersionDays). S3 applies the earliest of overlapping
+// expirations, so a bucket with prefixes has no bucket-wide noncurrent
+// rule: each prefix says its own.
 type PrefixExpiry struct {
-	Prefix string
-	Days   int
+	Prefix         string
+	Days           int
+	NoncurrentDays int
 }
 
 // PrivateBucket is a bucket and the settings that guard it.
@@ -126,11 +131,18 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 	}
 	rules := s3.BucketLifecycleConfigurationV2RuleArray{}
 	for _, p := range args.Prefixes {
+		noncurrent := p.NoncurrentDays
+		if noncurrent == 0 {
+			noncurrent = args.NoncurrentVersionDays
+		}
 		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:         pulumi.String("expire-" + strings.TrimSuffix(p.Prefix, "/")),
 			Status:     pulumi.String("Enabled"),
 			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(p.Prefix)},
 			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(p.Days)},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+				NoncurrentDays: pulumi.Int(noncurrent),
+			},
 		})
 	}
 	rule := &s3.BucketLifecycleConfigurationV2RuleArgs{
@@ -144,6 +156,9 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 			DaysAfterInitiation: pulumi.Int(args.AbortIncompleteMultipartDays),
 		},
 		Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
+	}
+	if len(args.Prefixes) > 0 {
+		rule.NoncurrentVersionExpiration = nil
 	}
 	if args.ExpireCurrentDays > 0 && len(args.Prefixes) == 0 {
 		rule.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.ExpireCurrentDays)}

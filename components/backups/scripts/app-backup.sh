@@ -1,9 +1,12 @@
 #!/bin/sh
 # app-backup (the AWS CLI's image): what the platform does not already keep
-# durably. The uploads bucket is versioned in place, so a daily copy of its
-# current objects goes under app/uploads/ (the backup bucket's versions and
-# lock keep earlier copies); the stack's non-secret settings and the
-# Kubernetes objects' manifests (Secrets excepted) go under app/<date>/.
+# durably. A daily copy of the uploads bucket's current objects goes under
+# app/uploads/; a changed file's earlier copy becomes a noncurrent version
+# there, kept (and, in production, locked) appRetentionDays. Each day's
+# manifest, app/<date>/uploads-manifest.tsv (key and version ID of every
+# copy as of that day), makes the uploads restorable by date
+# (docs/RESTORE.md). The stack's non-secret settings and the Kubernetes
+# objects' manifests (Secrets excepted) go under app/<date>/ too.
 #
 # Environment: BUCKET, UPLOADS_BUCKET, KMS_KEY_ID, SETTINGS (a file);
 # WORK (default /work); S3_ENDPOINT_URL for another S3 endpoint (tests);
@@ -20,6 +23,13 @@ s3() {
     aws --endpoint-url "$S3_ENDPOINT_URL" s3 "$@"
   else
     aws s3 "$@"
+  fi
+}
+s3api() {
+  if [ -n "${S3_ENDPOINT_URL:-}" ]; then
+    aws --endpoint-url "$S3_ENDPOINT_URL" s3api "$@"
+  else
+    aws s3api "$@"
   fi
 }
 
@@ -42,9 +52,12 @@ for path in \
   get "$path" "$out/$name.json"
 done
 
-sse="--sse aws:kms --sse-kms-key-id $KMS_KEY_ID"
+sse=""
+[ -z "${KMS_KEY_ID:-}" ] || sse="--sse aws:kms --sse-kms-key-id $KMS_KEY_ID"
 # shellcheck disable=SC2086 # $sse is two options
-s3 cp --only-show-errors --recursive $sse "$out" "s3://$BUCKET/app/$day/"
-# shellcheck disable=SC2086
 s3 sync --only-show-errors $sse "s3://$UPLOADS_BUCKET/" "s3://$BUCKET/app/uploads/"
-echo "app-backup: settings, $(find "$out" -name "*.json" | wc -l) files and the uploads copied for $day"
+s3api list-object-versions --bucket "$BUCKET" --prefix app/uploads/ \
+  --query 'Versions[?IsLatest].[Key, VersionId]' --output text | grep -v '^None$' >"$out/uploads-manifest.tsv" || true
+# shellcheck disable=SC2086
+s3 cp --only-show-errors --recursive $sse "$out" "s3://$BUCKET/app/$day/"
+echo "app-backup: settings, $(find "$out" -name "*.json" | wc -l) files and $(wc -l <"$out/uploads-manifest.tsv") uploads (manifest app/$day/uploads-manifest.tsv) for $day"

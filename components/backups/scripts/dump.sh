@@ -4,19 +4,31 @@
 # it gets its final name. Writes to $WORK: <ts>.dump, <ts>.dump.sha256 (the
 # checksum), <ts>.dump.toc (pg_restore --list), and TIMESTAMP.
 #
+# A dump of the hot standby can still be cancelled by a recovery conflict
+# (replay waits max_standby_streaming_delay for the dump's snapshot, then
+# cancels it: an ACCESS EXCLUSIVE lock of a migration): one retry, and no
+# waiting forever for a table lock at the start (--lock-wait-timeout).
+#
 # Environment: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE
-# (libpq's own); WORK (default /work).
+# (libpq's own); WORK (default /work); LOCK_WAIT_TIMEOUT (default 60s);
+# RETRY_PAUSE seconds before the retry (default 60).
 set -eu
 work=${WORK:-/work}
 ts=$(date -u +%Y%m%dT%H%M%SZ)
 dump="$ts.dump"
 cd "$work"
 
-if ! pg_dump --format=custom --compress=6 --no-password --file="$dump.partial"; then
-  echo "database-backup: pg_dump of database $PGDATABASE on $PGHOST as $PGUSER failed" >&2
+attempt=1
+until pg_dump --format=custom --compress=6 --no-password --lock-wait-timeout="${LOCK_WAIT_TIMEOUT:-60s}" --file="$dump.partial"; do
   rm -f "$dump.partial"
-  exit 1
-fi
+  if [ "$attempt" -ge 2 ]; then
+    echo "database-backup: pg_dump of database $PGDATABASE on $PGHOST as $PGUSER failed (twice)" >&2
+    exit 1
+  fi
+  echo "database-backup: pg_dump of database $PGDATABASE on $PGHOST failed; one retry in ${RETRY_PAUSE:-60} s" >&2
+  attempt=2
+  sleep "${RETRY_PAUSE:-60}"
+done
 # Reading every entry back proves the archive whole: a truncated or
 # corrupted dump fails here, not at restore time.
 if ! pg_restore --list "$dump.partial" >"$dump.toc" || ! pg_restore --file=/dev/null "$dump.partial"; then

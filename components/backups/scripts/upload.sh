@@ -1,7 +1,10 @@
 #!/bin/sh
 # database-backup, step 2 (the AWS CLI's image): upload the dump, its
 # checksum and its table of contents under s3://$BUCKET/$PREFIX/, encrypted
-# with the backup key, then read the dump back and compare checksums. The
+# with the backup key, then read the dump back, streamed (no second copy on
+# the scratch volume), and compare checksums. S3 cannot do the comparison
+# itself: a multipart upload's SHA-256 is a checksum of its parts'
+# checksums, which depends on the CLI's part size. The
 # dump is uploaded last: an S3 object appears whole or not at all, so a
 # failed run leaves nothing under the dump's name.
 #
@@ -34,10 +37,8 @@ put "$dump.toc"
 put "$dump"
 
 # Verify: the object read back has the checksum computed before upload.
-s3 cp --only-show-errors "s3://$BUCKET/$PREFIX/$dump" "$dump.check"
 want=$(cut -d' ' -f1 "$dump.sha256")
-got=$(sha256sum "$dump.check" | cut -d' ' -f1)
-rm -f "$dump.check"
+got=$(s3 cp --only-show-errors "s3://$BUCKET/$PREFIX/$dump" - | sha256sum | cut -d' ' -f1)
 if [ "$want" != "$got" ]; then
   echo "database-backup: s3://$BUCKET/$PREFIX/$dump reads back with SHA-256 $got, want $want" >&2
   exit 1
