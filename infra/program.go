@@ -280,6 +280,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		Stack:           cfg.Stack,
 		Region:          cfg.Region,
 		AppNamespace:    cfg.App.Namespace,
+		DrillRtoMinutes: cfg.Backups.DrillRtoMinutes,
 		AlertingSecrets: cfg.AlertingSecrets,
 		ScrapeTargets:   scrape,
 		Database: observability.Database{

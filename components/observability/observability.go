@@ -68,6 +68,9 @@ type Args struct {
 	Region string
 	// AppNamespace is the web app's namespace, which the rules watch.
 	AppNamespace string
+	// DrillRtoMinutes is the restore drill's recovery time objective
+	// (backups.drillRtoMinutes), which RestoreDrillSlow compares with.
+	DrillRtoMinutes int
 	// AlertingSecrets are the receivers' credentials by file name
 	// (config.AlertingSecrets); they only ever go to a Secret.
 	AlertingSecrets map[string]string
@@ -113,7 +116,7 @@ const grafanaPasswordLength = 32
 // configuration are rendered and checked before anything is registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := args.Config
-	rules, err := content.RuleFiles(o.Thresholds, args.AppNamespace)
+	rules, err := content.RuleFiles(o.Thresholds, args.AppNamespace, args.DrillRtoMinutes)
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,10 @@
 # Environment: BUCKET, UPLOADS_BUCKET, KMS_KEY_ID, SETTINGS (a file);
 # WORK (default /work); S3_ENDPOINT_URL for another S3 endpoint (tests);
 # KUBE_API (default https://kubernetes.default.svc) with the pod's service
-# account token.
+# account token (SA_DIR); DAY (default today, UTC) for tests.
 set -eu
 work=${WORK:-/work}
-day=$(date -u +%Y-%m-%d)
+day=${DAY:-$(date -u +%Y-%m-%d)}
 out="$work/app/$day"
 mkdir -p "$out"
 
@@ -33,7 +33,7 @@ s3api() {
   fi
 }
 
-sa=/var/run/secrets/kubernetes.io/serviceaccount
+sa=${SA_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 api=${KUBE_API:-https://kubernetes.default.svc}
 # get PATH FILE: one list from the API server, as JSON.
 get() {

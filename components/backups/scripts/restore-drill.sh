@@ -49,7 +49,8 @@ done
 if [ "${FRESH_MAX_HOURS:-0}" -gt 0 ]; then
   ts=$(sed 's/\.dump$//' "$work/LATEST")
   [ "$(q "SELECT to_regclass('public.\"$FRESH_TABLE\"') IS NOT NULL")" = t ] || fail "freshness table $FRESH_TABLE is missing"
-  age=$(q "SELECT COALESCE(floor(extract(epoch FROM to_timestamp('$ts', 'YYYYMMDD\"T\"HH24MISS\"Z\"') - max(\"$FRESH_COLUMN\")::timestamptz))::bigint, -1) FROM public.\"$FRESH_TABLE\"")
+  age=$(q "SELECT COALESCE(GREATEST(0, floor(extract(epoch FROM to_timestamp('$ts', 'YYYYMMDD\"T\"HH24MISS\"Z\"') - max(\"$FRESH_COLUMN\")::timestamptz)))::bigint, -1) FROM public.\"$FRESH_TABLE\"")
+  # (A row of the dump's own second counts as 0 s old.)
   [ "$age" -ge 0 ] || fail "$FRESH_TABLE.$FRESH_COLUMN has no value"
   [ "$age" -le $((FRESH_MAX_HOURS * 3600)) ] ||
     fail "the newest $FRESH_TABLE.$FRESH_COLUMN is $((age / 3600)) h older than the dump (at most $FRESH_MAX_HOURS h): the backup job dumps a database nobody writes to (after a point-in-time restore, docs/RESTORE.md)"

@@ -1,10 +1,15 @@
 package scripts
 
 import (
+	"encoding/pem"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,7 +58,7 @@ func (e *env) run(script, work string, asServerUser bool, vars ...string) (strin
 		"PATH="+pgtest.Bin+":"+os.Getenv("PATH"),
 		"WORK="+work,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
-		"S3_ENDPOINT_URL="+e.s3, "BUCKET=backups", "PREFIX=database/test", "KMS_KEY_ID=",
+		"S3_ENDPOINT_URL="+e.s3, "BUCKET=backups", "PREFIX=database/test", "KMS_KEY_ID=", "RETRY_PAUSE=0",
 	)
 	cmd.Env = append(cmd.Env, vars...)
 	out, err := cmd.CombinedOutput()
@@ -113,7 +118,7 @@ CREATE DATABASE scrolluniversity;
 \c scrolluniversity
 CREATE TABLE _prisma_migrations (id text PRIMARY KEY, migration_name text, finished_at timestamptz);
 INSERT INTO _prisma_migrations VALUES ('1', '0001_init', now()), ('2', '0002_courses', now());
-CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
+CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, "updatedAt" timestamp(3) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'));
 INSERT INTO users (email) SELECT 'user' || g || '@example.com' FROM generate_series(1, 250) g;
 CREATE TABLE courses (id serial PRIMARY KEY, title text NOT NULL);
 INSERT INTO courses (title) SELECT 'Course ' || g FROM generate_series(1, 40) g;
@@ -197,9 +202,34 @@ func TestDatabaseBackupAndRestoreDrill(t *testing.T) {
 	}
 	pgtest.Chown(filepath.Join(drill, "latest.dump"))
 	pgtest.Chown(filepath.Join(drill, "LATEST"))
-	out, err := e.run("restore-drill.sh", drill, true, "DRILL_TABLES=users courses")
-	if err != nil || !strings.Contains(out, "users has 250 rows") || !strings.Contains(out, "2 migrations applied") {
+	fresh := []string{"FRESH_TABLE=users", "FRESH_COLUMN=updatedAt", "FRESH_MAX_HOURS=48"}
+	out, err := e.run("restore-drill.sh", drill, true, append(fresh, "DRILL_TABLES=users courses")...)
+	if err != nil || !strings.Contains(out, "users has 250 rows") || !strings.Contains(out, "2 migrations applied") ||
+		!regexp.MustCompile(`the newest users.updatedAt is \d+ s older than the dump`).MatchString(out) || !regexp.MustCompile(`applied, in \d+ s`).MatchString(out) {
 		t.Fatalf("restore-drill.sh: %v\n%s", err, out)
+	}
+
+	// A dump of a database nobody writes to any more (the old instance
+	// after a point-in-time restore): its newest row is days older than
+	// the dump, and the drill says so.
+	if out, err := e.pg.Psql("postgres", "", "-d", "scrolluniversity", "-c", `UPDATE users SET "updatedAt" = "updatedAt" - interval '5 days'`); err != nil {
+		t.Fatal(out)
+	}
+	stale := workDir(t)
+	if out, err := e.run("dump.sh", stale, false, e.dumpVars(e.password)...); err != nil {
+		t.Fatalf("dump.sh: %v\n%s", err, out)
+	}
+	staleTS, _ := os.ReadFile(filepath.Join(stale, "TIMESTAMP"))
+	os.Rename(filepath.Join(stale, strings.TrimSpace(string(staleTS))+".dump"), filepath.Join(stale, "latest.dump"))
+	os.WriteFile(filepath.Join(stale, "LATEST"), []byte(strings.TrimSpace(string(staleTS))+".dump\n"), 0o644)
+	pgtest.Chown(filepath.Join(stale, "latest.dump"))
+	pgtest.Chown(filepath.Join(stale, "LATEST"))
+	out, err = e.run("restore-drill.sh", stale, true, append(fresh, "DRILL_TABLES=users")...)
+	if err == nil || !strings.Contains(out, "FAILED: the newest users.updatedAt is 120 h older than the dump (at most 48 h)") {
+		t.Errorf("a stale dump passed the drill: %v\n%s", err, out)
+	}
+	if out, err := e.run("restore-drill.sh", stale, true, "FRESH_MAX_HOURS=0", "DRILL_TABLES=users"); err != nil {
+		t.Errorf("with the freshness check off, the stale dump restores: %v\n%s", err, out)
 	}
 
 	// The drill fails loudly when a key table is empty.
@@ -239,7 +269,7 @@ func TestDatabaseBackupFailsOnAWrongPassword(t *testing.T) {
 	if err == nil {
 		t.Fatalf("dump.sh succeeded with a wrong password:\n%s", out)
 	}
-	if want := "pg_dump of database scrolluniversity on 127.0.0.1 as backup failed"; !strings.Contains(out, want) {
+	if want := "pg_dump of database scrolluniversity on 127.0.0.1 as backup failed (twice)"; !strings.Contains(out, want) {
 		t.Errorf("want %q in\n%s", want, out)
 	}
 	if entries, _ := os.ReadDir(work); len(entries) != 0 {
@@ -247,5 +277,110 @@ func TestDatabaseBackupFailsOnAWrongPassword(t *testing.T) {
 	}
 	if _, err := e.run("upload.sh", work, false); err == nil {
 		t.Error("upload.sh succeeded with nothing dumped")
+	}
+}
+
+// A migration's lock at the start of a dump: pg_dump gives up after the
+// lock timeout instead of waiting forever, and the one retry succeeds
+// once the lock is gone.
+func TestDatabaseBackupRetriesAfterALockTimeout(t *testing.T) {
+	e := setup(t)
+	locker := e.pg.Cmd("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(e.pg.Port), "-U", "postgres", "-d", "scrolluniversity", "-X", "-q",
+		"-c", "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;")
+	if err := locker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Wait()
+	for i := 0; ; i++ { // until the lock is held
+		out, _ := e.pg.Psql("postgres", "", "-d", "scrolluniversity", "-tAc", "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'users'::regclass")
+		if strings.TrimSpace(out) == "1" {
+			break
+		}
+		if i > 50 {
+			t.Fatal("the lock was never taken")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	work := workDir(t)
+	out, err := e.run("dump.sh", work, false, append(e.dumpVars(e.password), "LOCK_WAIT_TIMEOUT=1s", "RETRY_PAUSE=5")...)
+	if err != nil || !strings.Contains(out, "failed; one retry in 5 s") || !strings.Contains(out, "database-backup: ") {
+		t.Fatalf("want one failed attempt on the lock and a successful retry: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "LOCK TABLE public.users") {
+		t.Errorf("the first attempt did not fail on the lock:\n%s", out)
+	}
+}
+
+// app-backup against a stand-in API server and gofakes3 with versioning:
+// each day's manifest names the copies of that day, and after an upload is
+// overwritten (ransomware, a bug) the earlier day's manifest still
+// restores the good content.
+func TestAppBackupKeepsUploadsRestorableByDate(t *testing.T) {
+	e := setup(t)
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer sa-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `{"kind": "List", "items": []}`)
+	}))
+	defer api.Close()
+	sa := t.TempDir()
+	os.WriteFile(filepath.Join(sa, "token"), []byte("sa-token"), 0o644)
+	os.WriteFile(filepath.Join(sa, "ca.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw}), 0o644)
+	settings := filepath.Join(t.TempDir(), "settings.json")
+	os.WriteFile(settings, []byte(`{"stack": "test"}`), 0o644)
+
+	aws := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", e.s3}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	aws("s3", "mb", "s3://uploads")
+	aws("s3api", "put-bucket-versioning", "--bucket", "backups", "--versioning-configuration", "Status=Enabled")
+	put := func(key, body string) {
+		f := filepath.Join(t.TempDir(), "body")
+		os.WriteFile(f, []byte(body), 0o644)
+		aws("s3", "cp", "--only-show-errors", f, "s3://uploads/"+key)
+	}
+	put("avatars/a.png", "good a")
+	put("essays/b.pdf", "good b")
+	backup := func(day string) {
+		t.Helper()
+		out, err := e.run("app-backup.sh", workDir(t), false, "UPLOADS_BUCKET=uploads", "SETTINGS="+settings, "KUBE_API="+api.URL, "SA_DIR="+sa, "DAY="+day)
+		if err != nil || !strings.Contains(out, "and 2 uploads (manifest app/"+day+"/uploads-manifest.tsv)") {
+			t.Fatalf("app-backup.sh for %s: %v\n%s", day, err, out)
+		}
+	}
+	backup("2026-12-01")
+	put("avatars/a.png", "encrypted by ransomware")
+	backup("2026-12-02")
+
+	manifest := func(day string) map[string]string {
+		out := aws("s3", "cp", "s3://backups/app/"+day+"/uploads-manifest.tsv", "-")
+		m := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 2 {
+				t.Fatalf("manifest line %q", line)
+			}
+			m[f[0]] = f[1]
+		}
+		return m
+	}
+	first, second := manifest("2026-12-01"), manifest("2026-12-02")
+	if len(first) != 2 || first["app/uploads/avatars/a.png"] == second["app/uploads/avatars/a.png"] || first["app/uploads/essays/b.pdf"] != second["app/uploads/essays/b.pdf"] {
+		t.Fatalf("manifests: %v then %v; want a.png's version changed, b.pdf's the same", first, second)
+	}
+	// Restoring 2026-12-01: the version its manifest names holds the good content.
+	got := filepath.Join(t.TempDir(), "a.png")
+	aws("s3api", "get-object", "--bucket", "backups", "--key", "app/uploads/avatars/a.png", "--version-id", first["app/uploads/avatars/a.png"], got)
+	if b, _ := os.ReadFile(got); string(b) != "good a" {
+		t.Errorf("the 2026-12-01 copy of a.png reads %q", b)
 	}
 }

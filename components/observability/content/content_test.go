@@ -27,6 +27,10 @@ var TestThresholds = func() config.ThresholdsConfig {
 	return t
 }()
 
+// TestDrillRtoMinutes is the RTO testdata/rules_test.yaml is written for
+// (the default).
+var TestDrillRtoMinutes = config.Defaults("scrolluniversity", "staging").Backups.DrillRtoMinutes
+
 // tools returns promtool, amtool and promqlnames from the tool cache
 // (go run ./cmd/buildtools builds them). Without them the test is skipped,
 // unless PROMTOOLS_REQUIRED=1 (CI), where it fails.
@@ -43,7 +47,7 @@ func run(t *testing.T, bin string, args ...string) (string, error) {
 
 func renderRules(t *testing.T) map[string][]byte {
 	t.Helper()
-	files, err := RuleFiles(TestThresholds, "scrolluniversity")
+	files, err := RuleFiles(TestThresholds, "scrolluniversity", TestDrillRtoMinutes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +265,7 @@ func TestThresholdsReachTheRules(t *testing.T) {
 	th := TestThresholds
 	th.ErrorRatio = 0.125
 	th.AIDailyBudgetUsd = 40
-	files, err := RuleFiles(th, "school")
+	files, err := RuleFiles(th, "school", TestDrillRtoMinutes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,8 @@ type ruleData struct {
 	FilebeatDaemonSet           string
 	AppBackupMaxAgeSeconds      int
 	DrillMaxAgeSeconds          int
+	DrillRtoSeconds             int
+	DrillRtoMinutes             int
 	GatewayNamespace            string
 	GatewayDataPlane            string
 	GatewayControlPlane         string
@@ -87,7 +89,7 @@ const (
 // RuleFiles renders the alert rule files with the stack's thresholds, by
 // file name. The result is what Prometheus loads and what CI checks with
 // promtool.
-func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byte, error) {
+func RuleFiles(t config.ThresholdsConfig, appNamespace string, drillRtoMinutes int) (map[string][]byte, error) {
 	data := ruleData{
 		ThresholdsConfig:            t,
 		AppNamespace:                appNamespace,
@@ -101,6 +103,8 @@ func RuleFiles(t config.ThresholdsConfig, appNamespace string) (map[string][]byt
 		FilebeatDaemonSet:           FilebeatDaemonSet,
 		AppBackupMaxAgeSeconds:      appBackupMaxAgeHours * 3600,
 		DrillMaxAgeSeconds:          drillMaxAgeDays * 86400,
+		DrillRtoSeconds:             drillRtoMinutes * 60,
+		DrillRtoMinutes:             drillRtoMinutes,
 		GatewayNamespace:            GatewayNamespace,
 		GatewayDataPlane:            GatewayDataPlane,
 		GatewayControlPlane:         GatewayControlPlane,
