@@ -2,7 +2,9 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,6 +57,38 @@ func TestBackupCronJobs(t *testing.T) {
 				}
 			}
 		}
+		// Scratch is an EBS volume of the run's own, sized from config; the
+		// emptyDirs that remain fit inside the pod's ephemeral-storage limit
+		// (the kubelet counts them against it and evicts past it: a 20 Gi
+		// emptyDir under a 256 Mi limit evicted every dump over 256 Mi).
+		for job := range want {
+			pod := path(one(t, res, typeCronJob, job).Plain(), "spec", "jobTemplate", "spec", "template", "spec")
+			var emptyDirs, podLimit int64
+			for _, v := range asList(path(pod, "volumes")) {
+				if path(v, "name") == "work" {
+					if got := path(v, "ephemeral", "volumeClaimTemplate", "spec", "resources", "requests", "storage"); got != fmt.Sprintf("%dGi", cfg.Backups.ScratchGiB) {
+						t.Errorf("%s: scratch volume %v, want an ephemeral volume of %d Gi", job, path(v, "ephemeral"), cfg.Backups.ScratchGiB)
+					}
+				}
+				if l, ok := path(v, "emptyDir", "sizeLimit").(string); ok {
+					emptyDirs += quantity(t, l)
+				}
+			}
+			// The pod's limit: the sum of its containers', or its largest init container's.
+			for _, c := range asList(path(pod, "containers")) {
+				podLimit += quantity(t, path(c, "resources", "limits", "ephemeral-storage").(string))
+			}
+			for _, c := range asList(path(pod, "initContainers")) {
+				podLimit = max(podLimit, quantity(t, path(c, "resources", "limits", "ephemeral-storage").(string)))
+			}
+			if emptyDirs > podLimit {
+				t.Errorf("%s: emptyDirs of %d bytes under an ephemeral-storage limit of %d: the kubelet evicts the pod before they fill", job, emptyDirs, podLimit)
+			}
+		}
+		drill := one(t, res, typeCronJob, "restore-drill").Plain()
+		if got := path(drill, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"); got != int64(2*cfg.Backups.DrillRtoMinutes*60) {
+			t.Errorf("the drill stops after %v s, want twice the RTO", got)
+		}
 		// The prefixes the jobs write are the ones the lifecycle expires.
 		db := one(t, res, typeCronJob, "database-backup").Plain()
 		upload := asList(path(db, "spec", "jobTemplate", "spec", "template", "spec", "containers"))[0]
@@ -79,6 +113,22 @@ func TestBackupCronJobs(t *testing.T) {
 			}
 		}
 		b := cfg.Backups
+		// An upload's earlier copies (what the dated manifests name) stay
+		// as long as the copies; a dump's overwritten versions NoncurrentDays.
+		var noncurrent []string
+		for _, lc := range res.ByType(typeLifecycle) {
+			if !strings.Contains(lc.Name, "-backups") {
+				continue
+			}
+			for _, r := range asList(lc.Plain()["rules"]) {
+				if d := path(r, "noncurrentVersionExpiration", "noncurrentDays"); d != nil {
+					noncurrent = append(noncurrent, fmt.Sprint(path(r, "filter", "prefix"))+"="+itoa(d.(int64)))
+				}
+			}
+		}
+		if slices.Sort(noncurrent); !slices.Equal(noncurrent, []string{"app/=" + itoa(int64(b.AppRetentionDays)), "database/=" + itoa(int64(b.NoncurrentDays))}) {
+			t.Errorf("noncurrent expiry %v: want app/ at appRetentionDays and database/ at noncurrentDays, and no bucket-wide rule (S3 applies the earliest)", noncurrent)
+		}
 		wantExpiry := []string{"app/=" + itoa(int64(b.AppRetentionDays)), "database/=" + itoa(int64(b.DatabaseRetentionDays))}
 		if slices.Sort(expiry); !slices.Equal(expiry, wantExpiry) {
 			t.Errorf("backup bucket expiry %v, want %v", expiry, wantExpiry)
@@ -163,4 +213,67 @@ func stringOrList(v any) []string {
 		return []string{s}
 	}
 	return strs(v)
+}
+
+// quantity reads a Kubernetes quantity the way these files write them.
+func quantity(t *testing.T, q string) int64 {
+	t.Helper()
+	q = strings.TrimSpace(q)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}}
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(q, u.suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("quantity %q", q)
+			}
+			return v * u.mult
+		}
+	}
+	v, err := strconv.ParseInt(q, 10, 64)
+	if err != nil {
+		t.Fatalf("quantity %q", q)
+	}
+	return v
+}
+
+// The read replicas dump without recovery conflicts from vacuum, and wait
+// five minutes before cancelling for a lock; the primary keeps
+// PostgreSQL's defaults.
+func TestReplicaParameterGroup(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		groups := map[string]map[string]string{}
+		for _, g := range res.ByType("aws:rds/parameterGroup:ParameterGroup") {
+			ps := map[string]string{}
+			for _, p := range asList(g.Plain()["parameters"]) {
+				ps[path(p, "name").(string)] = path(p, "value").(string)
+			}
+			groups[g.Name] = ps
+		}
+		primary := cfg.Cluster.Name + "-postgres"
+		if _, ok := groups[primary]["hot_standby_feedback"]; ok {
+			t.Error("the primary's group sets hot_standby_feedback")
+		}
+		replica, ok := groups[primary+"-replica"]
+		if cfg.Database.ReadReplicas == 0 {
+			if ok {
+				t.Error("a replica parameter group without replicas")
+			}
+			return
+		}
+		if !ok || replica["hot_standby_feedback"] != "1" || replica["max_standby_streaming_delay"] != "300000" || replica["max_connections"] != groups[primary]["max_connections"] {
+			t.Fatalf("replica parameters %v", replica)
+		}
+		for _, r := range res.ByType(typeDBInstance) {
+			p := r.Plain()
+			if p["replicateSourceDb"] == nil {
+				continue
+			}
+			if !slices.Contains(r.DataDependencies, one(t, res, "aws:rds/parameterGroup:ParameterGroup", primary+"-replica").URN) {
+				t.Errorf("replica %s does not use the replicas' parameter group", r.Name)
+			}
+		}
+	})
 }
