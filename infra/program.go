@@ -110,6 +110,9 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 	if err := foundation.Preflight(ctx, cfg.Project, cfg.Cluster, time.Now(), pulumi.Provider(awsProvider)); err != nil {
 		return nil, err
 	}
+	if err := foundation.RolesInAccount(cfg.Project, cfg.Cluster, account.AccountID); err != nil {
+		return nil, err
+	}
 	endpointCidrs, err := foundation.EndpointCidrs(ctx, cfg.Project, cfg.Cluster, pulumi.Provider(awsProvider))
 	if err != nil {
 		return nil, err

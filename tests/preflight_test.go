@@ -189,3 +189,27 @@ func TestEndpointFollowsTheRunnersEgress(t *testing.T) {
 		})
 	}
 }
+
+// The deployer and viewer roles must be of the account the stack deploys
+// to (the bootstrap makes them there): another account's is refused by
+// key and value before anything but the provider is registered.
+func TestRolesOfAnotherAccountAreRefused(t *testing.T) {
+	t.Parallel()
+	s := withChanges(t,
+		change{"cluster", "deployerRoleArn", "arn:aws:iam::210987654321:role/scrolluniversity-production-deploy"},
+		change{"cluster", "viewerRoleArns", []string{"arn:aws:iam::210987654321:role/scrolluniversity-production-preview"}})
+	res, err := synth.Run(s, infra.Deploy)
+	for _, want := range []string{
+		`scrolluniversity:cluster.deployerRoleArn = "arn:aws:iam::210987654321:role/scrolluniversity-production-deploy": a role of account ` + synth.MockAccountID,
+		`scrolluniversity:cluster.viewerRoleArns[0] = "arn:aws:iam::210987654321:role/scrolluniversity-production-preview"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	for _, r := range res.Resources {
+		if r.Type != "pulumi:providers:aws" {
+			t.Fatalf("registered before the refusal: %s", r.URN)
+		}
+	}
+}

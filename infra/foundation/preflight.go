@@ -189,3 +189,25 @@ func EndpointCidrs(ctx *pulumi.Context, project string, cfg config.ClusterConfig
 	}
 	return out, nil
 }
+
+// RolesInAccount refuses a deployer or viewer role of another account than
+// the one the stack deploys to: the bootstrap makes both in this account
+// under fixed names, and EKS refuses an access entry for a principal that
+// does not exist (CreateAccessEntry), so a wrong account ID would stop the
+// first up after the cluster is made.
+func RolesInAccount(project string, cfg config.ClusterConfig, accountID string) error {
+	var ps config.Problems
+	check := func(key, arn string) {
+		if parts := strings.Split(arn, ":"); len(parts) > 4 && parts[4] != accountID {
+			ps = append(ps, config.Problem{Key: project + ":" + key, Value: strconv.Quote(arn), Allowed: fmt.Sprintf("a role of account %s, the one this stack deploys to (the bootstrap's roles are made there)", accountID)})
+		}
+	}
+	check("cluster.deployerRoleArn", cfg.DeployerRoleArn)
+	for i, arn := range cfg.ViewerRoleArns {
+		check(fmt.Sprintf("cluster.viewerRoleArns[%d]", i), arn)
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
