@@ -44,11 +44,11 @@ func TestSummaryGroupsByComponent(t *testing.T) {
 	want := map[string][]string{
 		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/1/3",
 			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods",
-			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 4 receivers"},
+			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 3 receivers"},
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
 			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.t4g.medium, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
 			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
-			"1 recording rules, 5 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, gateway-nginx, logstash-metrics, nginx-gateway-fabric, postgres-exporter, redis-exporter",
+			"34 recording rules, 6 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, gateway-nginx, logstash-metrics, nginx-gateway-fabric, postgres-exporter, redis-exporter",
 			"Elasticsearch 9.4.3: 3 nodes, 100Gi gp3 claims elasticsearch-data, kept when the cluster is deleted", "logs kept 30 days",
 			"Kibana: 2 pods; Logstash: 2 pods, 20Gi queue claims; Filebeat on every node",
 			`CronJobs (UTC): app-backup "0 2 * * *", database-backup "0 */6 * * *", restore-drill "0 5 * * 0"`,

@@ -5,6 +5,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/kit"
 )
 
@@ -12,7 +13,7 @@ import (
 const (
 	// Namespace runs everything but node-exporter, under the restricted
 	// Pod Security profile.
-	Namespace = "monitoring"
+	Namespace = content.MonitoringNamespace
 	// NodeExporterNamespace runs only node-exporter, the one exception to
 	// the restricted profile: it reads each node's /proc, /sys and root
 	// filesystem from hostPath volumes, in the host's network and PID

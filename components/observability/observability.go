@@ -116,7 +116,7 @@ const grafanaPasswordLength = 32
 // configuration are rendered and checked before anything is registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := args.Config
-	rules, err := content.RuleFiles(o.Thresholds, args.AppNamespace, args.DrillRtoMinutes)
+	rules, err := content.RuleFiles(content.RuleParams{Thresholds: o.Thresholds, SLO: o.SLO, AppNamespace: args.AppNamespace, DrillRtoMinutes: args.DrillRtoMinutes})
 	if err != nil {
 		return nil, err
 	}

@@ -155,12 +155,23 @@ func Defaults(project, stack string) *Config {
 				RequestsCpu: "100m", RequestsMemory: "256Mi", LimitsCpu: "1", LimitsMemory: "512Mi",
 				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
 			}},
+			SLO: SLOConfig{
+				Availability: 0.999, LatencySeconds: 0.2, LatencyObjective: 0.95,
+				LatencyExcludedRoutes: `/socket\.io.*|/api/ai/.*`,
+				MinRequestsPerSecond:  1,
+				Routes: map[string]string{
+					"login":    `/api/auth/login`,
+					"payments": `/api/payments/.*`,
+					"tutor":    `/api/ai/tutor.*`,
+				},
+				RouteErrorRatio: 0.05, RouteMinRequestsPerSecond: 0.05,
+			},
 			Thresholds: ThresholdsConfig{
-				ErrorRatio: 0.05, LatencyP95Seconds: 2, AIDailyBudgetUsd: 100,
-				PoolUtilization: 0.9, ResourceUtilization: 0.9, RedisHitRatio: 0.8,
+				AIDailyBudgetUsd: 100,
+				PoolUtilization:  0.9, ResourceUtilization: 0.9, RedisHitRatio: 0.8,
 				ReplicaLagSeconds: 30, CertificateExpiryDays: 14, BackupMaxAgeHours: 7,
 			},
-			Receivers: ReceiversConfig{SlackChannel: "#platform-alerts"},
+			Receivers: ReceiversConfig{SlackChannel: "#platform-alerts", Page: stack == "production"},
 			Images: ObservabilityImages{
 				PostgresExporter:   "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
 				RedisExporter:      "quay.io/oliver006/redis_exporter:v1.88.0",

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,14 @@ type Set struct {
 // Target is one binary.
 type Target struct {
 	Binary, Package string
+	// Stubs are generated files the package embeds that its module's
+	// published source lacks, as paths inside the module StubModule (the
+	// Alertmanager server embeds its web UI's build output, made by npm in
+	// its release process and absent from the module proxy's zip). The
+	// build then uses a copy of that module, kept in the cache folder,
+	// with each stub an empty page; the Go code built is the module's.
+	Stubs      []string
+	StubModule string
 }
 
 // Base is where every set is cached: $SCROLLUNIVERSITY_TOOLS_CACHE, else
@@ -114,10 +123,23 @@ func (s Set) Ensure(log io.Writer) (map[string]string, error) {
 		// Built under a temporary name and renamed, so that an interrupted
 		// build never leaves a half-written binary that looks cached.
 		tmp := out + ".partial"
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, t.Package)
+		args := []string{"build", "-trimpath", "-o", tmp}
+		if len(t.Stubs) > 0 {
+			modfile, err := s.stubbed(t, filepath.Dir(out))
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, "-modfile="+modfile)
+		}
+		cmd := exec.Command("go", append(args, t.Package)...)
 		cmd.Dir = s.Dir
 		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
+		err := cmd.Run()
+		if len(t.Stubs) > 0 {
+			// The copy served the build only.
+			_ = os.RemoveAll(filepath.Join(filepath.Dir(out), "src-"+t.Binary))
+		}
+		if err != nil {
 			return nil, fmt.Errorf("building %s: %w", t.Package, err)
 		}
 		if err := os.Rename(tmp, out); err != nil {
@@ -126,6 +148,52 @@ func (s Set) Ensure(log io.Writer) (map[string]string, error) {
 		fmt.Fprintf(log, "toolcache: built %s in %s\n", t.Binary, time.Since(start).Round(time.Second))
 	}
 	return paths, nil
+}
+
+// stubbed copies t.StubModule out of the module cache into dir, writes
+// its stubs, and returns a go.mod (beside its go.sum) that replaces the
+// module with the copy.
+func (s Set) stubbed(t Target, dir string) (string, error) {
+	list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", t.StubModule)
+	list.Dir = s.Dir
+	src, err := list.Output()
+	if err != nil {
+		return "", fmt.Errorf("finding %s in the module cache: %w", t.StubModule, err)
+	}
+	copyDir := filepath.Join(dir, "src-"+t.Binary)
+	if err := os.RemoveAll(copyDir); err != nil {
+		return "", err
+	}
+	if err := os.CopyFS(copyDir, os.DirFS(strings.TrimSpace(string(src)))); err != nil {
+		return "", fmt.Errorf("copying %s: %w", t.StubModule, err)
+	}
+	for _, stub := range t.Stubs {
+		p := filepath.Join(copyDir, stub)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return "", err
+		}
+		page := "<!doctype html><title>" + t.Binary + "</title><p>This build has no web UI: its assets are not in the module's source.\n"
+		if err := os.WriteFile(p, []byte(page), 0o644); err != nil {
+			return "", err
+		}
+	}
+	mod, err := os.ReadFile(filepath.Join(s.Dir, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	sum, err := os.ReadFile(filepath.Join(s.Dir, "go.sum"))
+	if err != nil {
+		return "", err
+	}
+	modfile := filepath.Join(dir, "build-"+t.Binary+".mod")
+	mod = append(mod, []byte(fmt.Sprintf("\nreplace %s => %s\n", t.StubModule, copyDir))...)
+	if err := os.WriteFile(modfile, mod, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(strings.TrimSuffix(modfile, ".mod")+".sum", sum, 0o644); err != nil {
+		return "", err
+	}
+	return modfile, nil
 }
 
 // Prometheus is promtool and amtool at the versions tools/prom pins
@@ -137,7 +205,23 @@ func Prometheus(repoRoot string) Set {
 		Name:    "prom-v3.16.0-am-v0.35.0",
 		Dir:     filepath.Join(repoRoot, "tools", "prom"),
 		Inputs:  []string{filepath.Join("promqlnames", "main.go")},
-		Targets: []Target{{"promtool", "github.com/prometheus/prometheus/cmd/promtool"}, {"amtool", "github.com/prometheus/alertmanager/cmd/amtool"}, {"promqlnames", "./promqlnames"}},
+		Targets: []Target{{Binary: "promtool", Package: "github.com/prometheus/prometheus/cmd/promtool"}, {Binary: "amtool", Package: "github.com/prometheus/alertmanager/cmd/amtool"}, {Binary: "promqlnames", Package: "./promqlnames"}},
+	}
+}
+
+// Alertmanager is the Alertmanager server v0.35.0, amtool's release
+// (tools/alertmanager), for tests that run the rendered configuration and
+// measure what it sends (the heartbeat's period). Its web UI is a stub:
+// the UI's build output is not in the module's source.
+func Alertmanager(repoRoot string) Set {
+	return Set{
+		Name: "alertmanager-v0.35.0",
+		Dir:  filepath.Join(repoRoot, "tools", "alertmanager"),
+		Targets: []Target{{
+			Binary: "alertmanager", Package: "github.com/prometheus/alertmanager/cmd/alertmanager",
+			StubModule: "github.com/prometheus/alertmanager",
+			Stubs:      []string{"ui/app/dist/elm/index.html", "ui/app/dist/mantine/index.html"},
+		}},
 	}
 }
 
@@ -147,7 +231,7 @@ func S3(repoRoot string) Set {
 	return Set{
 		Name:    "gofakes3-v1.2.0",
 		Dir:     filepath.Join(repoRoot, "tools", "s3"),
-		Targets: []Target{{"gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3"}},
+		Targets: []Target{{Binary: "gofakes3", Package: "github.com/johannesboyne/gofakes3/cmd/gofakes3"}},
 	}
 }
 
@@ -157,7 +241,7 @@ func Lint(repoRoot string) Set {
 	return Set{
 		Name:    "actionlint-v1.7.12",
 		Dir:     filepath.Join(repoRoot, "tools", "lint"),
-		Targets: []Target{{"actionlint", "github.com/rhysd/actionlint/cmd/actionlint"}},
+		Targets: []Target{{Binary: "actionlint", Package: "github.com/rhysd/actionlint/cmd/actionlint"}},
 	}
 }
 
@@ -169,7 +253,7 @@ func Charts(repoRoot string) Set {
 		Name:    "helm-v3.20.2",
 		Dir:     filepath.Join(repoRoot, "tools", "charts"),
 		Inputs:  []string{filepath.Join("chartrender", "main.go")},
-		Targets: []Target{{"chartrender", "./chartrender"}},
+		Targets: []Target{{Binary: "chartrender", Package: "./chartrender"}},
 	}
 }
 
@@ -180,6 +264,6 @@ func Netpol(repoRoot string) Set {
 		Name:    "cyclonus-v0.5.6",
 		Dir:     filepath.Join(repoRoot, "tools", "netpol"),
 		Inputs:  []string{filepath.Join("netpolcheck", "main.go")},
-		Targets: []Target{{"netpolcheck", "./netpolcheck"}},
+		Targets: []Target{{Binary: "netpolcheck", Package: "./netpolcheck"}},
 	}
 }

@@ -2,16 +2,19 @@ package content
 
 import (
 	"path"
+	"time"
 
 	"github.com/scrolluniversity/platform/infra/config"
 )
 
-// Receivers, by the severity they take.
+// Receivers. Critical alerts go to receiverPage in a stack that pages
+// (observability.receivers.page, production's default) and to Slack in
+// one that does not; warnings to Slack, info to email.
 const (
-	receiverCritical  = "critical"  // PagerDuty and Slack
-	receiverWarning   = "warning"   // Slack
-	receiverInfo      = "info"      // email
-	receiverHeartbeat = "heartbeat" // the dead man's switch
+	ReceiverPage      = "pagerduty-and-slack"
+	ReceiverSlack     = "slack"
+	ReceiverEmail     = "email"
+	ReceiverHeartbeat = "heartbeat" // the dead man's switch
 )
 
 // ReceiversSecret is the Secret whose keys (config.AlertingSecrets' files)
@@ -32,23 +35,72 @@ const (
 	repeatInterval         = "4h"
 	criticalRepeatInterval = "1h"
 	infoRepeatInterval     = "24h"
-	// heartbeatInterval: the Watchdog is re-sent this often; the heartbeat
-	// service alarms when it stops.
-	heartbeatInterval = "5m"
+	// The Watchdog's route flushes every heartbeatGroupInterval and re-sends
+	// when the last send is older than heartbeatRepeatInterval. With the
+	// two equal, the notification log's entry (stamped after the webhook
+	// answers) is a few milliseconds too young at the next flush, and the
+	// heartbeat goes out every second one (alertmanager#676): the repeat
+	// interval is kept below the group interval, so it goes out at each.
+	heartbeatGroupInterval  = "1m"
+	heartbeatRepeatInterval = "50s"
 )
+
+// HeartbeatPeriod is how often the heartbeat service receives the
+// Watchdog; it should alarm when none has come for HeartbeatGrace.
+const (
+	HeartbeatPeriod = time.Minute
+	HeartbeatGrace  = 5 * time.Minute
+)
+
+// inhibitEqual are the labels an inhibiting alert must share with the one
+// it silences: its name and every label that tells one object from
+// another, so that one volume's critical hides that volume's warning, not
+// another's. A label missing on both sides counts as equal.
+var inhibitEqual = []any{
+	"alertname", "namespace", "pod", "container", "persistentvolumeclaim", "name", "cluster",
+	"dbinstance_identifier", "job_name", "cronjob", "daemonset", "deployment", "statefulset",
+	"node", "instance", "mountpoint", "route", "slo", "integration",
+	"db_client_connection_pool_name", "owner_name", "horizontalpodautoscaler", "condition", "pipeline", "rule_group",
+}
 
 // AlertmanagerConfig is Alertmanager's configuration: routes by severity,
 // grouped by alert name and namespace, a critical alert silencing the
-// warning of the same name and namespace, and the Watchdog to the
-// heartbeat. Credentials are read from files under secretsDir/<Secret>/;
-// none is in the configuration itself.
+// warning of the same alert and object, and the Watchdog to the
+// heartbeat. Criticals page only where r.Page is set. Every title names
+// the environment (Prometheus's external label). Credentials are read
+// from files under secretsDir/<Secret>/; none is in the configuration
+// itself.
 func AlertmanagerConfig(r config.ReceiversConfig, secretsDir string) map[string]any {
 	file := func(name string) string { return path.Join(secretsDir, ReceiversSecret, name) }
 	slack := map[string]any{
 		"channel":       r.SlackChannel,
 		"send_resolved": true,
-		"title":         `[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.namespace }})`,
+		"title":         `[{{ .CommonLabels.environment }}] [{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }}, {{ .CommonLabels.namespace }})`,
 		"text":          `{{ range .Alerts }}*{{ .Annotations.summary }}*` + "\n" + `{{ .Annotations.description }}` + "\n" + `Runbook: {{ .Annotations.runbook_url }}` + "\n" + `{{ end }}`,
+	}
+	receivers := []any{
+		map[string]any{"name": ReceiverSlack, "slack_configs": []any{slack}},
+		map[string]any{"name": ReceiverEmail, "email_configs": []any{map[string]any{
+			"to": r.EmailTo, "send_resolved": false,
+			"headers": map[string]any{"Subject": `[{{ .CommonLabels.environment }}] {{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`},
+		}}},
+		map[string]any{"name": ReceiverHeartbeat, "webhook_configs": []any{map[string]any{
+			"url_file": file(config.HeartbeatURLFile), "send_resolved": false,
+		}}},
+	}
+	critical := ReceiverSlack
+	if r.Page {
+		critical = ReceiverPage
+		receivers = append(receivers, map[string]any{
+			"name": ReceiverPage,
+			"pagerduty_configs": []any{map[string]any{
+				"routing_key_file": file(config.PagerDutyKeyFile),
+				"send_resolved":    true,
+				"description":      `[{{ .CommonLabels.environment }}] {{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
+				"links":            []any{map[string]any{"href": `{{ .CommonAnnotations.runbook_url }}`, "text": "Runbook"}},
+			}},
+			"slack_configs": []any{slack},
+		})
 	}
 	return map[string]any{
 		// Replaces the chart's default template glob: no custom templates.
@@ -63,49 +115,33 @@ func AlertmanagerConfig(r config.ReceiversConfig, secretsDir string) map[string]
 			"smtp_require_tls":        true,
 		},
 		"route": map[string]any{
-			"receiver":        receiverWarning,
+			"receiver":        ReceiverSlack,
 			"group_by":        []any{"alertname", "namespace"},
 			"group_wait":      groupWait,
 			"group_interval":  groupInterval,
 			"repeat_interval": repeatInterval,
 			"routes": []any{
 				map[string]any{
-					"matchers": []any{`alertname="Watchdog"`}, "receiver": receiverHeartbeat,
-					"group_wait": "0s", "group_interval": heartbeatInterval, "repeat_interval": heartbeatInterval,
+					"matchers": []any{`alertname="Watchdog"`}, "receiver": ReceiverHeartbeat,
+					"group_wait": "0s", "group_interval": heartbeatGroupInterval, "repeat_interval": heartbeatRepeatInterval,
 				},
-				map[string]any{"matchers": []any{`severity="critical"`}, "receiver": receiverCritical, "repeat_interval": criticalRepeatInterval},
-				map[string]any{"matchers": []any{`severity="warning"`}, "receiver": receiverWarning},
-				map[string]any{"matchers": []any{`severity="info"`}, "receiver": receiverInfo, "repeat_interval": infoRepeatInterval},
+				map[string]any{"matchers": []any{`severity="critical"`}, "receiver": critical, "repeat_interval": criticalRepeatInterval},
+				map[string]any{"matchers": []any{`severity="warning"`}, "receiver": ReceiverSlack},
+				map[string]any{"matchers": []any{`severity="info"`}, "receiver": ReceiverEmail, "repeat_interval": infoRepeatInterval},
 			},
 		},
 		"inhibit_rules": []any{
 			map[string]any{
 				"source_matchers": []any{`severity="critical"`},
 				"target_matchers": []any{`severity=~"warning|info"`},
-				"equal":           []any{"alertname", "namespace"},
+				"equal":           inhibitEqual,
 			},
 			map[string]any{
 				"source_matchers": []any{`severity="warning"`},
 				"target_matchers": []any{`severity="info"`},
-				"equal":           []any{"alertname", "namespace"},
+				"equal":           inhibitEqual,
 			},
 		},
-		"receivers": []any{
-			map[string]any{
-				"name": receiverCritical,
-				"pagerduty_configs": []any{map[string]any{
-					"routing_key_file": file(config.PagerDutyKeyFile),
-					"send_resolved":    true,
-					"description":      `{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}`,
-					"links":            []any{map[string]any{"href": `{{ .CommonAnnotations.runbook_url }}`, "text": "Runbook"}},
-				}},
-				"slack_configs": []any{slack},
-			},
-			map[string]any{"name": receiverWarning, "slack_configs": []any{slack}},
-			map[string]any{"name": receiverInfo, "email_configs": []any{map[string]any{"to": r.EmailTo, "send_resolved": false}}},
-			map[string]any{"name": receiverHeartbeat, "webhook_configs": []any{map[string]any{
-				"url_file": file(config.HeartbeatURLFile), "send_resolved": false,
-			}}},
-		},
+		"receivers": receivers,
 	}
 }

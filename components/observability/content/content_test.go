@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,10 @@ var TestThresholds = func() config.ThresholdsConfig {
 	t.DatabaseFreeStorageGiB = 2
 	return t
 }()
+
+// TestSLO are the objectives testdata/slo_test.yaml is written for (the
+// defaults).
+var TestSLO = config.Defaults("scrolluniversity", "staging").Observability.SLO
 
 // TestDrillRtoMinutes is the RTO testdata/rules_test.yaml is written for
 // (the default).
@@ -47,11 +52,18 @@ func run(t *testing.T, bin string, args ...string) (string, error) {
 
 func renderRules(t *testing.T) map[string][]byte {
 	t.Helper()
-	files, err := RuleFiles(TestThresholds, "scrolluniversity", TestDrillRtoMinutes)
+	files, err := RuleFiles(RuleParams{Thresholds: TestThresholds, SLO: TestSLO, AppNamespace: "scrolluniversity", DrillRtoMinutes: TestDrillRtoMinutes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return files
+}
+
+func testReceivers(page bool) config.ReceiversConfig {
+	return config.ReceiversConfig{
+		SlackChannel: "#platform-alerts", EmailTo: "platform@example.com", EmailFrom: "alertmanager@example.com",
+		SmtpSmarthost: "email-smtp.us-east-1.amazonaws.com:587", SmtpUsername: "AKIAEXAMPLE", Page: page,
+	}
 }
 
 type ruleFile struct {
@@ -81,12 +93,14 @@ func parseRules(t *testing.T, files map[string][]byte) map[string]ruleFile {
 }
 
 // TestRulesPassPromtool checks every rendered rule file with promtool
-// check rules, then runs testdata/rules_test.yaml's cases with promtool
-// test rules against copies without annotations.
+// check rules, then runs testdata/*_test.yaml's cases with promtool test
+// rules against copies without annotations.
 func TestRulesPassPromtool(t *testing.T) {
 	bins := tools(t)
+	t.Parallel()
 	dir := t.TempDir()
-	for name, b := range renderRules(t) {
+	files := renderRules(t)
+	for name, b := range files {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -96,8 +110,27 @@ func TestRulesPassPromtool(t *testing.T) {
 		}
 	}
 
+	for name, out := range promtoolTest(t, bins["promtool"], files) {
+		t.Errorf("promtool test rules %s:\n%s", name, out)
+	}
+}
+
+// promtoolTest runs testdata/*_test.yaml (or only the named ones) against
+// files without their annotations, and returns promtool's output for each
+// test file that fails.
+func promtoolTest(t *testing.T, promtool string, files map[string][]byte, only ...string) map[string]string {
+	return promtoolTestRun(t, promtool, files, "", only...)
+}
+
+// promtoolTestRun is promtoolTest with promtool's --run: only the test
+// groups whose names match the expression run ("" for all).
+func promtoolTestRun(t *testing.T, promtool string, files map[string][]byte, groups string, only ...string) map[string]string {
+	t.Helper()
+	failed := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	testDir := t.TempDir()
-	for name, b := range renderRules(t) {
+	for name, b := range files {
 		var doc map[string]any
 		if err := yaml.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
@@ -113,6 +146,9 @@ func TestRulesPassPromtool(t *testing.T) {
 		}
 	}
 	for _, name := range testFiles(t) {
+		if len(only) > 0 && !slices.Contains(only, filepath.Base(name)) {
+			continue
+		}
 		cases, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -121,10 +157,77 @@ func TestRulesPassPromtool(t *testing.T) {
 		if err := os.WriteFile(testFile, cases, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := run(t, bins["promtool"], "test", "rules", testFile); err != nil {
-			t.Errorf("promtool test rules %s: %v\n%s", name, err, out)
+		args := []string{"test", "rules", testFile}
+		if groups != "" {
+			args = append(args, "--run="+groups)
 		}
+		// The files run side by side: rules_test.yaml alone takes most of
+		// a core for a minute.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
+				mu.Lock()
+				failed[filepath.Base(name)] = string(out)
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
+	return failed
+}
+
+// TestPromtoolCatchesPlantedRegressions breaks the rules the ways the ops
+// review found them broken, one at a time, and shows that the cases fail:
+// an SLO page 10 times too loose, no traffic floor, a heartbeat-era
+// Watchdog, a Late alert without its missing-series guard, Failed pods
+// back in PodNotRunning.
+func TestPromtoolCatchesPlantedRegressions(t *testing.T) {
+	bins := tools(t)
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		edits      [][2]string
+		// failing is the test file and cases the test groups (promtool's
+		// --run) that must fail.
+		failing, cases string
+	}{
+		{"page 10 times looser", "slo.yaml", [][2]string{{"> 0.0144\n", "> 0.144\n"}, {"> 0.006\n", "> 0.06\n"}}, "slo_test.yaml", "BackendErrorBudgetBurn pages"},
+		{"no traffic floor", "slo.yaml", [][2]string{{"slo:backend_requests:rate1h > 1\n", "slo:backend_requests:rate1h > 0\n"}, {"slo:backend_requests:rate6h > 1\n", "slo:backend_requests:rate6h > 0\n"}}, "slo_test.yaml", "floor"},
+		{"route alert without its floor", "slo.yaml", [][2]string{{"slo:backend_route_requests:rate5m > 0.05", "slo:backend_route_requests:rate5m > 0"}}, "slo_test.yaml", "BackendRouteFailing"},
+		{"ticket without its short window", "slo.yaml", [][2]string{{"and on (namespace) slo:backend_errors:ratio_rate2h > 0.003", "or on (namespace) slo:backend_errors:ratio_rate2h > 0.003"}}, "slo_day_test.yaml", "blip"},
+		{"backup late without the missing-series case", "platform.yaml", [][2]string{{"absent(kube_cronjob_created{namespace=\"scrolluniversity\", cronjob=\"database-backup\"})", "absent(nothing_at_all)"}}, "rules_test.yaml", "DatabaseBackupLate"},
+		{"failed pods not running", "kubernetes.yaml", [][2]string{{`phase=~"Pending|Unknown"`, `phase=~"Pending|Unknown|Failed"`}}, "rules_test.yaml", "PodNotRunning"},
+		{"Elasticsearch health without health_up", "logging.yaml", [][2]string{{"max by (namespace, cluster) (elasticsearch_cluster_health_up) == 0", "max by (namespace, cluster) (elasticsearch_cluster_health_up) == 2"}}, "signals_test.yaml", "ElasticsearchUnreachable"},
+		{"traffic compared with nothing", "backend.yaml", [][2]string{{"< 0.1 * sum by (namespace)", "< 0 * sum by (namespace)"}}, "history_test.yaml", "TrafficVanished"},
+		{"pool page on any timeout", "backend.yaml", [][2]string{{"> 0.01\n        for: 10m", "> 0\n        for: 10m"}}, "rules_test.yaml", "DatabasePoolExhausted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := renderRules(t)
+			for _, e := range tc.edits {
+				if !bytes.Contains(files[tc.file], []byte(e[0])) {
+					t.Fatalf("%s does not contain %q: the planted regression no longer applies", tc.file, e[0])
+				}
+				files[tc.file] = bytes.ReplaceAll(files[tc.file], []byte(e[0]), []byte(e[1]))
+			}
+			if failed := promtoolTestRun(t, bins["promtool"], files, tc.cases, tc.failing); failed[tc.failing] == "" {
+				t.Errorf("with %q in %s, the cases %q of %s still pass", tc.edits, tc.file, tc.cases, tc.failing)
+			}
+			// The same cases pass on the rules as they are.
+			if failed := promtoolTestRun(t, bins["promtool"], renderRules(t), tc.cases, tc.failing); len(failed) > 0 {
+				t.Errorf("the cases %q of %s fail on the rules as rendered:\n%s", tc.cases, tc.failing, failed[tc.failing])
+			}
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestPromtoolCatchesABrokenRule shows the check above can fail.
@@ -256,6 +359,25 @@ func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
 			}
 		}
 	}
+	// And the other way: every section named like an alert is one, so
+	// that a renamed or removed alert leaves no stale section behind.
+	names := map[string]bool{}
+	for _, f := range parseRules(t, renderRules(t)) {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				names[RunbookAnchor(r.Alert)] = true
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "RUNBOOK.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^## ([A-Z][A-Za-z0-9]+)$`).FindAllStringSubmatch(string(b), -1) {
+		if !names[RunbookAnchor(m[1])] {
+			t.Errorf("docs/RUNBOOK.md has a section %q, but no rule has that alert", m[0])
+		}
+	}
 	if alerts < 25 {
 		t.Errorf("found %d alerts, want the families of the issue (at least 25 rules)", alerts)
 	}
@@ -263,17 +385,59 @@ func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
 
 func TestThresholdsReachTheRules(t *testing.T) {
 	th := TestThresholds
-	th.ErrorRatio = 0.125
 	th.AIDailyBudgetUsd = 40
-	files, err := RuleFiles(th, "school", TestDrillRtoMinutes)
+	slo := TestSLO
+	slo.Availability, slo.LatencyObjective, slo.LatencySeconds = 0.995, 0.9, 1
+	slo.MinRequestsPerSecond, slo.RouteErrorRatio = 5, 0.125
+	slo.Routes = map[string]string{"enrol": `/api/enrollments/.*`}
+	files, err := RuleFiles(RuleParams{Thresholds: th, SLO: slo, AppNamespace: "school", DrillRtoMinutes: TestDrillRtoMinutes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	backend := string(files["backend.yaml"])
-	for _, want := range []string{`> 0.125`, `namespace="school"`, `> 40` + "\n", `> 32` + "\n", `> 20` + "\n", `vector(40)`} {
+	for _, want := range []string{`namespace="school"`, `> 40` + "\n", `> 32` + "\n", `vector(40)`} {
 		if !strings.Contains(backend, want) {
-			t.Errorf("backend.yaml rendered with errorRatio 0.125, budget 40, namespace school lacks %q", want)
+			t.Errorf("backend.yaml rendered with budget 40, namespace school lacks %q", want)
 		}
+	}
+	// 14.4 and 6 times a 0.5% budget, 3 and 1 times; 14.4 times 10%; the
+	// 1-second boundary as Prometheus 3 stores it; the floor; the route.
+	sloFile := string(files["slo.yaml"])
+	for _, want := range []string{
+		"> 0.072\n", "> 0.03\n", "> 0.015\n", "> 0.005\n", "> 1.44\n", `le="1.0"`, "rate1h > 5\n",
+		"vector(0.995)", "http_route=~`/api/enrollments/.*`", "route: enrol", "> 0.125\n", `namespace="school"`,
+	} {
+		if !strings.Contains(sloFile, want) {
+			t.Errorf("slo.yaml rendered with availability 0.995, latency 90%% within 1 s, floor 5, route enrol lacks %q", want)
+		}
+	}
+	if strings.Contains(sloFile, "login") {
+		t.Error("slo.yaml keeps the default route login when the stack sets its own routes")
+	}
+}
+
+// TestHistogramBoundariesAreTheContract: docs/METRICS.md states the
+// request histogram's boundaries, config.HistogramBoundaries is what
+// observability.slo.latencySeconds is checked against; they are one list,
+// and it holds the seed's 200 ms.
+func TestHistogramBoundariesAreTheContract(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "METRICS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("buckets \x60\\[([0-9., ]+)\\]\x60").FindSubmatch(b)
+	if m == nil {
+		t.Fatal("docs/METRICS.md does not state the request histogram's buckets as `[a, b, …]`")
+	}
+	var stated []float64
+	if err := json.Unmarshal([]byte("["+string(m[1])+"]"), &stated); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stated, config.HistogramBoundaries) {
+		t.Errorf("docs/METRICS.md states buckets %v, config.HistogramBoundaries is %v", stated, config.HistogramBoundaries)
+	}
+	if !slices.Contains(stated, TestSLO.LatencySeconds) {
+		t.Errorf("the default latency threshold %v s is not a bucket boundary", TestSLO.LatencySeconds)
 	}
 }
 
@@ -358,8 +522,8 @@ func TestDashboardsQueryTheContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dashboards) != 5 {
-		t.Errorf("%d dashboards, want overview, AI, database, Redis and workloads", len(dashboards))
+	if len(dashboards) != 6 {
+		t.Errorf("%d dashboards, want overview, SLOs, AI, database, Redis and workloads", len(dashboards))
 	}
 	for file, body := range dashboards {
 		var d struct {
@@ -480,66 +644,112 @@ func TestCloudWatchConfigListsEveryDimensionValue(t *testing.T) {
 	}
 }
 
-// TestAlertmanagerRoutesBySeverity checks the rendered configuration with
-// amtool check-config, then sends a critical, a warning, an info alert and
-// the Watchdog through amtool config routes test.
+// TestAlertmanagerRoutesBySeverity checks the rendered configuration of
+// a paging stack (production) and of one that does not page (staging)
+// with amtool check-config, then sends a critical, a warning, an info
+// alert and the Watchdog through amtool config routes test.
 func TestAlertmanagerRoutesBySeverity(t *testing.T) {
 	bins := tools(t)
-	r := config.ReceiversConfig{
-		SlackChannel: "#platform-alerts", EmailTo: "platform@example.com", EmailFrom: "alertmanager@example.com",
-		SmtpSmarthost: "email-smtp.us-east-1.amazonaws.com:587", SmtpUsername: "AKIAEXAMPLE",
-	}
-	out, err := yaml.Marshal(AlertmanagerConfig(r, SecretsDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "alertmanager.yaml")
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := run(t, bins["amtool"], "check-config", path); err != nil {
-		t.Fatalf("amtool check-config: %v\n%s", err, res)
-	}
-	for _, tc := range []struct {
-		labels   []string
-		receiver string
+	for _, stack := range []struct {
+		name     string
+		page     bool
+		critical string
 	}{
-		{[]string{"alertname=BackendErrorRatioHigh", "severity=critical", "namespace=scrolluniversity"}, "critical"},
-		{[]string{"alertname=BackendLatencyHigh", "severity=warning", "namespace=scrolluniversity"}, "warning"},
-		{[]string{"alertname=AIDailyBudget", "severity=info", "namespace=scrolluniversity"}, "info"},
-		{[]string{"alertname=Watchdog", "severity=none"}, "heartbeat"},
-		// Anything unrouted goes to Slack.
-		{[]string{"alertname=Unknown"}, "warning"},
+		{"production", true, ReceiverPage},
+		{"staging", false, ReceiverSlack},
 	} {
-		args := append([]string{"config", "routes", "test", "--config.file=" + path, "--verify.receivers=" + tc.receiver}, tc.labels...)
-		if res, err := run(t, bins["amtool"], args...); err != nil {
-			t.Errorf("%v: want receiver %s: %v\n%s", tc.labels, tc.receiver, err, res)
-		}
-	}
-	// The check can fail: a critical alert does not go to email.
-	if res, err := run(t, bins["amtool"], "config", "routes", "test", "--config.file="+path, "--verify.receivers=info", "severity=critical"); err == nil {
-		t.Errorf("amtool routed a critical alert to info:\n%s", res)
-	}
-	// No credential is inline: each is read from the receivers' Secret.
-	for _, key := range []string{"api_url:", "routing_key:", "auth_password:", "url:", "service_key:"} {
-		if strings.Contains(string(out), " "+key) {
-			t.Errorf("the configuration sets %s inline; credentials belong in *_file fields", key)
-		}
-	}
-	for _, s := range config.AlertingSecrets {
-		if !strings.Contains(string(out), filepath.Join(SecretsDir, ReceiversSecret, s.File)) {
-			t.Errorf("the configuration never reads %s", s.File)
-		}
+		t.Run(stack.name, func(t *testing.T) {
+			out, err := yaml.Marshal(AlertmanagerConfig(testReceivers(stack.page), SecretsDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "alertmanager.yaml")
+			if err := os.WriteFile(path, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := run(t, bins["amtool"], "check-config", path); err != nil {
+				t.Fatalf("amtool check-config: %v\n%s", err, res)
+			}
+			env := "environment=" + stack.name
+			for _, tc := range []struct {
+				labels   []string
+				receiver string
+			}{
+				{[]string{"alertname=BackendErrorBudgetBurn", "severity=critical", "namespace=scrolluniversity", env}, stack.critical},
+				{[]string{"alertname=BackendLatencyBudgetBurn", "severity=warning", "namespace=scrolluniversity", env}, ReceiverSlack},
+				{[]string{"alertname=AISpendProjectedOverBudget", "severity=info", "namespace=scrolluniversity", env}, ReceiverEmail},
+				{[]string{"alertname=Watchdog", "severity=none", env}, ReceiverHeartbeat},
+				// Anything unrouted goes to Slack.
+				{[]string{"alertname=Unknown", env}, ReceiverSlack},
+			} {
+				args := append([]string{"config", "routes", "test", "--config.file=" + path, "--verify.receivers=" + tc.receiver}, tc.labels...)
+				if res, err := run(t, bins["amtool"], args...); err != nil {
+					t.Errorf("%v: want receiver %s: %v\n%s", tc.labels, tc.receiver, err, res)
+				}
+			}
+			// The check can fail: a critical alert does not go to email.
+			if res, err := run(t, bins["amtool"], "config", "routes", "test", "--config.file="+path, "--verify.receivers="+ReceiverEmail, "severity=critical"); err == nil {
+				t.Errorf("amtool routed a critical alert to email:\n%s", res)
+			}
+			// Only the paging stack knows PagerDuty at all.
+			if got := strings.Contains(string(out), "pagerduty_configs"); got != stack.page {
+				t.Errorf("%s: pagerduty_configs present = %v, want %v", stack.name, got, stack.page)
+			}
+			// No credential is inline: each is read from the receivers' Secret.
+			for _, key := range []string{"api_url:", "routing_key:", "auth_password:", "url:", "service_key:"} {
+				if strings.Contains(string(out), " "+key) {
+					t.Errorf("the configuration sets %s inline; credentials belong in *_file fields", key)
+				}
+			}
+			for _, s := range config.AlertingSecrets {
+				if s.File == config.PagerDutyKeyFile && !stack.page {
+					continue
+				}
+				if !strings.Contains(string(out), filepath.Join(SecretsDir, ReceiversSecret, s.File)) {
+					t.Errorf("the configuration never reads %s", s.File)
+				}
+			}
+			// The environment is in every title.
+			for _, field := range []string{"title:", "description:", "Subject:"} {
+				for _, line := range strings.Split(string(out), "\n") {
+					if strings.Contains(line, " "+field) && !strings.Contains(line, "{{ .CommonLabels.environment }}") {
+						t.Errorf("%s does not name the environment: %s", field, strings.TrimSpace(line))
+					}
+				}
+			}
+		})
 	}
 }
 
-// TestCriticalInhibitsTheWarningOfTheSameAlert reads the inhibition rules.
-func TestCriticalInhibitsTheWarningOfTheSameAlert(t *testing.T) {
+// TestInhibitionIsPerObject runs the inhibition through the Alertmanager
+// server's matching (amtool cannot): a critical alert silences the
+// warning of the same alert and object, not another object's (ops m1).
+func TestInhibitionIsPerObject(t *testing.T) {
 	cfg := AlertmanagerConfig(config.ReceiversConfig{}, SecretsDir)
-	rules := cfg["inhibit_rules"].([]any)
-	first := rules[0].(map[string]any)
-	if !slices.Equal(first["source_matchers"].([]any), []any{`severity="critical"`}) ||
-		!slices.Equal(first["equal"].([]any), []any{"alertname", "namespace"}) {
-		t.Errorf("first inhibit rule = %v, want a critical alert to silence warnings of the same alertname and namespace", first)
+	rule := cfg["inhibit_rules"].([]any)[0].(map[string]any)
+	if !slices.Equal(rule["source_matchers"].([]any), []any{`severity="critical"`}) {
+		t.Fatalf("first inhibit rule = %v, want critical alerts to inhibit", rule)
+	}
+	equal := map[string]bool{}
+	for _, l := range rule["equal"].([]any) {
+		equal[l.(string)] = true
+	}
+	// Every label the rules split an alert by must be compared, or one
+	// object's critical hides another's warning.
+	for _, f := range parseRules(t, renderRules(t)) {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				if r.Alert == "" {
+					continue
+				}
+				for _, l := range regexp.MustCompile(`\b(?:by|on) \(([^)]*)\)`).FindAllStringSubmatch(r.Expr, -1) {
+					for _, name := range strings.Split(l[1], ",") {
+						if name = strings.TrimSpace(name); name != "" && name != "le" && !equal[name] {
+							t.Errorf("alert %s is split by %s, which the inhibition does not compare", r.Alert, name)
+						}
+					}
+				}
+			}
+		}
 	}
 }

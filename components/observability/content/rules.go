@@ -38,22 +38,30 @@ const gib = 1 << 30
 type ruleData struct {
 	config.ThresholdsConfig
 	AppNamespace                string
-	AIBudgetInfo                float64
+	SLO                         config.SLOConfig
 	AIBudgetWarning             float64
 	DatabaseFreeStorageBytes    int64
 	DatabaseFreeStorageCritical int64
 	CertificateExpirySeconds    int
 	BackupMaxAgeSeconds         int
+	BackupPageAgeHours          int
+	BackupPageAgeSeconds        int
 	LogstashQueueEvents         int
 	FilebeatDaemonSet           string
+	ElasticsearchStatefulSet    string
 	AppBackupMaxAgeSeconds      int
 	DrillMaxAgeSeconds          int
 	DrillRtoSeconds             int
 	DrillRtoMinutes             int
 	GatewayNamespace            string
+	MonitoringNamespace         string
 	GatewayDataPlane            string
 	GatewayControlPlane         string
 }
+
+// MonitoringNamespace is the Observability component's namespace, where
+// Prometheus and Alertmanager run.
+const MonitoringNamespace = "monitoring"
 
 // The public Gateway's Deployments: the NGINX data plane NGF's
 // provisioner names <gateway>-<class> ("public" of class "nginx"), and the
@@ -64,6 +72,10 @@ const (
 	GatewayDataPlane    = "public-nginx"
 	GatewayControlPlane = "nginx-gateway-fabric"
 )
+
+// backupScheduleHours is the database backup's period: one more missed
+// run after the warning pages.
+const backupScheduleHours = 6
 
 // The app backup runs daily and the drill weekly: a missed run plus two
 // hours, and a missed week plus a day, are late.
@@ -80,32 +92,46 @@ const logstashQueueEvents = 10000
 // component's Beat "filebeat".
 const FilebeatDaemonSet = "filebeat-beat-filebeat"
 
-// Budget shares that notify before the AI budget is spent.
-const (
-	aiBudgetInfoShare    = 0.5
-	aiBudgetWarningShare = 0.8
-)
+// ElasticsearchStatefulSet is the StatefulSet ECK makes for the node set
+// "default" of the Logging component's Elasticsearch "logs".
+const ElasticsearchStatefulSet = "logs-es-default"
+
+// aiBudgetWarningShare of the AI budget spent warns before it is all.
+const aiBudgetWarningShare = 0.8
+
+// RuleParams are what the rules are rendered from.
+type RuleParams struct {
+	Thresholds      config.ThresholdsConfig
+	SLO             config.SLOConfig
+	AppNamespace    string
+	DrillRtoMinutes int
+}
 
 // RuleFiles renders the alert rule files with the stack's thresholds, by
-// file name. The result is what Prometheus loads and what CI checks with
-// promtool.
-func RuleFiles(t config.ThresholdsConfig, appNamespace string, drillRtoMinutes int) (map[string][]byte, error) {
+// file name, and generates slo.yaml from its objectives. The result is
+// what Prometheus loads and what CI checks with promtool.
+func RuleFiles(p RuleParams) (map[string][]byte, error) {
+	t, appNamespace, drillRtoMinutes := p.Thresholds, p.AppNamespace, p.DrillRtoMinutes
 	data := ruleData{
 		ThresholdsConfig:            t,
 		AppNamespace:                appNamespace,
-		AIBudgetInfo:                round(t.AIDailyBudgetUsd * aiBudgetInfoShare),
+		SLO:                         p.SLO,
 		AIBudgetWarning:             round(t.AIDailyBudgetUsd * aiBudgetWarningShare),
 		DatabaseFreeStorageBytes:    int64(t.DatabaseFreeStorageGiB) * gib,
 		DatabaseFreeStorageCritical: int64(t.DatabaseFreeStorageGiB) * gib / 2,
 		CertificateExpirySeconds:    t.CertificateExpiryDays * 86400,
 		BackupMaxAgeSeconds:         t.BackupMaxAgeHours * 3600,
+		BackupPageAgeHours:          t.BackupMaxAgeHours + backupScheduleHours,
+		BackupPageAgeSeconds:        (t.BackupMaxAgeHours + backupScheduleHours) * 3600,
 		LogstashQueueEvents:         logstashQueueEvents,
 		FilebeatDaemonSet:           FilebeatDaemonSet,
+		ElasticsearchStatefulSet:    ElasticsearchStatefulSet,
 		AppBackupMaxAgeSeconds:      appBackupMaxAgeHours * 3600,
 		DrillMaxAgeSeconds:          drillMaxAgeDays * 86400,
 		DrillRtoSeconds:             drillRtoMinutes * 60,
 		DrillRtoMinutes:             drillRtoMinutes,
 		GatewayNamespace:            GatewayNamespace,
+		MonitoringNamespace:         MonitoringNamespace,
 		GatewayDataPlane:            GatewayDataPlane,
 		GatewayControlPlane:         GatewayControlPlane,
 	}
@@ -133,6 +159,11 @@ func RuleFiles(t config.ThresholdsConfig, appNamespace string, drillRtoMinutes i
 		}
 		out[path.Base(name)] = buf.Bytes()
 	}
+	slo, err := sloRules(p.SLO, appNamespace)
+	if err != nil {
+		return nil, err
+	}
+	out["slo.yaml"] = slo
 	return out, nil
 }
 
