@@ -286,6 +286,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		DrillRtoMinutes: cfg.Backups.DrillRtoMinutes,
 		AlertingSecrets: cfg.AlertingSecrets,
 		ScrapeTargets:   scrape,
+		ProbeURLs:       probeURLs(cfg.App.Hostnames),
 		Database: observability.Database{
 			Host:          data.DatabaseHost,
 			Name:          cfg.Database.Name,
@@ -363,4 +364,14 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"databaseUrl": p.Data.DatabaseURL,
 		"redisUrl":    p.Data.RedisURL,
 	}
+}
+
+// probeURLs are what the blackbox probes ask of each public hostname: the
+// frontend's root and the backend's readiness through the edge.
+func probeURLs(hostnames []string) []string {
+	var urls []string
+	for _, h := range hostnames {
+		urls = append(urls, "https://"+h+"/", "https://"+h+apptier.BackendReadinessPath)
+	}
+	return urls
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
@@ -220,4 +223,47 @@ func TestReceiverSecretsStaySecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The public hostnames are probed from outside the backend: every
+// hostname's root and the backend's readiness through the edge, by the
+// blackbox_exporter the Probe names, with a module that demands TLS; its
+// pods may leave for the internet on 443 only.
+func TestPublicHostnamesAreProbed(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		probe := one(t, res, "kubernetes:monitoring.coreos.com/v1:Probe", "probe-public-hostnames").Plain()
+		var want []string
+		for _, h := range cfg.App.Hostnames {
+			want = append(want, "https://"+h+"/", "https://"+h+"/api/health/ready")
+		}
+		if got := strs(path(probe, "spec", "targets", "staticConfig", "static")); !slices.Equal(got, want) {
+			t.Errorf("the Probe asks %v, want %v", got, want)
+		}
+		if got := path(probe, "spec", "jobName"); got != content.ProbeJob {
+			t.Errorf("the Probe's job is %v, want %s (what edge.yaml's alerts select)", got, content.ProbeJob)
+		}
+		if got := path(probe, "spec", "prober", "url"); got != "blackbox-exporter.monitoring.svc:9115" {
+			t.Errorf("the Probe asks prober %v, want the blackbox-exporter Service", got)
+		}
+		module := path(probe, "spec", "module").(string)
+		cm := one(t, res, typeConfigMap, "blackbox-exporter").Plain()
+		var bb struct {
+			Modules map[string]struct {
+				Prober string `yaml:"prober"`
+				HTTP   struct {
+					FailIfNotSSL bool `yaml:"fail_if_not_ssl"`
+				} `yaml:"http"`
+			} `yaml:"modules"`
+		}
+		if err := yaml.Unmarshal([]byte(path(cm, "data", "blackbox.yml").(string)), &bb); err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := bb.Modules[module]; !ok || m.Prober != "http" || !m.HTTP.FailIfNotSSL {
+			t.Errorf("blackbox.yml's module %s = %+v, want an http prober that fails without TLS", module, m)
+		}
+		egress := one(t, res, typeNetPol, "monitoring-blackbox-exporter-to-public-hostnames").Plain()
+		if got := path(egress, "spec", "egress").([]any)[0].(map[string]any)["ports"]; !equalJSON(got, []any{map[string]any{"protocol": "TCP", "port": float64(443)}}) {
+			t.Errorf("blackbox_exporter's egress ports = %v, want 443 only", got)
+		}
+	})
 }

@@ -18,6 +18,7 @@ const (
 	postgresExporterPort   = 9187
 	redisExporterPort      = 9121
 	cloudwatchExporterPort = 9106
+	blackboxExporterPort   = 9115
 	// nobodyUID is the user the postgres_exporter and cloudwatch_exporter
 	// images run as ("nobody", 65534).
 	nobodyUID = 65534
@@ -34,6 +35,7 @@ const (
 	PostgresExporter   = "postgres-exporter"
 	RedisExporter      = "redis-exporter"
 	CloudWatchExporter = "cloudwatch-exporter"
+	BlackboxExporter   = "blackbox-exporter"
 	monitoringUserJob  = "postgres-monitoring-user"
 	// MonitoringRole is the PostgreSQL role postgres_exporter logs in as.
 	MonitoringRole = "monitoring"

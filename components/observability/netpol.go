@@ -24,11 +24,11 @@ const (
 
 // scrapePorts are the ports Prometheus scrapes in-cluster pods on: its own
 // and Alertmanager's servers and reloaders, Grafana, kube-state-metrics,
-// the operator, the exporters, the backend (9464), cert-manager (9402),
+// the operator, the exporters (blackbox_exporter's probes too), the backend (9464), cert-manager (9402),
 // NGINX Gateway Fabric (9113) and CoreDNS.
 var scrapePorts = []int{
 	PrometheusPort, AlertmanagerPort, reloaderPort, GrafanaPort, kubeStateMetricsPort, operatorPort,
-	postgresExporterPort, redisExporterPort, cloudwatchExporterPort,
+	postgresExporterPort, redisExporterPort, cloudwatchExporterPort, blackboxExporterPort,
 	9464, 9402, 9113, coreDNSMetricsPort, 9114, 9198,
 }
 
@@ -90,6 +90,7 @@ func NetworkPolicies(net kit.Addresses) []kit.NetworkPolicy {
 		kit.Ingress("postgres-exporter-from-prometheus", SelectorLabels(PostgresExporter), prometheus, postgresExporterPort),
 		kit.Ingress("redis-exporter-from-prometheus", SelectorLabels(RedisExporter), prometheus, redisExporterPort),
 		kit.Ingress("cloudwatch-exporter-from-prometheus", SelectorLabels(CloudWatchExporter), prometheus, cloudwatchExporterPort),
+		kit.Ingress("blackbox-exporter-from-prometheus", SelectorLabels(BlackboxExporter), prometheus, blackboxExporterPort),
 		// Exactly the exporter and the Job that creates its role reach
 		// PostgreSQL; exactly redis_exporter reaches Redis.
 		kit.Egress("postgres-exporter-to-database", kit.Pods(SelectorLabels(PostgresExporter)), net.DatabasePeers(), postgresPort),
@@ -97,5 +98,9 @@ func NetworkPolicies(net kit.Addresses) []kit.NetworkPolicy {
 		kit.Egress("redis-exporter-to-cache", kit.Pods(SelectorLabels(RedisExporter)), net.CachePeers(), redisPort),
 		// CloudWatch and STS (IRSA) are public AWS endpoints.
 		kit.Egress("cloudwatch-exporter-to-aws", kit.Pods(SelectorLabels(CloudWatchExporter)), anywhere, 443),
+		// The public hostnames resolve to the internet-facing NLB: the
+		// probes leave through the NAT gateway and come back in as users'
+		// requests do.
+		kit.Egress("blackbox-exporter-to-public-hostnames", kit.Pods(SelectorLabels(BlackboxExporter)), anywhere, 443),
 	}
 }

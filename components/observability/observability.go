@@ -77,6 +77,9 @@ type Args struct {
 	// ScrapeTargets are the platform's Services Prometheus scrapes besides
 	// its own exporters (the backend, cert-manager).
 	ScrapeTargets []ScrapeTarget
+	// ProbeURLs are the public URLs blackbox_exporter asks from inside the
+	// cluster, through DNS, the NLB, TLS and the Gateway, as users do.
+	ProbeURLs []string
 	// Database and Cache are the managed stores the exporters watch.
 	Database Database
 	Cache    Cache
@@ -223,6 +226,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		}
 	}
 
+	if len(args.ProbeURLs) > 0 {
+		if _, err := kit.NewCustomResource(ctx, kit.CustomResource{
+			APIVersion: "monitoring.coreos.com/v1", Kind: "Probe", Name: content.ProbeJob, Namespace: Namespace, PartOf: PartOf,
+			Fields: map[string]any{"spec": ProbeSpec(args.ProbeURLs)},
+		}, afterStack...); err != nil {
+			return nil, err
+		}
+	}
+
 	c.Namespace = ns.Metadata.Name().Elem()
 	c.Prometheus = pulumi.String(fullname + "-prometheus").ToStringOutput()
 	c.Alertmanager = pulumi.String(fullname + "-alertmanager").ToStringOutput()
@@ -351,19 +363,45 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 		}).(pulumi.StringOutput)},
 	}
 
+	// blackbox_exporter: the user's path, from the outside in. Prometheus
+	// asks it through the Probe (newProbe), not a ServiceMonitor.
+	bbConfig, err := content.BlackboxConfig()
+	if err != nil {
+		return nil, err
+	}
+	bbMap, err := corev1.NewConfigMap(ctx, BlackboxExporter, &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(BlackboxExporter), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(BlackboxExporter))},
+		Data:     pulumi.StringMap{"blackbox.yml": pulumi.String(bbConfig)},
+	}, inNS...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the blackbox exporter's config: %w", err)
+	}
+	bbSum := sha256.Sum256([]byte(bbConfig))
+	bbExporter := Exporter{
+		Name: BlackboxExporter, Namespace: Namespace, Image: o.Images.BlackboxExporter, Port: blackboxExporterPort, RunAsUser: nobodyUID,
+		Args:       []string{"--config.file=/config/blackbox.yml"},
+		Files:      []Mount{{Path: "/config", ConfigMap: BlackboxExporter}},
+		HealthPath: "/-/healthy", Resources: exporterResources, NodePool: o.NodePool,
+		Annotations: pulumi.StringMap{"scrolluniversity.io/config-checksum": pulumi.String(hex.EncodeToString(bbSum[:]))},
+	}
+
 	deps := map[string][]pulumi.Resource{
 		PostgresExporter:   {job},
 		RedisExporter:      {redisToken},
 		CloudWatchExporter: {sa, role.Role},
+		BlackboxExporter:   {bbMap},
 	}
 	deps[CloudWatchExporter] = append(deps[CloudWatchExporter], role.Attachments...)
 	var targets []ScrapeTarget
-	for _, e := range []Exporter{pgExporter, redisExporter, cwExporter} {
+	for _, e := range []Exporter{pgExporter, redisExporter, cwExporter, bbExporter} {
 		if _, err := appsv1.NewDeployment(ctx, e.Name, ExporterDeployment(e), append(inNS, pulumi.DependsOn(deps[e.Name]))...); err != nil {
 			return nil, fmt.Errorf("creating Deployment %s: %w", e.Name, err)
 		}
 		if _, err := corev1.NewService(ctx, e.Name, ExporterService(e), inNS...); err != nil {
 			return nil, fmt.Errorf("creating Service %s: %w", e.Name, err)
+		}
+		if e.Name == BlackboxExporter {
+			continue
 		}
 		t := ScrapeTarget{Name: e.Name, Namespace: Namespace, Selector: SelectorLabels(e.Name), Port: "metrics"}
 		if e.Name == CloudWatchExporter {
@@ -375,6 +413,26 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 	}
 	c.CloudWatchRoleArn = role.Role.Arn
 	return targets, nil
+}
+
+// ProbeSpec is the Probe of the public URLs: Prometheus asks
+// blackbox_exporter's /probe for each every 30 seconds, as job
+// content.ProbeJob with the URL as instance.
+func ProbeSpec(urls []string) map[string]any {
+	static := make([]any, len(urls))
+	for i, u := range urls {
+		static[i] = u
+	}
+	return map[string]any{
+		"jobName":       content.ProbeJob,
+		"module":        content.ProbeModule,
+		"interval":      "30s",
+		"scrapeTimeout": "15s",
+		"prober": map[string]any{
+			"url": fmt.Sprintf("%s.%s.svc:%d", BlackboxExporter, Namespace, blackboxExporterPort), "path": "/probe",
+		},
+		"targets": map[string]any{"staticConfig": map[string]any{"static": static}},
+	}
 }
 
 // cloudWatchReadPolicy may read CloudWatch metrics and nothing else; the

@@ -176,6 +176,7 @@ func Defaults(project, stack string) *Config {
 				PostgresExporter:   "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
 				RedisExporter:      "quay.io/oliver006/redis_exporter:v1.88.0",
 				CloudWatchExporter: "quay.io/prometheus/cloudwatch-exporter:v0.18.0",
+				BlackboxExporter:   "quay.io/prometheus/blackbox-exporter:v0.27.0",
 				Postgres:           "postgres:15.14-alpine",
 			},
 		},

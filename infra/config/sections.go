@@ -418,6 +418,9 @@ type ObservabilityImages struct {
 	RedisExporter string `json:"redisExporter"`
 	// CloudWatchExporter defaults to quay.io/prometheus/cloudwatch-exporter:v0.18.0.
 	CloudWatchExporter string `json:"cloudwatchExporter"`
+	// BlackboxExporter probes the public hostnames from inside the
+	// cluster. Default quay.io/prometheus/blackbox-exporter:v0.27.0.
+	BlackboxExporter string `json:"blackboxExporter"`
 	// Postgres runs psql for the monitoring-user Job. Default
 	// postgres:15.14-alpine (the client of the server's major).
 	Postgres string `json:"postgres"`

@@ -754,6 +754,7 @@ func (c *Config) validateObservability(p *problems) {
 		keyValue{"observability.images.postgresExporter", o.Images.PostgresExporter},
 		keyValue{"observability.images.redisExporter", o.Images.RedisExporter},
 		keyValue{"observability.images.cloudwatchExporter", o.Images.CloudWatchExporter},
+		keyValue{"observability.images.blackboxExporter", o.Images.BlackboxExporter},
 		keyValue{"observability.images.postgres", o.Images.Postgres},
 	)
 }

@@ -93,6 +93,8 @@ func Platform(appNS string) (required, forbidden []Flow) {
 		Flow{Name: "monitoring role Job to PostgreSQL", Why: "creates the monitoring role as the master user", From: w("Job", "monitoring", "postgres-monitoring-user"), To: addr(Database), Port: "5432"},
 		Flow{Name: "redis_exporter to Redis", Why: "the cache's metrics", From: w("Deployment", "monitoring", "redis-exporter"), To: addr(Cache), Port: "6379"},
 		Flow{Name: "cloudwatch_exporter to AWS", Why: "CloudWatch and STS", From: w("Deployment", "monitoring", "cloudwatch-exporter"), To: addr(Internet), Port: "443"},
+		Flow{Name: "Prometheus to blackbox_exporter", Why: "the Probe asks /probe for each public URL", From: prometheus, To: svc("monitoring", "blackbox-exporter"), Port: "metrics"},
+		Flow{Name: "blackbox_exporter to the public hostnames", Why: "the probes go out through the NAT gateway to the internet-facing NLB, as users' requests come in", From: w("Deployment", "monitoring", "blackbox-exporter"), To: addr(Internet), Port: "443"},
 
 		// Logging.
 		Flow{Name: "ECK operator to Elasticsearch", Why: "ECK calls each node directly (its per-node-set headless Service)", From: eckOperator, To: svc("logging", "logs-es-default"), Port: "https"},
@@ -134,6 +136,9 @@ func Platform(appNS string) (required, forbidden []Flow) {
 		{Name: "exporters to the app", Why: "exporters read their data stores, never the app", From: w("Deployment", "monitoring", "postgres-exporter"), To: backend, Port: "http"},
 		{Name: "Alertmanager to the API server", Why: "its HTTPS egress is for the receivers", From: alertmanager, To: apiServer, Port: "https"},
 		{Name: "cloudwatch_exporter to the API server", Why: "its HTTPS egress is for AWS", From: w("Deployment", "monitoring", "cloudwatch-exporter"), To: apiServer, Port: "https"},
+		{Name: "blackbox_exporter to the API server", Why: "its HTTPS egress is for the public hostnames", From: w("Deployment", "monitoring", "blackbox-exporter"), To: apiServer, Port: "https"},
+		{Name: "blackbox_exporter to PostgreSQL", Why: "it probes the public edge only", From: w("Deployment", "monitoring", "blackbox-exporter"), To: addr(Database), Port: "5432"},
+		{Name: "blackbox_exporter to the backend directly", Why: "it probes through the edge, as users do", From: w("Deployment", "monitoring", "blackbox-exporter"), To: backend, Port: "http"},
 		{Name: "Logstash to the API server", Why: "its HTTPS egress is for GeoIP updates", From: logstash, To: apiServer, Port: "https"},
 		{Name: "database-backup to the API server", Why: "its HTTPS egress is for S3", From: w("CronJob", appNS, "database-backup"), To: apiServer, Port: "https"},
 		{Name: "restore-drill to PostgreSQL", Why: "the drill restores into its own throwaway server, never the real database", From: w("CronJob", appNS, "restore-drill"), To: addr(Database), Port: "5432"},

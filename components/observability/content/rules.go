@@ -55,6 +55,7 @@ type ruleData struct {
 	DrillRtoMinutes             int
 	GatewayNamespace            string
 	MonitoringNamespace         string
+	ProbeJob                    string
 	GatewayDataPlane            string
 	GatewayControlPlane         string
 }
@@ -132,6 +133,7 @@ func RuleFiles(p RuleParams) (map[string][]byte, error) {
 		DrillRtoMinutes:             drillRtoMinutes,
 		GatewayNamespace:            GatewayNamespace,
 		MonitoringNamespace:         MonitoringNamespace,
+		ProbeJob:                    ProbeJob,
 		GatewayDataPlane:            GatewayDataPlane,
 		GatewayControlPlane:         GatewayControlPlane,
 	}
