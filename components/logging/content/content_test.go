@@ -1,68 +1,213 @@
 package content
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
-// The redaction rules, run in Go exactly as the pipeline runs them (one
-// definition drives both), over sample lines.
+// redactionCases are sample lines, by the pattern they are for: each
+// pattern has lines it must change (want != in) and look-alikes it must
+// leave (want == in). The ops review's probe lines are all here
+// (../shared/reviews/redaction-probe.py).
+var redactionCases = []struct {
+	pattern, name, in, want string
+}{
+	{"credentials in URLs", "PostgreSQL URL", `postgresql://scrolladmin:Hunter2Hunter2@db.internal:5432/su failed`, `postgresql://scrolladmin:***@db.internal:5432/su failed`},
+	{"credentials in URLs", "Redis URL with only a password", `redis://:p4ssw0rd@redis.internal:6379 connect failed`, `redis://:***@redis.internal:6379 connect failed`},
+	{"credentials in URLs", "a URL with a port and no user", `GET https://api.stripe.com:443/v1/charges`, `GET https://api.stripe.com:443/v1/charges`},
+	{"JSON Web Tokens", "bare JWT", `invalid jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl for user 7`, `invalid jwt [JWT] for user 7`},
+	{"JSON Web Tokens", "JWT in a query string", `GET /reset?jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig`, `GET /reset?jwt=[JWT]`},
+	{"JSON Web Tokens", "id_token and an OAuth code", `GET /auth/callback?code=abc&id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig`, `GET /auth/callback?code=[REDACTED]&id_token=[REDACTED]`},
+	{"JSON Web Tokens", "a word starting eyJ", `eyJump.eyJive is not a token`, `eyJump.eyJive is not a token`},
+	{"OpenAI and Anthropic", "OpenAI project key", `openai call failed, key sk-proj-AbCdEf0123456789AbCdEf0123456789AbCd`, `openai call failed, key [REDACTED]`},
+	{"OpenAI and Anthropic", "x-api-key header", `x-api-key: sk-ant-api03-AAAABBBBCCCC`, `x-api-key: [REDACTED]`},
+	{"OpenAI and Anthropic", "a word with sk- inside", `task-force-meeting moved to 3pm`, `task-force-meeting moved to 3pm`},
+	{"Stripe", "live secret key", `stripe init with sk_live_51H8xYzAbCdEf0123456789abcdef`, `stripe init with [REDACTED]`},
+	{"Stripe", "webhook secret", `webhook secret whsec_abcdef0123456789abcdef`, `webhook secret [REDACTED]`},
+	{"Stripe", "a publishable key is public", `checkout with pk_live_51H8xYzAbCdEf0123456789`, `checkout with pk_live_51H8xYzAbCdEf0123456789`},
+	{"AWS access key pairs", "key pair", `AWS creds AKIAIOSFODNN7EXAMPLE / wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`, `AWS creds [REDACTED] / [REDACTED]`},
+	{"AWS access key pairs", "a 40-character hash without a key ID", `commit 1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c / merged`, `commit 1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c / merged`},
+	{"AWS access key IDs", "access key ID alone", `assumed via ASIAIOSFODNN7EXAMPLE`, `assumed via [REDACTED]`},
+	{"AWS access key IDs", "an upper-case word", `AKIANDREW is not a key`, `AKIANDREW is not a key`},
+	{"Authorization header", "other scheme", `Authorization: Token abcdef123456`, `Authorization: [REDACTED]`},
+	{"Authorization header", "bearer JWT in a header", `GET /api/me Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig`, `GET /api/me Authorization: [REDACTED]`},
+	{"Authorization header", "the word authorization in prose", `authorization failed for course 12`, `authorization failed for course 12`},
+	{"bearer tokens", "bearer token in text", `calling upstream with Bearer abc.def-ghi.jkl-mno-pqr`, `calling upstream with Bearer [REDACTED]`},
+	{"bearer tokens", "bearer in prose", `Bearer of bad news: upstream timeout`, `Bearer of bad news: upstream timeout`},
+	{"bearer tokens", "basic in prose", `user switched from basic plan to premium`, `user switched from basic plan to premium`},
+	{"credential assignments", "password in a query string", `POST /login?user=ana&password=hunter2&next=/`, `POST /login?user=ana&password=[REDACTED]&next=/`},
+	{"credential assignments", "password in embedded JSON", `login failed {"password": "hunter2", "user": "ana"}`, `login failed {"password": [REDACTED], "user": "ana"}`},
+	{"credential assignments", "quoted value with spaces", `password: "correct horse battery staple"`, `password: [REDACTED]`},
+	{"credential assignments", "escaped JSON", `login failed {\"password\":\"hunter2\"}`, `login failed {\"password\":[REDACTED]}`},
+	{"credential assignments", "camelCase keys", `{"clientSecret":"s3cr3t-value","refreshToken":"rt-123","accessToken":"at-456"}`, `{"clientSecret":[REDACTED],"refreshToken":[REDACTED],"accessToken":[REDACTED]}`},
+	{"credential assignments", "snake_case in a form", `client_secret=s3cr3t-value&grant_type=client_credentials`, `client_secret=[REDACTED]&grant_type=client_credentials`},
+	{"credential assignments", "x-api-key in JSON headers", `headers {"x-api-key":"sk-ant-api03-AAAABBBBCCCC"}`, `headers {"x-api-key":[REDACTED]}`},
+	{"credential assignments", "cookie header", `headers: cookie=session=abc123; path=/`, `headers: cookie=[REDACTED]; path=/`},
+	{"credential assignments", "the word token alone", `token refreshed for session`, `token refreshed for session`},
+	{"credential assignments", "a count of tokens", `usage max_tokens=4096 tokenCount: 512`, `usage max_tokens=4096 tokenCount: 512`},
+	{"one-time codes", "signed S3 URL", `GET https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA/2026&X-Amz-Signature=abcdef`, `GET https://b.s3.amazonaws.com/k?X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]`},
+	{"one-time codes", "a status code", `upstream answered code 502 after 3s`, `upstream answered code 502 after 3s`},
+	{"card numbers", "with spaces", `charge 4111 1111 1111 1111 declined`, `charge [CARD] declined`},
+	{"card numbers", "without separators", `card 5500005555555559 ok`, `card [CARD] ok`},
+	{"card numbers", "Amex 4-6-5", `Amex 3782 822463 10005 declined`, `Amex [CARD] declined`},
+	{"card numbers", "a millisecond timestamp", `job finished at 1764115200000 after 340ms`, `job finished at 1764115200000 after 340ms`},
+	{"card numbers", "a 16-digit order ID failing Luhn", `order 4532015112830367 shipped`, `order 4532015112830367 shipped`},
+	{"card numbers", "hex trace IDs", `trace_id=5fb0a1c2d3e4f5061728394a5b6c7d8e done`, `trace_id=5fb0a1c2d3e4f5061728394a5b6c7d8e done`},
+	{"email addresses", "in a message", `reset link sent to ana.silva@example.com`, `reset link sent to [EMAIL]`},
+	{"email addresses", "a no-reply sender", `reply to noreply@scrolluniversity.app bounced`, `reply to noreply@scrolluniversity.app bounced`},
+	{"email addresses", "an at sign in a handle", `mentioned @ana in course 7`, `mentioned @ana in course 7`},
+}
+
+// The rules, run in Go exactly as the pipeline runs them, over the
+// samples; and each pattern has a line it changes and one it leaves.
 func TestRedactionRemovesSecretsAndKeepsOrdinaryLines(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-	}{
-		{"bearer token", `GET /api/me Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig`, `GET /api/me Authorization: [REDACTED] [REDACTED]`},
-		{"bearer token alone", `calling upstream with Bearer abc.def-ghi`, `calling upstream with Bearer [REDACTED]`},
-		{"password in a query string", `POST /login?user=ana&password=hunter2&next=/`, `POST /login?user=ana&password=[REDACTED]&next=/`},
-		{"password in embedded JSON", `login failed {"password": "hunter2", "user": "ana"}`, `login failed {"password": "[REDACTED]", "user": "ana"}`},
-		{"cookie header", `headers: cookie=session=abc123; path=/`, `headers: cookie=[REDACTED]; path=/`},
-		{"card number with spaces", `charge 4111 1111 1111 1111 declined`, `charge [CARD] declined`},
-		{"card number without separators", `card 5500005555555559 ok`, `card [CARD] ok`},
-		{"email in a message", `reset link sent to ana.silva@example.com`, `reset link sent to [EMAIL]`},
-		{"ordinary line", `GET /api/courses/42 200 12ms`, `GET /api/courses/42 200 12ms`},
-		{"a millisecond timestamp is not a card", `job finished at 1764115200000 after 340ms`, `job finished at 1764115200000 after 340ms`},
-		{"the word token alone", `token refreshed for session`, `token refreshed for session`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	changes, keeps := map[string]bool{}, map[string]bool{}
+	for _, tc := range redactionCases {
+		t.Run(tc.pattern+"/"+tc.name, func(t *testing.T) {
 			if got := Redact(tc.in); got != tc.want {
 				t.Errorf("Redact(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
 		})
+		if tc.in != tc.want {
+			changes[tc.pattern] = true
+		} else {
+			keeps[tc.pattern] = true
+		}
+	}
+	for _, p := range Patterns {
+		var prefix string
+		for _, tc := range redactionCases {
+			if strings.HasPrefix(strings.ToLower(p.Name), strings.ToLower(tc.pattern)) {
+				prefix = tc.pattern
+				break
+			}
+		}
+		if prefix == "" || !changes[prefix] || !keeps[prefix] {
+			t.Errorf("pattern %q needs a sample it changes and a look-alike it leaves (changes %v, leaves %v)", p.Name, changes[prefix], keeps[prefix])
+		}
 	}
 }
 
-func TestRedactEventRemovesCredentialFieldsAndKeepsUserEmail(t *testing.T) {
+// The Luhn check, against known numbers.
+func TestLuhn(t *testing.T) {
+	for in, want := range map[string]bool{"4111 1111 1111 1111": true, "378282246310005": true, "4532015112830366": true, "4532015112830367": false, "1234": false} {
+		if luhn(in) != want {
+			t.Errorf("luhn(%q) = %v, want %v", in, !want, want)
+		}
+	}
+}
+
+// plantedEvent carries one secret in a nested field, in the raw message,
+// in a query string, in an array, under a secret key at the top and in a
+// field the old filter never looked at.
+const plantedEvent = `{
+	"message": "{\"msg\":\"login\",\"req\":{\"url\":\"/api/auth/login?password=PLANTED-1\"}}",
+	"app": {
+		"msg": "sign-in by ana@example.com",
+		"req": {"url": "/api/auth/login?password=PLANTED-1&next=/", "query": {"token": "PLANTED-2"},
+			"headers": {"x-api-key": "PLANTED-3", "Authorization": "Bearer PLANTED-4", "accept": "text/html"}},
+		"body": {"user": {"password": "PLANTED-5", "email": "ana@example.com"}},
+		"err": {"stack": "Error: connect postgresql://su:PLANTED-6@db:5432/su\n    at connect (db.js:1)"},
+		"attempts": [{"refreshToken": "PLANTED-7"}, "sk_live_PLANTED8PLANTED8"],
+		"status": 200
+	},
+	"password": "PLANTED-9",
+	"kubernetes": {"namespace": "scrolluniversity", "container": {"name": "backend"}},
+	"tags": ["beats_input_codec_plain_applied"]
+}`
+
+// A planted secret in a nested field, in the raw message and in a query
+// string is gone from every stored copy; what is meant to stay, stays.
+func TestRedactEventRemovesPlantedSecretsEverywhere(t *testing.T) {
 	var event map[string]any
-	if err := json.Unmarshal([]byte(`{
-		"message": "{...}",
-		"app": {"msg": "sign-in by ana@example.com", "password": "hunter2", "token": "t",
-			"headers": {"authorization": "Bearer x", "cookie": "s=1", "accept": "text/html"},
-			"user": {"email": "ana@example.com"}, "status": 200}
-	}`), &event); err != nil {
+	if err := json.Unmarshal([]byte(plantedEvent), &event); err != nil {
 		t.Fatal(err)
 	}
 	RedactEvent(event)
+	out, _ := json.Marshal(event)
+	if strings.Contains(string(out), "PLANTED") {
+		t.Errorf("a planted secret survived: %s", out)
+	}
+	if _, ok := event["message"]; ok {
+		t.Errorf("the raw message of a parsed line is kept: %v", event["message"])
+	}
 	app := event["app"].(map[string]any)
-	for _, gone := range []string{"password", "token"} {
-		if _, ok := app[gone]; ok {
-			t.Errorf("app.%s survived", gone)
+	if app["msg"] != "sign-in by [EMAIL]" || app["status"] != float64(200) {
+		t.Errorf("app.msg = %v, status = %v", app["msg"], app["status"])
+	}
+	if got := app["body"].(map[string]any)["user"].(map[string]any)["email"]; got != "ana@example.com" {
+		t.Errorf("user.email = %v, want the address kept (a field meant to hold one)", got)
+	}
+	if got := app["req"].(map[string]any)["headers"].(map[string]any)["accept"]; got != "text/html" {
+		t.Errorf("an ordinary header was changed: %v", got)
+	}
+	// An unparsed line keeps its message, scrubbed.
+	unparsed := map[string]any{"message": "not json password=PLANTED", "tags": []any{"_jsonparsefailure"}, "app": map[string]any{}}
+	RedactEvent(unparsed)
+	if unparsed["message"] != "not json password=[REDACTED]" {
+		t.Errorf("an unparsed line's message = %v, want it kept and scrubbed", unparsed["message"])
+	}
+}
+
+// The pipeline's own filter code, run under Ruby (whose Onigmo is what
+// JRuby's Joni ports) over the planted event and every sample line, does
+// what the Go definition does. Logstash itself is a JVM program the module
+// proxy cannot provide; this runs its ruby filter's exact init and code.
+// Skipped without ruby unless RUBY_REQUIRED=1 (CI).
+func TestRubyFilterDoesWhatGoDoes(t *testing.T) {
+	bin := toolcache.Installed(t, "ruby", "RUBY_REQUIRED", "apt-get install ruby")
+	init, code, err := RubyRedaction()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	initFile, codeFile := filepath.Join(dir, "init.rb"), filepath.Join(dir, "code.rb")
+	os.WriteFile(initFile, []byte(init), 0o644)
+	os.WriteFile(codeFile, []byte(code), 0o644)
+	var in bytes.Buffer
+	var events []map[string]any
+	add := func(raw string) {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatal(err)
 		}
+		b, _ := json.Marshal(e)
+		in.Write(append(b, '\n'))
+		events = append(events, e)
 	}
-	headers := app["headers"].(map[string]any)
-	if _, ok := headers["authorization"]; ok || headers["cookie"] != nil || headers["accept"] != "text/html" {
-		t.Errorf("headers = %v, want only accept", headers)
+	add(plantedEvent)
+	for _, tc := range redactionCases {
+		b, _ := json.Marshal(map[string]any{"message": tc.in, "app": map[string]any{"msg": tc.in, "user": map[string]any{"email": tc.in}}, "tags": []any{"_jsonparsefailure"}})
+		add(string(b))
 	}
-	if app["msg"] != "sign-in by [EMAIL]" {
-		t.Errorf("app.msg = %v", app["msg"])
+	cmd := exec.Command(bin, "testdata/ruby_filter.rb", initFile, codeFile)
+	cmd.Stdin = &in
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ruby: %v\n%s", err, out)
 	}
-	if app["user"].(map[string]any)["email"] != "ana@example.com" || app["status"] != float64(200) {
-		t.Errorf("fields meant to hold these were changed: %v", app)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(events) {
+		t.Fatalf("ruby wrote %d events for %d:\n%s", len(lines), len(events), out)
+	}
+	for i, e := range events {
+		RedactEvent(e)
+		var got map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatalf("ruby's event %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			want, _ := json.Marshal(e)
+			t.Errorf("event %d:\n ruby %s\n   go %s", i, lines[i], want)
+		}
 	}
 }
 
@@ -74,21 +219,23 @@ func TestPipelineStagesInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := -1
-	for _, stage := range []string{"beats {", "port => 5044", "json {", "date {", "geoip {", "useragent {", "remove_field", "gsub", "elasticsearch {", `data_stream_namespace => "production"`} {
+	for _, stage := range []string{"beats {", "port => 5044", "json {", "date {", "geoip {", "useragent {", "ruby {", `remove_field => ["message"]`, "elasticsearch {", `data_stream_namespace => "production"`} {
 		i := strings.Index(p, stage)
 		if i < 0 || i < last {
 			t.Fatalf("stage %q missing or out of order in\n%s", stage, p)
 		}
 		last = i
 	}
-	for _, r := range Patterns {
-		if !strings.Contains(p, "'"+r.Regexp+"', '"+r.Replacement+"'") {
-			t.Errorf("the pipeline lacks redaction %q", r.Name)
-		}
+	init, code, err := RubyRedaction()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range RemovedFields {
-		if !strings.Contains(p, `"`+f+`"`) {
-			t.Errorf("the pipeline does not remove %s", f)
+	if !strings.Contains(p, "init => '"+init+"'") || !strings.Contains(p, "code => '"+code+"'") {
+		t.Error("the pipeline's ruby filter is not RubyRedaction's init and code")
+	}
+	for _, r := range Patterns {
+		if !strings.Contains(init, rubyString(r.Regexp)) {
+			t.Errorf("the ruby filter lacks redaction %q", r.Name)
 		}
 	}
 	if strings.Contains(p, "[[") {
@@ -99,7 +246,7 @@ func TestPipelineStagesInOrder(t *testing.T) {
 func TestRedactionFilterRefusesAQuote(t *testing.T) {
 	saved := Patterns
 	defer func() { Patterns = saved }()
-	Patterns = append([]Pattern(nil), Pattern{"quoted", `it's`, `x`})
+	Patterns = append([]Pattern(nil), Pattern{Name: "quoted", Regexp: `it's`, Replacement: `x`})
 	if _, err := RedactionFilter(); err == nil {
 		t.Error("a pattern with a single quote would end the Logstash string, want an error")
 	}
