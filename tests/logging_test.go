@@ -62,11 +62,24 @@ func TestLogging(t *testing.T) {
 			t.Errorf("ILM delete phase at %v, want %dd", got, l.RetentionDays)
 		}
 
+		// The write index rolls over at a fifth of the disk at most (k8s
+		// F17: staging's 30 GiB volume had a 30 GiB rollover).
+		rollover := path(policy, "policy", "phases", "hot", "actions", "rollover", "max_primary_shard_size").(string)
+		if want := itoa(int64(min(30, l.StorageGiB/5))) + "gb"; rollover != want {
+			t.Errorf("rollover at %s, want %s for a %d GiB volume", rollover, want, l.StorageGiB)
+		}
+		// GC logs stay off the logs emptyDir (k8s F6).
+		esNode := one(t, res, typeElasticsearch, "elasticsearch-logs").Plain()
+		env := path(esNode, "spec", "nodeSets").([]any)[0].(map[string]any)["podTemplate"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)
+		if opts := env[0].(map[string]any)["value"].(string); !strings.Contains(opts, "-Xlog:disable") || !strings.Contains(opts, "-Xlog:all=warning:stderr") {
+			t.Errorf("ES_JAVA_OPTS = %q, want GC logging off the disk", opts)
+		}
+
 		// Logstash's pipeline: its stages in order.
 		ls := one(t, res, typeLogstash, "logstash-logs").Plain()
 		pipeline := path(ls, "spec", "pipelines").([]any)[0].(map[string]any)["config.string"].(string)
 		last := -1
-		for _, stage := range []string{"beats {", "json {", "geoip {", "useragent {", "remove_field", "gsub", "elasticsearch {", `data_stream_namespace => "` + name + `"`} {
+		for _, stage := range []string{"beats {", "json {", "geoip {", "useragent {", `ruby {`, `id => "redaction"`, `remove_field => ["message"]`, "elasticsearch {", `data_stream_namespace => "` + name + `"`} {
 			i := strings.Index(pipeline, stage)
 			if i < last || i < 0 {
 				t.Errorf("pipeline stage %q missing or out of order", stage)

@@ -167,6 +167,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"kube-prometheus-stack chart unpinned", []change{{"observability", "chart", "latest"}}, "scrolluniversity:observability.chart", "latest"},
 		{"heap over half the memory limit", []change{{"logging", "heapGiB", 3}}, "scrolluniversity:logging.heapGiB", "at most half of logging.elasticsearch.limitsMemory"},
 		{"stack version ECK cannot run Logstash at", []change{{"logging", "stackVersion", "8.5.0"}}, "scrolluniversity:logging.stackVersion", "8.5.0"},
+		{"write index as large as the disk", []change{{"logging", "rolloverGiB", 30}}, "scrolluniversity:logging.rolloverGiB", "at most 20% of logging.storageGiB (20 GiB)"},
 		{"no Logstash queue", []change{{"logging", "logstashQueueGiB", 0}}, "scrolluniversity:logging.logstashQueueGiB", "0"},
 		{"logging on a node group that does not exist", []change{{"logging", "nodePool", "logs"}}, "scrolluniversity:logging.nodePool", "logs"},
 		{"curl image unpinned", []change{{"logging", "images.curl", "curlimages/curl:latest"}}, "scrolluniversity:logging.images.curl", "curlimages/curl:latest"},

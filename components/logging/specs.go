@@ -128,13 +128,26 @@ func ElasticsearchSpec(l config.LoggingConfig, retainClaims bool) map[string]any
 				"nodeSelector": map[string]any{poolLabel: l.NodePool},
 				"containers": []any{map[string]any{
 					"name":      "elasticsearch",
-					"env":       []any{map[string]any{"name": "ES_JAVA_OPTS", "value": fmt.Sprintf("-Xms%dg -Xmx%dg", l.HeapGiB, l.HeapGiB)}},
+					"env":       []any{map[string]any{"name": "ES_JAVA_OPTS", "value": ElasticsearchJavaOpts(l.HeapGiB)}},
 					"resources": kit.ResourcesMap(l.Elasticsearch),
 				}},
 			}},
 			"volumeClaimTemplates": []any{claim(dataClaim, l.StorageGiB)},
 		}},
 	}
+}
+
+// ElasticsearchJavaOpts are the JVM options added after Elasticsearch's
+// jvm.options: the heap, and GC logging off the disk. By default the JVM
+// writes GC logs to logs/gc.log, 32 files of 64 MB (up to 2 GiB), and ECK
+// mounts logs/ as an emptyDir that counts against the pod's
+// ephemeral-storage limit (1 GiB): the kubelet would evict the node every
+// few days (the k8s review's F6). -Xlog:disable drops every configured
+// output, and only warnings go to stderr (Elastic's documented setting
+// for containers); pauses are visible in elasticsearch_exporter's JVM
+// metrics.
+func ElasticsearchJavaOpts(heapGiB int) string {
+	return fmt.Sprintf("-Xms%dg -Xmx%dg -Xlog:disable -Xlog:all=warning:stderr:utctime,level,pid,tags", heapGiB, heapGiB)
 }
 
 // kibanaResources fit Kibana's Node.js server.

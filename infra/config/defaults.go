@@ -187,7 +187,7 @@ func Defaults(project, stack string) *Config {
 				RequestsCpu: "500m", RequestsMemory: "2Gi", LimitsCpu: "2", LimitsMemory: "2Gi",
 				RequestsEphemeralStorage: defaultRequestsEphemeral, LimitsEphemeralStorage: defaultLimitsEphemeral,
 			},
-			RetentionDays: 14, RolloverGiB: 30, RolloverHours: 24,
+			RetentionDays: 14, RolloverHours: 24,
 			KibanaReplicas: 1, LogstashReplicas: 1, LogstashQueueGiB: 10,
 			Images: LoggingImages{
 				ElasticsearchExporter: "quay.io/prometheuscommunity/elasticsearch-exporter:v1.11.0",
@@ -238,6 +238,9 @@ func (c *Config) resolveDerivedDefaults() {
 	o := &c.Observability
 	if o.Prometheus.RetentionSizeGiB == 0 {
 		o.Prometheus.RetentionSizeGiB = o.Prometheus.StorageGiB * retentionSizePercent / 100
+	}
+	if c.Logging.RolloverGiB == 0 {
+		c.Logging.RolloverGiB = min(30, max(1, c.Logging.StorageGiB*maxRolloverShare/100))
 	}
 	if o.Thresholds.DatabaseFreeStorageGiB == 0 {
 		o.Thresholds.DatabaseFreeStorageGiB = max(1, c.Database.AllocatedStorageGiB/10)

@@ -455,7 +455,9 @@ type LoggingConfig struct {
 	// the ILM policy's delete phase. Default 14.
 	RetentionDays int `json:"retentionDays"`
 	// RolloverGiB rolls the write index over at this primary shard size,
-	// in GiB. Default 30.
+	// in GiB; at most a fifth of storageGiB, so that the write index rolls
+	// over long before the disk watermarks. Default a fifth of storageGiB,
+	// at most 30.
 	RolloverGiB int `json:"rolloverGiB"`
 	// RolloverHours rolls the write index over at this age, in hours.
 	// Default 24.

@@ -836,6 +836,9 @@ func (c *Config) validateLogging(p *problems) {
 		intRange{"logging.logstashReplicas", l.LogstashReplicas, 1, 10, ""},
 		intRange{"logging.logstashQueueGiB", l.LogstashQueueGiB, 2, 1000, ""},
 	)
+	if l.RolloverGiB*100 > l.StorageGiB*maxRolloverShare && l.StorageGiB > 0 {
+		p.add("logging.rolloverGiB", l.RolloverGiB, "want at most %d%% of logging.storageGiB (%d GiB): a write index that large passes Elasticsearch's disk watermarks before it rolls over", maxRolloverShare, l.StorageGiB*maxRolloverShare/100)
+	}
 	validateResources(p, "logging.elasticsearch", l.Elasticsearch)
 	if mem, err := resource.ParseQuantity(l.Elasticsearch.LimitsMemory); err == nil && l.HeapGiB > 0 {
 		if heap := resource.MustParse(fmt.Sprintf("%dGi", 2*l.HeapGiB)); heap.Cmp(mem) > 0 {
@@ -934,3 +937,8 @@ func validateSLO(p *problems, s SLOConfig) {
 		}
 	}
 }
+
+// maxRolloverShare is the largest write index, in percent of a node's
+// Elasticsearch volume (the k8s review's F17: at 100% it could only roll
+// over by age, past the 85/90/95% watermarks).
+const maxRolloverShare = 20
