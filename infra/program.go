@@ -258,6 +258,8 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		Namer:               n,
 		Network:             addrs,
 		MonitoringNamespace: observability.Namespace,
+		AppNamespace:        cfg.App.Namespace,
+		BackendContainer:    apptier.BackendContainer,
 		KubernetesProvider:  cluster.Provider,
 	})
 	if err != nil {

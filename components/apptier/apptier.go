@@ -31,6 +31,10 @@ const (
 	FrontendRepository = "ghcr.io/scrolluniversity/frontend"
 )
 
+// BackendContainer is the backend pods' container: the Logging
+// component parses its lines (docs/LOGS.md) and no other's.
+const BackendContainer = "backend"
+
 // BackendReadinessPath is the backend's readiness endpoint, also what the
 // smoke test asks through the edge.
 const BackendReadinessPath = "/api/health/ready"
@@ -250,7 +254,7 @@ const (
 // Workloads are the backend and frontend as configured.
 func Workloads(app config.AppConfig) (backend, frontend Workload) {
 	backend = Workload{
-		Component: "backend", Namespace: app.Namespace,
+		Component: BackendContainer, Namespace: app.Namespace,
 		Image: Image(BackendRepository, app.Backend.ImageTag), Version: app.Backend.ImageTag,
 		Port: BackendPort, MetricsPort: MetricsPort,
 		StartupPath: "/api/health/live", LivenessPath: "/api/health/live", ReadinessPath: BackendReadinessPath,

@@ -39,6 +39,10 @@ type Args struct {
 	// MonitoringNamespace is where Prometheus runs (it scrapes the
 	// exporters).
 	MonitoringNamespace string
+	// AppNamespace and BackendContainer name the backend's container,
+	// whose JSON lines (docs/LOGS.md) are parsed into their own data
+	// stream; every other container's lines stay text.
+	AppNamespace, BackendContainer string
 	// KubernetesProvider creates every child.
 	KubernetesProvider *kubernetes.Provider
 }
@@ -75,7 +79,11 @@ const exporterPasswordLength = 32
 // registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Logging, error) {
 	l := args.Config
-	pipeline, err := content.Pipeline(content.PipelineArgs{ESEnv: esEnv, DataStreamNamespace: args.Stack})
+	pipeline, err := content.Pipeline(content.PipelineArgs{ESEnv: esEnv, DataStreamNamespace: args.Stack, AppNamespace: args.AppNamespace, BackendContainer: args.BackendContainer})
+	if err != nil {
+		return nil, err
+	}
+	dlqPipeline, err := content.DeadLetterPipeline(content.PipelineArgs{ESEnv: esEnv, DataStreamNamespace: args.Stack})
 	if err != nil {
 		return nil, err
 	}
@@ -139,17 +147,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	ls, err := eck("logstash.k8s.elastic.co/v1alpha1", "Logstash", clusterName, Namespace, LogstashSpec(l, pipeline), es)
-	if err != nil {
-		return nil, err
-	}
-	rbac, err := filebeatRBAC(ctx, inBeatNS)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := eck("beat.k8s.elastic.co/v1beta1", "Beat", filebeatName, FilebeatNamespace, FilebeatSpec(l), append(rbac, ls)...); err != nil {
-		return nil, err
-	}
 
 	// The exporter's Elasticsearch user: a role that may read cluster and
 	// index statistics, made by the setup Job.
@@ -192,6 +189,20 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, fmt.Errorf("creating the setup Job: %w", err)
 	}
 
+	// Logstash waits for the setup Job: written to before the index
+	// template exists, the data streams would take the built-in logs-*-*
+	// template, whose lifecycle never deletes (ops m9).
+	ls, err := eck("logstash.k8s.elastic.co/v1alpha1", "Logstash", clusterName, Namespace, LogstashSpec(l, pipeline, dlqPipeline), es, job)
+	if err != nil {
+		return nil, err
+	}
+	rbac, err := filebeatRBAC(ctx, inBeatNS)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := eck("beat.k8s.elastic.co/v1beta1", "Beat", filebeatName, FilebeatNamespace, FilebeatSpec(l), append(rbac, ls)...); err != nil {
+		return nil, err
+	}
 	if _, err := appsv1.NewDeployment(ctx, esExporterName, ExporterDeployment(l), append(inNS, pulumi.DependsOn([]pulumi.Resource{job}))...); err != nil {
 		return nil, fmt.Errorf("creating the Elasticsearch exporter: %w", err)
 	}

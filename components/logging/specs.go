@@ -187,7 +187,7 @@ var exporterResources = config.ResourcesConfig{RequestsCpu: "20m", RequestsMemor
 // queue and a dead letter queue on the logstash-data claim (so a slow
 // Elasticsearch loses nothing), the beats Service Filebeat ships to, and
 // logstash-exporter beside it for Prometheus.
-func LogstashSpec(l config.LoggingConfig, pipeline string) map[string]any {
+func LogstashSpec(l config.LoggingConfig, pipeline, dlqPipeline string) map[string]any {
 	pod := restrictedContainer(elasticUID)
 	return map[string]any{
 		"version":           l.StackVersion,
@@ -198,8 +198,18 @@ func LogstashSpec(l config.LoggingConfig, pipeline string) map[string]any {
 			"queue.max_bytes":             fmt.Sprintf("%dmb", l.LogstashQueueGiB*1024*pqShare/100),
 			"dead_letter_queue.enable":    true,
 			"dead_letter_queue.max_bytes": fmt.Sprintf("%dmb", l.LogstashQueueGiB*1024*dlqShare/100),
+			// Full, the queue drops its oldest events, not the newest
+			// failures; the dlq pipeline reads it back within seconds, and
+			// what it has read goes after a week.
+			"dead_letter_queue.storage_policy": "drop_older",
+			"dead_letter_queue.retain.age":     "7d",
 		},
-		"pipelines":            []any{map[string]any{"pipeline.id": "main", "config.string": pipeline}},
+		"pipelines": []any{
+			map[string]any{"pipeline.id": "main", "config.string": pipeline},
+			// Events Elasticsearch rejected (mapping conflicts, 400s), read
+			// back from the dead letter queue into logs-dlq-<stack>.
+			map[string]any{"pipeline.id": content.DeadLetterPipelineID, "pipeline.workers": 1, "config.string": dlqPipeline},
+		},
 		"volumeClaimTemplates": []any{claim(logstashClaim, l.LogstashQueueGiB)},
 		"services": []any{
 			map[string]any{

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,12 +216,12 @@ func TestRubyFilterDoesWhatGoDoes(t *testing.T) {
 // The pipeline carries the same rules, and its stages come in order:
 // beats in, JSON, date, GeoIP, user agent, redaction, Elasticsearch out.
 func TestPipelineStagesInOrder(t *testing.T) {
-	p, err := Pipeline(PipelineArgs{ESEnv: "LOGS", DataStreamNamespace: "production"})
+	p, err := Pipeline(PipelineArgs{ESEnv: "LOGS", DataStreamNamespace: "production", AppNamespace: "scrolluniversity", BackendContainer: "backend"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	last := -1
-	for _, stage := range []string{"beats {", "port => 5044", "json {", "date {", "geoip {", "useragent {", "ruby {", `remove_field => ["message"]`, "elasticsearch {", `data_stream_namespace => "production"`} {
+	for _, stage := range []string{"beats {", "port => 5044", `[kubernetes][namespace] == "scrolluniversity" and [kubernetes][container][name] == "backend"`, `"[data_stream][dataset]" => "backend"`, "json {", "date {", `copy => { "[app][client_ip]" => "[client][ip]" }`, `target => "client"`, "useragent {", "ruby {", `remove_field => ["message"]`, "elasticsearch {", `data_stream_namespace => "production"`} {
 		i := strings.Index(p, stage)
 		if i < 0 || i < last {
 			t.Fatalf("stage %q missing or out of order in\n%s", stage, p)
@@ -299,5 +301,109 @@ func TestSetupScriptPassesShellcheck(t *testing.T) {
 	os.WriteFile(bad, []byte("#!/bin/sh\nrm -rf $DIR/*\n"), 0o644)
 	if _, err := exec.Command(bin, "--shell=sh", bad).CombinedOutput(); err == nil {
 		t.Error("shellcheck passed an unquoted variable")
+	}
+}
+
+// The pipeline reads of the backend's line only fields docs/LOGS.md
+// lists.
+func TestPipelineReadsOnlyTheLogContract(t *testing.T) {
+	b, err := os.ReadFile("../../../docs/LOGS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contract := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 2 {
+			if m := regexp.MustCompile("^`(app\\.[a-z_.]+)`$").FindStringSubmatch(strings.TrimSpace(cells[1])); m != nil {
+				contract[m[1]] = true
+			}
+		}
+	}
+	if len(contract) == 0 {
+		t.Fatal("docs/LOGS.md lists no app.* field")
+	}
+	p, err := Pipeline(PipelineArgs{ESEnv: "LOGS", DataStreamNamespace: "staging", AppNamespace: "scrolluniversity", BackendContainer: "backend"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\[app\]((?:\[[a-z_]+\])+)`).FindAllStringSubmatch(p, -1) {
+		field := "app." + strings.ReplaceAll(strings.Trim(m[1], "[]"), "][", ".")
+		if !contract[field] {
+			t.Errorf("the pipeline reads %s, which docs/LOGS.md does not list", field)
+		}
+	}
+}
+
+// The index template covers every data stream the pipelines write, maps
+// the backend's line as one flattened field, and composes ECS's dynamic
+// mappings (client.geo.location as a geo_point).
+func TestIndexTemplateCoversEveryDataset(t *testing.T) {
+	b, err := IndexTemplateBody(Lifecycle{Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		IndexPatterns []string `json:"index_patterns"`
+		ComposedOf    []string `json:"composed_of"`
+		Template      struct {
+			Mappings struct {
+				Properties map[string]struct {
+					Type string `json:"type"`
+				} `json:"properties"`
+			} `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(b, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"kubernetes", "backend", "dlq"} {
+		if !slices.Contains(tmpl.IndexPatterns, "logs-"+d+"-*") {
+			t.Errorf("index patterns %v miss logs-%s-*", tmpl.IndexPatterns, d)
+		}
+	}
+	if !slices.Contains(tmpl.ComposedOf, "ecs@mappings") {
+		t.Errorf("composed_of %v lacks ecs@mappings", tmpl.ComposedOf)
+	}
+	if tmpl.Template.Mappings.Properties["app"].Type != "flattened" {
+		t.Errorf("app is mapped %q, want flattened", tmpl.Template.Mappings.Properties["app"].Type)
+	}
+}
+
+// The dead letter pipeline reads the main pipeline's queue and writes
+// logs-dlq-<stack>; its ruby code, run under Ruby on a rejected event,
+// keeps the metadata and the reason and folds the rest into one string.
+func TestDeadLetterPipeline(t *testing.T) {
+	p, err := DeadLetterPipeline(PipelineArgs{ESEnv: "LOGS", DataStreamNamespace: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dead_letter_queue {", `path => "` + DeadLetterQueuePath + `"`, `pipeline_id => "main"`, `data_stream_dataset => "dlq"`, `data_stream_namespace => "production"`, "data_stream_auto_routing => false"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("the dead letter pipeline lacks %q:\n%s", want, p)
+		}
+	}
+	bin := toolcache.Installed(t, "ruby", "RUBY_REQUIRED", "apt-get install ruby")
+	code := regexp.MustCompile(`(?s)code => '(.*?)'`).FindStringSubmatch(p)
+	if code == nil {
+		t.Fatal("no ruby code in the dead letter pipeline")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "init.rb"), []byte(""), 0o644)
+	os.WriteFile(filepath.Join(dir, "code.rb"), []byte(code[1]), 0o644)
+	cmd := exec.Command(bin, "testdata/ruby_filter.rb", filepath.Join(dir, "init.rb"), filepath.Join(dir, "code.rb"))
+	cmd.Stdin = strings.NewReader(`{"@timestamp":"2026-12-03T10:00:00Z","kubernetes":{"namespace":"logging"},"dlq":{"reason":"mapper_parsing_exception"},"error":{"message":"x"},"host":{"name":"n1"}}` + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ruby: %v\n%s", err, out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if _, ok := got["error"]; ok || got["kubernetes"] == nil {
+		t.Errorf("the dead letter keeps %v, want only the time, the metadata and dlq", got)
+	}
+	if orig, _ := got["dlq"].(map[string]any)["original"].(string); !strings.Contains(orig, `"error"`) || !strings.Contains(orig, `"host"`) {
+		t.Errorf("dlq.original = %q, want the rest of the event as JSON", orig)
 	}
 }

@@ -3,6 +3,7 @@ package content
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Names of what the setup Job applies.
@@ -52,12 +53,24 @@ func ILMPolicyBody(l Lifecycle) ([]byte, error) {
 // IndexTemplateBody is the PUT _index_template/<IndexTemplate> body.
 func IndexTemplateBody(l Lifecycle) ([]byte, error) {
 	return json.Marshal(map[string]any{
-		"index_patterns": []string{"logs-" + Dataset + "-*"},
+		"index_patterns": IndexPatterns(),
 		"data_stream":    map[string]any{},
 		"priority":       indexTemplatePriority,
-		// Elasticsearch's own logs mappings and settings (ECS), then ours.
-		"composed_of": []string{"logs@mappings", "logs@settings"},
+		// Elasticsearch's own logs mappings and settings, and the ECS
+		// dynamic mappings (client.geo.location as a geo_point), as the
+		// built-in logs@template composes them; then ours.
+		"composed_of": []string{"logs@mappings", "logs@settings", "ecs@mappings"},
 		"template": map[string]any{
+			// The backend's parsed line is one flattened field: its keys are
+			// searchable (app.req.url: ...) and no two lines can disagree on
+			// a sub-field's type. The dead letters' original is a string.
+			"mappings": map[string]any{"properties": map[string]any{
+				"app": map[string]any{"type": "flattened"},
+				"dlq": map[string]any{"properties": map[string]any{
+					"reason":   map[string]any{"type": "text"},
+					"original": map[string]any{"type": "text", "index": false},
+				}},
+			}},
 			"settings": map[string]any{
 				"index.lifecycle.name":     ILMPolicy,
 				"index.number_of_replicas": l.Replicas,
@@ -76,7 +89,7 @@ func DataViewBody() ([]byte, error) {
 		"data_view": map[string]any{
 			"id":            DataView,
 			"name":          "Kubernetes logs",
-			"title":         "logs-" + Dataset + "-*",
+			"title":         strings.Join(IndexPatterns(), ","),
 			"timeFieldName": "@timestamp",
 		},
 	})
@@ -92,4 +105,14 @@ func ExporterRoleBody() ([]byte, error) {
 		"cluster": []string{"monitor"},
 		"indices": []any{map[string]any{"names": []string{"*"}, "privileges": []string{"monitor"}}},
 	})
+}
+
+// IndexPatterns are the data streams the index template and the data view
+// cover: every dataset the pipelines write.
+func IndexPatterns() []string {
+	out := make([]string, len(Datasets))
+	for i, d := range Datasets {
+		out[i] = "logs-" + d + "-*"
+	}
+	return out
 }

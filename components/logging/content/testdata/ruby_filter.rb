@@ -15,8 +15,21 @@ class StandInEvent
     Marshal.load(Marshal.dump(@data))
   end
 
+  # set and remove take a top-level name or a [a][b] path, as Logstash's
+  # Event does.
   def set(field, value)
-    @data[field] = value
+    *parents, last = path(field)
+    parents.reduce(@data) { |h, k| h[k] ||= {} }[last] = value
+  end
+
+  def remove(field)
+    *parents, last = path(field)
+    parent = parents.reduce(@data) { |h, k| h.is_a?(Hash) ? h[k] : nil }
+    parent.delete(last) if parent.is_a?(Hash)
+  end
+
+  def path(field)
+    field.start_with?("[") ? field.scan(/\[([^\]]+)\]/).flatten : [field]
   end
 
   attr_reader :data
