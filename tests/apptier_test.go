@@ -100,7 +100,7 @@ func TestDeploymentsAreHardenedAndSpread(t *testing.T) {
 				t.Errorf("%s anti-affinity: got %v", component, term)
 			}
 			spread := pod["topologySpreadConstraints"].([]any)[0]
-			if path(spread, "topologyKey") != "topology.kubernetes.io/zone" || path(spread, "maxSkew") != int64(1) {
+			if path(spread, "topologyKey") != "topology.kubernetes.io/zone" || path(spread, "maxSkew") != int64(1) || path(spread, "nodeTaintsPolicy") != "Honor" {
 				t.Errorf("%s zone spread: got %v", component, spread)
 			}
 			if inits, _ := pod["initContainers"].([]any); len(inits) != w.initContainers {

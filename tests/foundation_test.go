@@ -399,6 +399,15 @@ func TestAddons(t *testing.T) {
 			}
 		}
 		ca := one(t, res, "kubernetes:helm.sh/v3:Release", "cluster-autoscaler").Plain()
+		// On the system pool (the group tainted CriticalAddonsOnly), and
+		// free to remove nodes whose pods have only scratch emptyDirs
+		// (k8s F15, F14).
+		if got := path(ca, "values", "nodeSelector"); !equalJSON(got, map[string]any{"scrolluniversity.io/pool": "system"}) {
+			t.Errorf("the autoscaler's nodeSelector = %v, want the system pool", got)
+		}
+		if got := path(ca, "values", "extraArgs", "skip-nodes-with-local-storage"); got != false {
+			t.Errorf("skip-nodes-with-local-storage = %v, want false: every emptyDir here is scratch", got)
+		}
 		if path(ca, "values", "autoDiscovery", "clusterName") != cfg.Cluster.Name || path(ca, "values", "image", "tag") != cfg.Cluster.Autoscaler.ImageTag || ca["version"] != cfg.Cluster.Autoscaler.Chart {
 			t.Errorf("cluster autoscaler: want auto-discovery of %s at %s, got %v", cfg.Cluster.Name, cfg.Cluster.Autoscaler.ImageTag, ca["values"])
 		}

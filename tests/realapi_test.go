@@ -368,6 +368,11 @@ func TestGatewayDataPlaneIsRedundant(t *testing.T) {
 		if path(spread, "topologyKey") != "topology.kubernetes.io/zone" {
 			t.Errorf("NGINX pods are not spread over zones: %v", spread)
 		}
+		for _, sp := range []any{spread, path(values, "nginxGateway", "topologySpreadConstraints").([]any)[0]} {
+			if path(sp, "nodeTaintsPolicy") != "Honor" {
+				t.Errorf("a hard zone spread that counts a lost zone's tainted nodes blocks every replacement (k8s F7): %v", sp)
+			}
+		}
 		if path(spread, "whenUnsatisfiable") != "DoNotSchedule" || path(spread, "labelSelector", "matchLabels", "app.kubernetes.io/name") != "public-nginx" {
 			t.Errorf("the spread must be hard and select the NGINX pods NGF provisions for Gateway public: %v", spread)
 		}

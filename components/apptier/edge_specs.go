@@ -140,6 +140,8 @@ func GatewayFabricValues(app config.AppConfig) pulumi.Map {
 			"topologyKey":       pulumi.String("topology.kubernetes.io/zone"),
 			"whenUnsatisfiable": pulumi.String("DoNotSchedule"),
 			"labelSelector":     pulumi.Map{"matchLabels": pulumi.ToStringMap(labels)},
+			// Nodes of a lost zone, tainted, do not count (k8s F7).
+			"nodeTaintsPolicy": pulumi.String("Honor"),
 		}}
 	}
 	return pulumi.Map{

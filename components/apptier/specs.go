@@ -321,6 +321,10 @@ func DeploymentArgs(w Workload) *appsv1.DeploymentArgs {
 			TopologyKey:       pulumi.String("topology.kubernetes.io/zone"),
 			WhenUnsatisfiable: pulumi.String("DoNotSchedule"),
 			LabelSelector:     selector,
+			// A lost zone's nodes stay in the API, NotReady and tainted:
+			// counted (the default, Ignore), they hold the skew at 0 pods
+			// there and no replacement schedules in the zones left (k8s F7).
+			NodeTaintsPolicy: pulumi.String("Honor"),
 		},
 	}
 	return &appsv1.DeploymentArgs{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -649,9 +650,16 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 				"balance-similar-node-groups": pulumi.Bool(true),
 				"expander":                    pulumi.String("least-waste"),
 				"skip-nodes-with-system-pods": pulumi.Bool(false),
+				// Every emptyDir of the platform is scratch (/tmp, caches):
+				// by default (true) a node with any such pod is never
+				// removed, so scale-down would never happen (k8s F14).
+				"skip-nodes-with-local-storage": pulumi.Bool(false),
 			},
-			// It belongs with the other cluster add-ons on the system nodes.
-			"tolerations": pulumi.MapArray{pulumi.Map{"key": pulumi.String("CriticalAddonsOnly"), "operator": pulumi.String("Exists")}},
+			// It belongs with the other cluster add-ons on the system nodes:
+			// the toleration lets it there, the selector keeps it there
+			// (k8s F15), so that it never runs on a node it may remove.
+			"tolerations":  pulumi.MapArray{pulumi.Map{"key": pulumi.String("CriticalAddonsOnly"), "operator": pulumi.String("Exists")}},
+			"nodeSelector": pulumi.ToStringMap(CriticalAddonsPool(cfg.NodeGroups)),
 		},
 	}, pulumi.Parent(c), pulumi.Provider(c.Provider),
 		// It discovers the node groups' Auto Scaling groups by tag and
@@ -727,4 +735,23 @@ func Kubeconfig(clusterName, endpoint, caData, region string) (string, error) {
 		return "", fmt.Errorf("marshalling kubeconfig: %w", err)
 	}
 	return string(b), nil
+}
+
+// CriticalAddonsPool is the node labels of the node group tainted
+// CriticalAddonsOnly (the system pool) that the cluster add-ons run on;
+// empty when no group carries that taint.
+func CriticalAddonsPool(groups map[string]config.NodeGroupConfig) map[string]string {
+	names := make([]string, 0, len(groups))
+	for n := range groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, t := range groups[n].Taints {
+			if t.Key == "CriticalAddonsOnly" {
+				return groups[n].Labels
+			}
+		}
+	}
+	return map[string]string{}
 }
