@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.Alertmanager("."), toolcache.S3("."), toolcache.Lint("."), toolcache.Charts("."), toolcache.Netpol(".")}
+	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.Alertmanager("."), toolcache.KWOK("."), toolcache.S3("."), toolcache.Lint("."), toolcache.Charts("."), toolcache.Netpol(".")}
 	for _, s := range sets {
 		paths, err := s.Ensure(os.Stderr)
 		if err != nil {

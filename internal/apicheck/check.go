@@ -290,6 +290,54 @@ func (c *Client) apply(ctx context.Context, o Object, dryRun bool) (string, []st
 	return fmt.Sprintf("HTTP %d: %s", status, strings.TrimSpace(string(resp))), warnings, nil
 }
 
+// Apply server-side applies one object for real; msg is the server's
+// refusal ("" when it is stored).
+func (c *Client) Apply(ctx context.Context, o Object) (msg string, warnings []string, err error) {
+	return c.apply(ctx, o, false)
+}
+
+// Get reads path (such as /api/v1/pods) and decodes the JSON answer into v.
+func (c *Client) Get(ctx context.Context, path string, query url.Values, v any) error {
+	status, body, _, err := c.do(ctx, http.MethodGet, path, query, "", nil)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d: %s", path, status, strings.TrimSpace(string(body)))
+	}
+	return json.Unmarshal(body, v)
+}
+
+// MergePatch applies a JSON merge patch to path (such as a node's status
+// subresource).
+func (c *Client) MergePatch(ctx context.Context, path string, patch any) error {
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	status, resp, _, err := c.do(ctx, http.MethodPatch, path, nil, "application/merge-patch+json", body)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("PATCH %s: HTTP %d: %s", path, status, strings.TrimSpace(string(resp)))
+	}
+	return nil
+}
+
+// Delete deletes path at once (grace period 0: there is no kubelet to
+// confirm a pod stopped).
+func (c *Client) Delete(ctx context.Context, path string) error {
+	status, body, _, err := c.do(ctx, http.MethodDelete, path, url.Values{"gracePeriodSeconds": {"0"}}, "", nil)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK && status != http.StatusAccepted && status != http.StatusNotFound {
+		return fmt.Errorf("DELETE %s: HTTP %d: %s", path, status, strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
 // InstallCRDs creates the CRDs for real and waits until each is served.
 // A CRD the server refuses fails the install.
 func (c *Client) InstallCRDs(ctx context.Context, crds []Object) error {

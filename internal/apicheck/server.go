@@ -53,18 +53,23 @@ const (
 	adminUser    = "apicheck"
 )
 
-// Binaries are the built kube-apiserver and etcd.
+// Binaries are the built kube-apiserver and etcd, and the scheduler and
+// controller manager the placement check (internal/simcluster) runs.
 type Binaries struct {
-	APIServer, Etcd string
+	APIServer, Etcd, Scheduler, ControllerManager string
 }
 
 // Servers is the wrapper module tools/kube and what it builds.
 func Servers(toolsDir string) toolcache.Set {
 	return toolcache.Set{
-		Name:    "kube-" + KubernetesVersion + "-etcd-" + EtcdVersion,
-		Dir:     toolsDir,
-		Inputs:  []string{filepath.Join("etcd", "main.go")},
-		Targets: []toolcache.Target{{Binary: "kube-apiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver"}, {Binary: "etcd", Package: "./etcd"}},
+		Name:   "kube-" + KubernetesVersion + "-etcd-" + EtcdVersion,
+		Dir:    toolsDir,
+		Inputs: []string{filepath.Join("etcd", "main.go")},
+		Targets: []toolcache.Target{
+			{Binary: "kube-apiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver"}, {Binary: "etcd", Package: "./etcd"},
+			{Binary: "kube-scheduler", Package: "k8s.io/kubernetes/cmd/kube-scheduler"},
+			{Binary: "kube-controller-manager", Package: "k8s.io/kubernetes/cmd/kube-controller-manager"},
+		},
 	}
 }
 
@@ -79,7 +84,7 @@ func EnsureBinaries(toolsDir string, log io.Writer) (Binaries, error) {
 	if err != nil {
 		return Binaries{}, err
 	}
-	return Binaries{APIServer: paths["kube-apiserver"], Etcd: paths["etcd"]}, nil
+	return Binaries{APIServer: paths["kube-apiserver"], Etcd: paths["etcd"], Scheduler: paths["kube-scheduler"], ControllerManager: paths["kube-controller-manager"]}, nil
 }
 
 // Server is a running etcd and kube-apiserver on loopback.
@@ -231,6 +236,48 @@ func (s *Server) spawn(bin, name string, args ...string) error {
 	s.logs = append(s.logs, logPath)
 	return nil
 }
+
+// Spawn starts another program against the server (the scheduler, the
+// controller manager, KWOK), stopped with it by Stop; its output goes to
+// a log beside the servers'.
+func (s *Server) Spawn(bin, name string, args ...string) error { return s.spawn(bin, name, args...) }
+
+// Kubeconfig writes a kubeconfig for the server's admin token, trusting
+// its serving certificate, and returns its path.
+func (s *Server) Kubeconfig() (string, error) {
+	path := filepath.Join(s.dir, "kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: apicheck
+  cluster:
+    server: %s
+    certificate-authority: %s
+    tls-server-name: 127.0.0.1
+users:
+- name: %s
+  user:
+    token: %s
+contexts:
+- name: apicheck
+  context: {cluster: apicheck, user: %s}
+current-context: apicheck
+`, s.URL, s.CertFile(), adminUser, s.token, adminUser)
+	return path, os.WriteFile(path, []byte(cfg), 0o600)
+}
+
+// CertFile is the API server's self-signed serving certificate.
+func (s *Server) CertFile() string { return filepath.Join(s.dir, "certs", "apiserver.crt") }
+
+// ServiceAccountKey is the key the server signs and verifies service
+// account tokens with.
+func (s *Server) ServiceAccountKey() string { return filepath.Join(s.dir, "sa.key") }
+
+// Alive reports a server or spawned program that has already died.
+func (s *Server) Alive() error { return s.exited() }
+
+// LogTail is the end of every log, for a failure's report.
+func (s *Server) LogTail() string { return s.logTail() }
 
 // exited reports a server that has already died.
 func (s *Server) exited() error {

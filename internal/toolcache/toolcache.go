@@ -225,6 +225,19 @@ func Alertmanager(repoRoot string) Set {
 	}
 }
 
+// KWOK is KWOK v0.8.0 (tools/kwok), which simulates nodes for the
+// placement check: it keeps the nodes it manages Ready and marks the pods
+// bound to them Running and Ready; kwokstages prints the stages KWOK's
+// release embeds, which kwok needs as its configuration.
+func KWOK(repoRoot string) Set {
+	return Set{
+		Name:    "kwok-v0.8.0",
+		Dir:     filepath.Join(repoRoot, "tools", "kwok"),
+		Inputs:  []string{filepath.Join("kwokstages", "main.go")},
+		Targets: []Target{{Binary: "kwok", Package: "sigs.k8s.io/kwok/cmd/kwok"}, {Binary: "kwokstages", Package: "./kwokstages"}},
+	}
+}
+
 // S3 is gofakes3 v1.2.0, an S3-compatible server the backup scripts' tests
 // upload to and download from on loopback (tools/s3).
 func S3(repoRoot string) Set {

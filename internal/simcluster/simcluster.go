@@ -1,0 +1,360 @@
+// Package simcluster runs the real Kubernetes control plane over simulated
+// nodes, so that where pods go is a tested behaviour rather than an
+// argument: etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler at the stacks' version (tools/kube), and KWOK
+// (tools/kwok), which keeps the nodes it manages Ready and marks the pods
+// the scheduler binds to them Running. There is no kubelet, no network
+// and no image: it proves placement (requests, selectors, taints,
+// affinity, spread, quotas, disruption budgets), not that a container
+// starts.
+package simcluster
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scrolluniversity/platform/internal/apicheck"
+)
+
+// Binaries are the control plane's and KWOK's (kwok, and kwokstages,
+// which prints the stages kwok runs).
+type Binaries struct {
+	Kube             apicheck.Binaries
+	KWOK, KWOKStages string
+}
+
+// KWOKAnnotation marks the nodes KWOK manages (and only those).
+const KWOKAnnotation = "kwok.x-k8s.io/node"
+
+// Cluster is a running simulated cluster.
+type Cluster struct {
+	*apicheck.Server
+	client *apicheck.Client
+}
+
+// Start starts the control plane and KWOK. Call Stop when done.
+func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
+	s, err := apicheck.Start(ctx, bins.Kube)
+	if err != nil {
+		return nil, err
+	}
+	c = &Cluster{Server: s, client: s.Client()}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w%s", err, s.LogTail())
+			s.Stop()
+			c = nil
+		}
+	}()
+	kubeconfig, err := s.Kubeconfig()
+	if err != nil {
+		return c, err
+	}
+	if err := s.Spawn(bins.Kube.ControllerManager, "kube-controller-manager",
+		"--kubeconfig="+kubeconfig,
+		"--authentication-kubeconfig="+kubeconfig,
+		"--authorization-kubeconfig="+kubeconfig,
+		"--leader-elect=false",
+		"--bind-address=127.0.0.1", "--secure-port=0",
+		// Service account tokens for the pods' accounts, as EKS's do.
+		"--service-account-private-key-file="+s.ServiceAccountKey(),
+		"--root-ca-file="+s.CertFile(),
+		"--use-service-account-credentials=false",
+		// No cloud: no node IPAM, routes or load balancers; the node
+		// lifecycle controller (NotReady taints, evictions) stays.
+		"--controllers=*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle,-csrsigning,-bootstrapsigner,-tokencleaner",
+		"--node-monitor-grace-period=20s",
+		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+	); err != nil {
+		return c, err
+	}
+	if err := s.Spawn(bins.Kube.Scheduler, "kube-scheduler",
+		"--kubeconfig="+kubeconfig,
+		"--authentication-kubeconfig="+kubeconfig,
+		"--authorization-kubeconfig="+kubeconfig,
+		"--leader-elect=false",
+		"--bind-address=127.0.0.1", "--secure-port=0",
+	); err != nil {
+		return c, err
+	}
+	stages, err := exec.CommandContext(ctx, bins.KWOKStages).Output()
+	if err != nil {
+		return c, fmt.Errorf("kwokstages: %w", err)
+	}
+	stagesFile := filepath.Join(filepath.Dir(kubeconfig), "kwok-stages.yaml")
+	if err := os.WriteFile(stagesFile, stages, 0o644); err != nil {
+		return c, err
+	}
+	if err := s.Spawn(bins.KWOK, "kwok",
+		"--kubeconfig="+kubeconfig,
+		"--config="+stagesFile,
+		"--manage-nodes-with-annotation-selector="+KWOKAnnotation+"=fake",
+		"--cidr=10.244.0.0/16",
+		"--node-ip=10.0.0.1",
+	); err != nil {
+		return c, err
+	}
+	time.Sleep(500 * time.Millisecond)
+	return c, s.Alive()
+}
+
+// Client is the cluster's API client.
+func (c *Cluster) Client() *apicheck.Client { return c.client }
+
+// Node is one simulated node.
+type Node struct {
+	Name   string
+	Labels map[string]string
+	Taints []map[string]any
+	// CPU and Memory are allocatable ("3920m", "15Gi"); Pods the max pods.
+	CPU, Memory string
+	Pods        int
+}
+
+// AddNode registers a node KWOK manages.
+func (c *Cluster) AddNode(ctx context.Context, n Node) error { return c.applyNode(ctx, n, true) }
+
+// LoseZone does to every node of zone what the node lifecycle controller
+// does to nodes that stop answering: KWOK stops managing them, they carry
+// the unreachable taints (NoSchedule by condition, NoExecute for
+// eviction), and their pods are gone as the eviction would take them,
+// so that their controllers make replacements.
+func (c *Cluster) LoseZone(ctx context.Context, nodes []Node, zone string) error {
+	lost := map[string]bool{}
+	for _, n := range nodes {
+		if n.Labels["topology.kubernetes.io/zone"] != zone {
+			continue
+		}
+		// First its status as the node controller leaves a node that
+		// stopped posting (Ready Unknown), so that the controller keeps
+		// the taints below instead of lifting them from a Ready node.
+		stale := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+		if err := c.client.MergePatch(ctx, "/api/v1/nodes/"+n.Name+"/status", map[string]any{"status": map[string]any{"conditions": []any{map[string]any{
+			"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.",
+			"lastHeartbeatTime": stale, "lastTransitionTime": stale,
+		}}}}); err != nil {
+			return err
+		}
+		n.Taints = append(append([]map[string]any(nil), n.Taints...),
+			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+		)
+		if err := c.applyNode(ctx, n, false); err != nil {
+			return err
+		}
+		if err := c.waitTainted(ctx, n.Name, "node.kubernetes.io/unreachable", "NoSchedule"); err != nil {
+			return err
+		}
+		lost[n.Name] = true
+	}
+	pods, err := c.Pods(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range pods {
+		if lost[p.Node] {
+			if err := c.client.Delete(ctx, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// waitTainted waits until node carries the taint (and keeps it a moment:
+// the node controller settles on it).
+func (c *Cluster) waitTainted(ctx context.Context, node, key, effect string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	held := 0
+	for {
+		var n struct {
+			Spec struct {
+				Taints []struct{ Key, Effect string } `json:"taints"`
+			} `json:"spec"`
+		}
+		if err := c.client.Get(ctx, "/api/v1/nodes/"+node, nil, &n); err != nil {
+			return err
+		}
+		found := false
+		for _, t := range n.Spec.Taints {
+			found = found || (t.Key == key && t.Effect == effect)
+		}
+		if found {
+			if held++; held >= 3 {
+				return nil
+			}
+		} else {
+			held = 0
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s never kept the taint %s:%s", node, key, effect)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (c *Cluster) applyNode(ctx context.Context, n Node, managed bool) error {
+	labels := map[string]any{"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}
+	for k, v := range n.Labels {
+		labels[k] = v
+	}
+	taints := make([]any, len(n.Taints))
+	for i, t := range n.Taints {
+		taints[i] = t
+	}
+	capacity := map[string]any{"cpu": n.CPU, "memory": n.Memory, "pods": fmt.Sprint(n.Pods), "ephemeral-storage": "80Gi"}
+	annotations := map[string]any{}
+	if managed {
+		annotations[KWOKAnnotation] = "fake"
+	}
+	msg, _, err := c.client.Apply(ctx, apicheck.Object{Source: "simcluster", Body: map[string]any{
+		"apiVersion": "v1", "kind": "Node",
+		"metadata": map[string]any{"name": n.Name, "labels": labels, "annotations": annotations},
+		"spec":     map[string]any{"taints": taints},
+		"status":   map[string]any{"capacity": capacity, "allocatable": capacity},
+	}})
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return fmt.Errorf("node %s: %s", n.Name, msg)
+	}
+	return nil
+}
+
+// WaitNodesReady waits until every node is Ready (KWOK initialises them
+// in a moment): a pod placed before would see fewer zones than there are.
+func (c *Cluster) WaitNodesReady(ctx context.Context, want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var list struct {
+			Items []struct {
+				Status struct {
+					Conditions []struct{ Type, Status string } `json:"conditions"`
+				} `json:"status"`
+			} `json:"items"`
+		}
+		if err := c.client.Get(ctx, "/api/v1/nodes", nil, &list); err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range list.Items {
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == "Ready" && cond.Status == "True" {
+					ready++
+				}
+			}
+		}
+		if ready >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d nodes Ready after %s", ready, want, timeout)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// Pod is what the placement report says of one pod.
+type Pod struct {
+	Namespace, Name, Node, Phase string
+	// Reason is the scheduler's last word on a pod it could not place
+	// (its FailedScheduling event).
+	Reason string
+}
+
+// Pods lists every pod with where it went.
+func (c *Cluster) Pods(ctx context.Context) ([]Pod, error) {
+	var list struct {
+		Items []struct {
+			Metadata struct{ Namespace, Name string } `json:"metadata"`
+			Spec     struct {
+				NodeName string `json:"nodeName"`
+			} `json:"spec"`
+			Status struct {
+				Phase string `json:"phase"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := c.client.Get(ctx, "/api/v1/pods", nil, &list); err != nil {
+		return nil, err
+	}
+	var events struct {
+		Items []struct {
+			InvolvedObject struct{ Namespace, Name string } `json:"involvedObject"`
+			Reason         string                           `json:"reason"`
+			Message        string                           `json:"message"`
+		} `json:"items"`
+	}
+	if err := c.client.Get(ctx, "/api/v1/events", url.Values{"fieldSelector": {"reason=FailedScheduling"}}, &events); err != nil {
+		return nil, err
+	}
+	why := map[string]string{}
+	for _, e := range events.Items {
+		why[e.InvolvedObject.Namespace+"/"+e.InvolvedObject.Name] = e.Message
+	}
+	out := make([]Pod, 0, len(list.Items))
+	for _, p := range list.Items {
+		pod := Pod{Namespace: p.Metadata.Namespace, Name: p.Metadata.Name, Node: p.Spec.NodeName, Phase: p.Status.Phase}
+		if pod.Node == "" {
+			pod.Reason = why[pod.Namespace+"/"+pod.Name]
+		}
+		out = append(out, pod)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
+	return out, nil
+}
+
+// WaitSettled waits until every pod is Running, or until pods stop
+// changing for quiet (the unplaceable ones then carry their reason), and
+// returns them.
+func (c *Cluster) WaitSettled(ctx context.Context, quiet, timeout time.Duration) ([]Pod, error) {
+	deadline := time.Now().Add(timeout)
+	var last string
+	stable := time.Now()
+	for {
+		pods, err := c.Pods(ctx)
+		if err != nil {
+			return nil, err
+		}
+		running := 0
+		var b strings.Builder
+		for _, p := range pods {
+			fmt.Fprintf(&b, "%s/%s@%s:%s;", p.Namespace, p.Name, p.Node, p.Phase)
+			if p.Phase == "Running" {
+				running++
+			}
+		}
+		if len(pods) > 0 && running == len(pods) {
+			return pods, nil
+		}
+		if b.String() != last {
+			last, stable = b.String(), time.Now()
+		}
+		if time.Since(stable) > quiet || time.Now().After(deadline) {
+			return pods, nil
+		}
+		if err := c.Alive(); err != nil {
+			return nil, fmt.Errorf("%w%s", err, c.LogTail())
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// Unscheduled are the pods no node took, each with the scheduler's reason.
+func Unscheduled(pods []Pod) []Pod {
+	var out []Pod
+	for _, p := range pods {
+		if p.Node == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
