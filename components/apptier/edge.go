@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -194,8 +195,22 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
+	// NGF 2.4.0's cert-generator Job has no resources value
+	// (templates/certs-job.yaml): the namespace's LimitRange gives it, and
+	// any other container that states none, small requests at admission.
+	gatewayLimits, err := corev1.NewLimitRange(ctx, GatewayNamespace, &corev1.LimitRangeArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(GatewayNamespace), Namespace: pulumi.String(GatewayNamespace), Labels: pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String(PartOf)}},
+		Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{corev1.LimitRangeItemArgs{
+			Type:           pulumi.String("Container"),
+			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("32Mi")},
+			Default:        pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi")},
+		}}},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace]}))
+	if err != nil {
+		return fmt.Errorf("creating the %s LimitRange: %w", GatewayNamespace, err)
+	}
 	ngf, err := release(ctx, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app), parent, afterCRDs,
-		pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace]}))
+		pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace], gatewayLimits}))
 	if err != nil {
 		return err
 	}

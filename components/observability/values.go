@@ -103,6 +103,10 @@ func toAny(m map[string]string) map[string]any {
 	return out
 }
 
+// reloaderResources fit the operator's config-reloader sidecar (a small Go
+// program that watches files and calls a reload endpoint).
+var reloaderResources = config.ResourcesConfig{RequestsCpu: "10m", RequestsMemory: "32Mi", LimitsCpu: "100m", LimitsMemory: "64Mi"}
+
 // StackValues are kube-prometheus-stack's values: every key is one of the
 // chart's (values.yaml at tag kube-prometheus-stack-88.5.3 and its
 // subcharts: grafana 12.11.1, kube-state-metrics 8.4.0,
@@ -137,6 +141,10 @@ func StackValues(o config.ObservabilityConfig, clusterName, stack string) map[st
 			"tls":          map[string]any{"enabled": false},
 			"resources":    operatorResources,
 			"nodeSelector": nodeSelector,
+			// The chart passes --config-reloader-*=0 (no requests, no
+			// limits) unless these are set: the sidecars beside Prometheus
+			// and Alertmanager would be invisible to the scheduler.
+			"prometheusConfigReloader": map[string]any{"resources": kit.ResourcesMap(reloaderResources)},
 		},
 		"prometheus": map[string]any{
 			"prometheusSpec": map[string]any{

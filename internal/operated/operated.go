@@ -77,14 +77,15 @@ func Objects(objs []Object, f Facts) ([]Object, error) {
 	for _, o := range byKind["Beat"] {
 		out = append(out, beat(o))
 	}
+	reloader := reloaderResources(byKind["Deployment"])
 	for _, o := range byKind["Prometheus"] {
 		if n := num(get(o, "spec", "shards"), 1); n != 1 {
 			return nil, fmt.Errorf("Prometheus %s has %d shards: only one is modelled (operator.prometheus.io/shard 0)", key(o), n)
 		}
-		out = append(out, prometheus(o)...)
+		out = append(out, prometheus(o, reloader)...)
 	}
 	for _, o := range byKind["Alertmanager"] {
-		out = append(out, alertmanager(o)...)
+		out = append(out, alertmanager(o, reloader)...)
 	}
 	for _, d := range byKind["Deployment"] {
 		if s := kubeletService(d); s != nil {
@@ -128,7 +129,9 @@ func eks(apiserver, dns string) []Object {
 		service("kube-system", "kube-dns", srcCoreDNS, map[string]string{"k8s-app": "kube-dns"}, map[string]string{"k8s-app": "kube-dns"}, dns,
 			port("dns", 53, 53, "UDP"), port("dns-tcp", 53, 53, "TCP"), port("metrics", 9153, 9153, "TCP")),
 		workload("Deployment", "kube-system", "coredns", srcCoreDNS, 2, map[string]string{"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"},
-			map[string]any{"containers": []any{container("coredns", cport("dns", 53, "UDP"), cport("dns-tcp", 53, "TCP"), cport("metrics", 9153, "TCP"))}}),
+			map[string]any{"containers": []any{withResources(container("coredns", cport("dns", 53, "UDP"), cport("dns-tcp", 53, "TCP"), cport("metrics", 9153, "TCP")),
+				// coredns.yaml.base lines 138-143.
+				requests("100m", "70Mi"))}}),
 	}
 }
 
@@ -185,6 +188,13 @@ func logstash(ls Object) []Object {
 		"logstash.k8s.elastic.co/version":          str(get(ls, "spec", "version")),
 	})
 	spec := withMainContainer(podSpec(get(ls, "spec", "podTemplate")), "logstash", cport("http", 9600, "TCP"))
+	// ECK's init container keeps its own requests unless the template
+	// sets some (initcontainer.go:92-101: 0.1 CPU, 50Mi).
+	for _, ic := range list(spec["initContainers"]) {
+		if c, ok := ic.(map[string]any); ok && str(c["name"]) == "logstash-internal-init-config" && c["resources"] == nil {
+			c["resources"] = requests("100m", "50Mi")
+		}
+	}
 	out := []Object{workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), eckLabels(get(ls, "spec", "podTemplate"), labels), spec)}
 	ownAPI := false
 	for _, s := range list(get(ls, "spec", "services")) {
@@ -221,7 +231,7 @@ func beat(b Object) Object {
 	return workload("DaemonSet", ns, name+"-beat-"+typ, srcECKBeat, 0, eckLabels(get(b, "spec", "daemonSet", "podTemplate"), labels), spec)
 }
 
-func prometheus(p Object) []Object {
+func prometheus(p Object, reloader any) []Object {
 	ns, name := meta(p)
 	web := portName(p)
 	// spec.podMetadata.labels, then the operator's over them
@@ -234,7 +244,7 @@ func prometheus(p Object) []Object {
 	spec := podSpecOf(p)
 	spec["containers"] = []any{
 		withResources(container("prometheus", cport(web, 9090, "TCP")), get(p, "spec", "resources")),
-		container("config-reloader", cport("reloader-web", 8080, "TCP")),
+		withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader),
 	}
 	return []Object{
 		workload("StatefulSet", ns, "prometheus-"+name, srcPromPrometheus, num(get(p, "spec", "replicas"), 1), labels, spec),
@@ -253,7 +263,7 @@ func portName(cr Object) string {
 	return "web"
 }
 
-func alertmanager(a Object) []Object {
+func alertmanager(a Object, reloader any) []Object {
 	ns, name := meta(a)
 	web := portName(a)
 	labels := merge(strMap(get(a, "spec", "podMetadata", "labels")), map[string]string{
@@ -263,13 +273,58 @@ func alertmanager(a Object) []Object {
 	spec := podSpecOf(a)
 	spec["containers"] = []any{
 		withResources(container("alertmanager", cport(web, 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")),
-		container("config-reloader", cport("reloader-web", 8080, "TCP")),
+		withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader),
 	}
 	return []Object{
 		workload("StatefulSet", ns, "alertmanager-"+name, srcPromAlertmanager, num(get(a, "spec", "replicas"), 1), labels, spec),
 		headless(service(ns, "alertmanager-operated", srcPromAlertmanager, map[string]string{"operated-alertmanager": "true"}, map[string]string{"app.kubernetes.io/name": "alertmanager"}, "",
 			namedPort(web, 9093, web, "TCP"), namedPort("tcp-mesh", 9094, "mesh-tcp", "TCP"), namedPort("udp-mesh", 9094, "mesh-udp", "UDP"))),
 	}
+}
+
+// reloaderResources are the config-reloader sidecar's resources, from the
+// operator Deployment's --config-reloader-{cpu,memory}-{request,limit}
+// flags (pkg/operator/config_reloader.go: "0" sets none; the
+// kube-prometheus-stack chart passes 0 unless
+// prometheusOperator.prometheusConfigReloader.resources says otherwise).
+func reloaderResources(deployments []Object) any {
+	for _, d := range deployments {
+		for _, c := range list(get(d, "spec", "template", "spec", "containers")) {
+			r := map[string]map[string]any{"requests": {}, "limits": {}}
+			found := false
+			for _, a := range list(get(c, "args")) {
+				for _, f := range []struct{ flag, kind, res string }{
+					{"--config-reloader-cpu-request=", "requests", "cpu"}, {"--config-reloader-memory-request=", "requests", "memory"},
+					{"--config-reloader-cpu-limit=", "limits", "cpu"}, {"--config-reloader-memory-limit=", "limits", "memory"},
+				} {
+					if v, ok := strings.CutPrefix(str(a), f.flag); ok {
+						found = true
+						if v != "0" && v != "" {
+							r[f.kind][f.res] = v
+						}
+					}
+				}
+			}
+			if found {
+				out := map[string]any{}
+				for k, v := range r {
+					if len(v) > 0 {
+						out[k] = v
+					}
+				}
+				if len(out) == 0 {
+					return nil
+				}
+				return out
+			}
+		}
+	}
+	return nil
+}
+
+// requests is a container's resources with only requests.
+func requests(cpu, memory string) map[string]any {
+	return map[string]any{"requests": map[string]any{"cpu": cpu, "memory": memory}}
 }
 
 // kubeletService is the headless Service the operator keeps for the
@@ -396,7 +451,9 @@ func acmeSolvers(byKind map[string][]Object) []Object {
 				}
 				set(svc, typ, "spec", "type")
 				out = append(out, workload("Pod", ns, "cm-acme-http-solver", srcACMESolver, 1, sel,
-					map[string]any{"containers": []any{container("acmesolver", cport("http", 8089, "TCP"))}}), svc)
+					// The controller's --acme-http01-solver-resource-request-cpu
+					// and -memory defaults (10m, 64Mi), which the stack leaves.
+					map[string]any{"containers": []any{withResources(container("acmesolver", cport("http", 8089, "TCP")), requests("10m", "64Mi"))}}), svc)
 			}
 		}
 	}

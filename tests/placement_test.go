@@ -1,0 +1,80 @@
+package tests
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scrolluniversity/platform/internal/flows"
+	"github.com/scrolluniversity/platform/internal/synth"
+)
+
+// podSpecPaths are where each kind keeps its pods' spec.
+var podSpecPaths = map[string][]string{
+	"Deployment": {"spec", "template", "spec"}, "StatefulSet": {"spec", "template", "spec"}, "DaemonSet": {"spec", "template", "spec"},
+	"ReplicaSet": {"spec", "template", "spec"}, "Job": {"spec", "template", "spec"},
+	"CronJob": {"spec", "jobTemplate", "spec", "template", "spec"}, "Pod": {"spec"},
+}
+
+// missingRequests names every container, ours, the charts' and the
+// operators', that states no CPU or no memory request in a namespace
+// whose LimitRange gives no default for it: the scheduler and the
+// autoscaler cannot see it, and it is the first evicted (k8s F9).
+func missingRequests(objs []flows.Origin) []string {
+	defaults := map[string]map[string]bool{}
+	for _, o := range objs {
+		if o.Object["kind"] != "LimitRange" {
+			continue
+		}
+		ns, _ := path(o.Object, "metadata", "namespace").(string)
+		for _, l := range asList(path(o.Object, "spec", "limits")) {
+			if dr, ok := path(l, "defaultRequest").(map[string]any); ok && path(l, "type") == "Container" {
+				defaults[ns] = map[string]bool{"cpu": dr["cpu"] != nil, "memory": dr["memory"] != nil}
+			}
+		}
+	}
+	var out []string
+	for _, o := range objs {
+		kind, _ := o.Object["kind"].(string)
+		p, ok := podSpecPaths[kind]
+		if !ok {
+			continue
+		}
+		spec := path(o.Object, p...)
+		ns, _ := path(o.Object, "metadata", "namespace").(string)
+		name, _ := path(o.Object, "metadata", "name").(string)
+		for _, field := range []string{"initContainers", "containers"} {
+			for _, c := range asList(path(spec, field)) {
+				for _, r := range []string{"cpu", "memory"} {
+					if path(c, "resources", "requests", r) == nil && !defaults[ns][r] {
+						out = append(out, fmt.Sprintf("%s %s/%s container %v (%s): no %s request", kind, ns, name, path(c, "name"), o.From, r))
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+
+// Scenario 7 of the placement check: every container of the stack, ours,
+// the charts' and the operators', has CPU and memory requests (or gets
+// them from its namespace's LimitRange at admission). The check fails on
+// a planted container without them.
+func TestEveryContainerRequestsCPUAndMemory(t *testing.T) {
+	for _, name := range stacks {
+		t.Run(name, func(t *testing.T) {
+			objs := synth.FlowObjects(renderedStack(t, name))
+			if missing := missingRequests(objs); len(missing) > 0 {
+				t.Errorf("containers without requests:\n%s", strings.Join(missing, "\n"))
+			}
+			planted := map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "planted", "namespace": "monitoring"},
+				"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "x", "resources": map[string]any{"requests": map[string]any{"cpu": "10m"}}}}}}}}
+			if got := missingRequests(append(objs, flows.Origin{Object: planted, From: "planted"})); !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "monitoring/planted container x (planted): no memory request") }) {
+				t.Errorf("a planted container without a memory request went unreported: %v", got)
+			}
+		})
+	}
+}
