@@ -134,6 +134,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"a controller's quantity that does not parse", []change{{"app", "controllers.cert-manager.limitsMemory", "much"}}, "scrolluniversity:app.controllers.cert-manager.limitsMemory", "much"},
 		{"autoscaler memory request above its limit", []change{{"cluster", "autoscaler.resources.requestsMemory", "2Gi"}}, "scrolluniversity:cluster.autoscaler.resources.requestsMemory", "exceeds limitsMemory 1Gi"},
 		{"ephemeral storage request above limit", []change{{"app", "backend.resources.requestsEphemeralStorage", "2Gi"}}, "scrolluniversity:app.backend.resources.requestsEphemeralStorage", "exceeds limitsEphemeralStorage"},
+		{"app pool relabelled", []change{{"cluster", "nodeGroups.workload.labels", map[string]string{"scrolluniversity.io/pool": "apps"}}}, "scrolluniversity:cluster.nodeGroups.workload.labels", "none of them could schedule"},
+		{"app pool tainted", []change{{"cluster", "nodeGroups.workload.taints", []map[string]string{{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}}}}, "scrolluniversity:cluster.nodeGroups.workload.taints", "dedicated:NoSchedule"},
 		{"node pool that does not exist", []change{{"app", "nodePool", "gpu"}}, "scrolluniversity:app.nodePool", "gpu"},
 		{"requests above limits", []change{{"app", "backend.resources.requestsMemory", "4Gi"}}, "scrolluniversity:app.backend.resources.requestsMemory", "exceeds limitsMemory"},
 		{"quantity that does not parse", []change{{"app", "frontend.resources.limitsCpu", "lots"}}, "scrolluniversity:app.frontend.resources.limitsCpu", "lots"},

@@ -586,6 +586,7 @@ func (c *Config) validateNodePool(p *problems) {
 		p.add("app.nodePool", c.App.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
 		return
 	}
+	c.validatePoolSelectable(p, "app.nodePool", c.App.NodePool)
 	key := "cluster.nodeGroups." + c.App.NodePool
 	if !ng.Zonal {
 		p.add(key+".zonal", ng.Zonal, "the app's pods spread across zones with DoNotSchedule, which the Cluster Autoscaler can satisfy only with one node group per zone; set it to true")
@@ -822,9 +823,13 @@ func (c *Config) validateLogging(p *problems) {
 	}
 	if _, ok := c.Cluster.NodeGroups[l.NodePool]; !ok {
 		p.add("logging.nodePool", l.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
+	} else {
+		c.validatePoolSelectable(p, "logging.nodePool", l.NodePool)
 	}
 	if _, ok := c.Cluster.NodeGroups[c.Observability.NodePool]; !ok {
 		p.add("observability.nodePool", c.Observability.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
+	} else {
+		c.validatePoolSelectable(p, "observability.nodePool", c.Observability.NodePool)
 	}
 	p.within(
 		intRange{"logging.storageGiB", l.StorageGiB, 10, 16384, ""},
@@ -942,3 +947,26 @@ func validateSLO(p *problems, s SLOConfig) {
 // Elasticsearch volume (the k8s review's F17: at 100% it could only roll
 // over by age, past the 85/90/95% watermarks).
 const maxRolloverShare = 20
+
+// PoolLabel is the node label the workloads' nodeSelectors name their
+// node group by (scrolluniversity.io/pool: <nodePool>).
+const PoolLabel = "scrolluniversity.io/pool"
+
+// validatePoolSelectable refuses a node group that the pods sent to it
+// (by the setting key) could never land on: the pods select
+// PoolLabel=<pool>, so the group must carry that label, and they
+// tolerate no taint, so it must carry none that repels them. Without it,
+// a relabelled group leaves every such pod Pending with no error before
+// `pulumi up`.
+func (c *Config) validatePoolSelectable(p *problems, key, pool string) {
+	ng := c.Cluster.NodeGroups[pool]
+	group := "cluster.nodeGroups." + pool
+	if got := ng.Labels[PoolLabel]; got != pool {
+		p.add(group+".labels", fmt.Sprintf("%s=%s", PoolLabel, got), "the pods of %s select %s=%s, which the group's nodes would not carry: none of them could schedule", key, PoolLabel, pool)
+	}
+	for _, t := range ng.Taints {
+		if t.Effect == "NoSchedule" || t.Effect == "NoExecute" {
+			p.add(group+".taints", t.Key+":"+t.Effect, "the pods of %s tolerate no taint: none of them could schedule on this group", key)
+		}
+	}
+}
