@@ -58,7 +58,6 @@ func missingRequests(objs []flows.Origin) []string {
 	return out
 }
 
-
 // Scenario 7 of the placement check: every container of the stack, ours,
 // the charts' and the operators', has CPU and memory requests (or gets
 // them from its namespace's LimitRange at admission). The check fails on
@@ -72,7 +71,9 @@ func TestEveryContainerRequestsCPUAndMemory(t *testing.T) {
 			}
 			planted := map[string]any{"kind": "Deployment", "metadata": map[string]any{"name": "planted", "namespace": "monitoring"},
 				"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "x", "resources": map[string]any{"requests": map[string]any{"cpu": "10m"}}}}}}}}
-			if got := missingRequests(append(objs, flows.Origin{Object: planted, From: "planted"})); !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "monitoring/planted container x (planted): no memory request") }) {
+			if got := missingRequests(append(objs, flows.Origin{Object: planted, From: "planted"})); !slices.ContainsFunc(got, func(s string) bool {
+				return strings.Contains(s, "monitoring/planted container x (planted): no memory request")
+			}) {
 				t.Errorf("a planted container without a memory request went unreported: %v", got)
 			}
 		})
