@@ -10,8 +10,10 @@
 package simcluster
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/scrolluniversity/platform/internal/apicheck"
 )
@@ -84,9 +88,13 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 	); err != nil {
 		return c, err
 	}
-	stages, err := exec.CommandContext(ctx, bins.KWOKStages).Output()
+	upstream, err := exec.CommandContext(ctx, bins.KWOKStages).Output()
 	if err != nil {
 		return c, fmt.Errorf("kwokstages: %w", err)
+	}
+	stages, err := sparingLostNodes(upstream)
+	if err != nil {
+		return c, err
 	}
 	stagesFile := filepath.Join(filepath.Dir(kubeconfig), "kwok-stages.yaml")
 	if err := os.WriteFile(stagesFile, stages, 0o644); err != nil {
@@ -105,6 +113,42 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 	return c, s.Alive()
 }
 
+// LostLabel marks a node of a lost zone: KWOK's node stages leave it
+// alone, so that its Ready Unknown stays as the node controller set it
+// (KWOK's node-initialize stage would make any node not Ready Ready).
+const LostLabel = "simcluster.scrolluniversity.io/lost"
+
+// sparingLostNodes is KWOK's stages with every node stage's selector
+// also requiring the node not to carry LostLabel.
+func sparingLostNodes(upstream []byte) ([]byte, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(upstream))
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("reading KWOK's stages: %w", err)
+		}
+		spec, _ := doc["spec"].(map[string]any)
+		ref, _ := spec["resourceRef"].(map[string]any)
+		if ref["kind"] == "Node" {
+			sel, _ := spec["selector"].(map[string]any)
+			if sel == nil {
+				sel = map[string]any{}
+				spec["selector"] = sel
+			}
+			exprs, _ := sel["matchExpressions"].([]any)
+			sel["matchExpressions"] = append(exprs, map[string]any{"key": `.metadata.labels["` + LostLabel + `"]`, "operator": "DoesNotExist"})
+		}
+		if err := enc.Encode(doc); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), enc.Close()
+}
+
 // Client is the cluster's API client.
 func (c *Cluster) Client() *apicheck.Client { return c.client }
 
@@ -119,7 +163,7 @@ type Node struct {
 }
 
 // AddNode registers a node KWOK manages.
-func (c *Cluster) AddNode(ctx context.Context, n Node) error { return c.applyNode(ctx, n, true) }
+func (c *Cluster) AddNode(ctx context.Context, n Node) error { return c.applyNode(ctx, n, false) }
 
 // LoseZone does to every node of zone what the node lifecycle controller
 // does to nodes that stop answering: KWOK stops managing them, they carry
@@ -128,31 +172,34 @@ func (c *Cluster) AddNode(ctx context.Context, n Node) error { return c.applyNod
 // so that their controllers make replacements.
 func (c *Cluster) LoseZone(ctx context.Context, nodes []Node, zone string) error {
 	lost := map[string]bool{}
+	var lostNodes []Node
 	for _, n := range nodes {
 		if n.Labels["topology.kubernetes.io/zone"] != zone {
 			continue
 		}
-		// First its status as the node controller leaves a node that
-		// stopped posting (Ready Unknown), so that the controller keeps
-		// the taints below instead of lifting them from a Ready node.
-		stale := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
-		if err := c.client.MergePatch(ctx, "/api/v1/nodes/"+n.Name+"/status", map[string]any{"status": map[string]any{"conditions": []any{map[string]any{
-			"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.",
-			"lastHeartbeatTime": stale, "lastTransitionTime": stale,
-		}}}}); err != nil {
+		// KWOK's node stages let go of it first (LostLabel): its
+		// initialisation would make a node that is not Ready Ready again,
+		// and the node controller lifts the taints from a Ready node.
+		if err := c.applyNode(ctx, n, true); err != nil {
 			return err
 		}
-		n.Taints = append(append([]map[string]any(nil), n.Taints...),
+		time.Sleep(time.Second)
+		tainted := n
+		tainted.Taints = append(append([]map[string]any(nil), n.Taints...),
 			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
 			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
 		)
-		if err := c.applyNode(ctx, n, false); err != nil {
-			return err
-		}
-		if err := c.waitTainted(ctx, n.Name, "node.kubernetes.io/unreachable", "NoSchedule"); err != nil {
+		if err := c.markUnreachable(ctx, tainted); err != nil {
 			return err
 		}
 		lost[n.Name] = true
+		lostNodes = append(lostNodes, tainted)
+	}
+	// A heartbeat KWOK had already scheduled (its stage waits 20 to 45
+	// seconds) still posts Ready once after the node left its stages:
+	// the status is put back until no such heartbeat can be pending.
+	if err := c.holdUnreachable(ctx, lostNodes, heartbeatHorizon); err != nil {
+		return err
 	}
 	pods, err := c.Pods(ctx)
 	if err != nil {
@@ -168,10 +215,75 @@ func (c *Cluster) LoseZone(ctx context.Context, nodes []Node, zone string) error
 	return nil
 }
 
-// waitTainted waits until node carries the taint (and keeps it a moment:
-// the node controller settles on it).
-func (c *Cluster) waitTainted(ctx context.Context, node, key, effect string) error {
-	deadline := time.Now().Add(30 * time.Second)
+// heartbeatHorizon outlasts the longest delay of KWOK's node-heartbeat
+// stage (20 s plus up to 25 s of jitter).
+const heartbeatHorizon = 50 * time.Second
+
+// holdUnreachable keeps the nodes Ready Unknown and tainted for d.
+func (c *Cluster) holdUnreachable(ctx context.Context, nodes []Node, d time.Duration) error {
+	until := time.Now().Add(d)
+	for time.Now().Before(until) {
+		for _, n := range nodes {
+			var node struct {
+				Spec struct {
+					Taints []struct{ Key, Effect string } `json:"taints"`
+				} `json:"spec"`
+				Status struct {
+					Conditions []struct{ Type, Status string } `json:"conditions"`
+				} `json:"status"`
+			}
+			if err := c.client.Get(ctx, "/api/v1/nodes/"+n.Name, nil, &node); err != nil {
+				return err
+			}
+			ok := false
+			for _, t := range node.Spec.Taints {
+				ok = ok || (t.Key == "node.kubernetes.io/unreachable" && t.Effect == "NoSchedule")
+			}
+			for _, cond := range node.Status.Conditions {
+				if cond.Type == "Ready" && cond.Status == "True" {
+					ok = false
+				}
+			}
+			if !ok {
+				if err := c.markUnreachable(ctx, n); err != nil {
+					return err
+				}
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
+}
+
+// markUnreachable gives a node that no longer posts the status the node
+// controller leaves it (Ready Unknown) and its taints, until the node
+// keeps the unreachable NoSchedule taint: on a busy machine the
+// controller's own pass can land in between, so it is done again until
+// it holds.
+func (c *Cluster) markUnreachable(ctx context.Context, n Node) error {
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		stale := time.Now().Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+		if err := c.client.MergePatch(ctx, "/api/v1/nodes/"+n.Name+"/status", map[string]any{"status": map[string]any{"conditions": []any{map[string]any{
+			"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status.",
+			"lastHeartbeatTime": stale, "lastTransitionTime": stale,
+		}}}}); err != nil {
+			return err
+		}
+		if err := c.applyNode(ctx, n, true); err != nil {
+			return err
+		}
+		err := c.waitTainted(ctx, n.Name, "node.kubernetes.io/unreachable", "NoSchedule", 15*time.Second)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+	}
+}
+
+// waitTainted waits until node carries the taint and keeps it three
+// seconds running (the node controller settles on it).
+func (c *Cluster) waitTainted(ctx context.Context, node, key, effect string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	held := 0
 	for {
 		var n struct {
@@ -200,7 +312,7 @@ func (c *Cluster) waitTainted(ctx context.Context, node, key, effect string) err
 	}
 }
 
-func (c *Cluster) applyNode(ctx context.Context, n Node, managed bool) error {
+func (c *Cluster) applyNode(ctx context.Context, n Node, lost bool) error {
 	labels := map[string]any{"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}
 	for k, v := range n.Labels {
 		labels[k] = v
@@ -210,9 +322,9 @@ func (c *Cluster) applyNode(ctx context.Context, n Node, managed bool) error {
 		taints[i] = t
 	}
 	capacity := map[string]any{"cpu": n.CPU, "memory": n.Memory, "pods": fmt.Sprint(n.Pods), "ephemeral-storage": "80Gi"}
-	annotations := map[string]any{}
-	if managed {
-		annotations[KWOKAnnotation] = "fake"
+	annotations := map[string]any{KWOKAnnotation: "fake"}
+	if lost {
+		labels[LostLabel] = "true"
 	}
 	msg, _, err := c.client.Apply(ctx, apicheck.Object{Source: "simcluster", Body: map[string]any{
 		"apiVersion": "v1", "kind": "Node",
