@@ -341,13 +341,18 @@ func (c *Cluster) applyNode(ctx context.Context, n Node, lost bool) error {
 	return nil
 }
 
-// WaitNodesReady waits until every node is Ready (KWOK initialises them
-// in a moment): a pod placed before would see fewer zones than there are.
+// WaitNodesReady waits until want nodes are Ready and free of the node
+// controller's taints (node.kubernetes.io/not-ready lingers a moment after
+// Ready), then a moment more for the scheduler's cache: a pod placed
+// before would see fewer zones than there are.
 func (c *Cluster) WaitNodesReady(ctx context.Context, want int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		var list struct {
 			Items []struct {
+				Spec struct {
+					Taints []struct{ Key string } `json:"taints"`
+				} `json:"spec"`
 				Status struct {
 					Conditions []struct{ Type, Status string } `json:"conditions"`
 				} `json:"status"`
@@ -358,17 +363,25 @@ func (c *Cluster) WaitNodesReady(ctx context.Context, want int, timeout time.Dur
 		}
 		ready := 0
 		for _, n := range list.Items {
+			ok := false
 			for _, cond := range n.Status.Conditions {
-				if cond.Type == "Ready" && cond.Status == "True" {
-					ready++
+				ok = ok || (cond.Type == "Ready" && cond.Status == "True")
+			}
+			for _, t := range n.Spec.Taints {
+				if strings.HasPrefix(t.Key, "node.kubernetes.io/") {
+					ok = false
 				}
+			}
+			if ok {
+				ready++
 			}
 		}
 		if ready >= want {
+			time.Sleep(2 * time.Second)
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d nodes Ready after %s", ready, want, timeout)
+			return fmt.Errorf("%d of %d nodes Ready and untainted after %s", ready, want, timeout)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
