@@ -7,7 +7,7 @@ import (
 	"github.com/scrolluniversity/platform/infra/config"
 )
 
-// Receivers. Critical alerts go to receiverPage in a stack that pages
+// Receivers. Critical alerts go to ReceiverPage in a stack that pages
 // (observability.receivers.page, production's default) and to Slack in
 // one that does not; warnings to Slack, info to email.
 const (
@@ -35,14 +35,6 @@ const (
 	repeatInterval         = "4h"
 	criticalRepeatInterval = "1h"
 	infoRepeatInterval     = "24h"
-	// The Watchdog's route flushes every heartbeatGroupInterval and re-sends
-	// when the last send is older than heartbeatRepeatInterval. With the
-	// two equal, the notification log's entry (stamped after the webhook
-	// answers) is a few milliseconds too young at the next flush, and the
-	// heartbeat goes out every second one (alertmanager#676): the repeat
-	// interval is kept below the group interval, so it goes out at each.
-	heartbeatGroupInterval  = "1m"
-	heartbeatRepeatInterval = "50s"
 )
 
 // HeartbeatPeriod is how often the heartbeat service receives the
@@ -51,6 +43,14 @@ const (
 	HeartbeatPeriod = time.Minute
 	HeartbeatGrace  = 5 * time.Minute
 )
+
+// The Watchdog's route flushes every HeartbeatPeriod (its group interval)
+// and re-sends when the last send is older than heartbeatRepeat. With the
+// two equal, the notification log's entry (stamped after the webhook
+// answers) is a few milliseconds too young at the next flush, and the
+// heartbeat goes out every second one (alertmanager#676): the repeat
+// interval is kept below the group interval, so it goes out at each.
+const heartbeatRepeat = HeartbeatPeriod - 10*time.Second
 
 // inhibitEqual are the labels an inhibiting alert must share with the one
 // it silences: its name and every label that tells one object from
@@ -123,7 +123,7 @@ func AlertmanagerConfig(r config.ReceiversConfig, secretsDir string) map[string]
 			"routes": []any{
 				map[string]any{
 					"matchers": []any{`alertname="Watchdog"`}, "receiver": ReceiverHeartbeat,
-					"group_wait": "0s", "group_interval": heartbeatGroupInterval, "repeat_interval": heartbeatRepeatInterval,
+					"group_wait": "0s", "group_interval": HeartbeatPeriod.String(), "repeat_interval": heartbeatRepeat.String(),
 				},
 				map[string]any{"matchers": []any{`severity="critical"`}, "receiver": critical, "repeat_interval": criticalRepeatInterval},
 				map[string]any{"matchers": []any{`severity="warning"`}, "receiver": ReceiverSlack},

@@ -110,21 +110,16 @@ func TestRulesPassPromtool(t *testing.T) {
 		}
 	}
 
-	for name, out := range promtoolTest(t, bins["promtool"], files) {
+	for name, out := range promtoolTest(t, bins["promtool"], files, "") {
 		t.Errorf("promtool test rules %s:\n%s", name, out)
 	}
 }
 
 // promtoolTest runs testdata/*_test.yaml (or only the named ones) against
 // files without their annotations, and returns promtool's output for each
-// test file that fails.
-func promtoolTest(t *testing.T, promtool string, files map[string][]byte, only ...string) map[string]string {
-	return promtoolTestRun(t, promtool, files, "", only...)
-}
-
-// promtoolTestRun is promtoolTest with promtool's --run: only the test
-// groups whose names match the expression run ("" for all).
-func promtoolTestRun(t *testing.T, promtool string, files map[string][]byte, groups string, only ...string) map[string]string {
+// test file that fails. groups is promtool's --run: only the test groups
+// whose names match it run ("" for all).
+func promtoolTest(t *testing.T, promtool string, files map[string][]byte, groups string, only ...string) map[string]string {
 	t.Helper()
 	failed := map[string]string{}
 	var mu sync.Mutex
@@ -179,9 +174,10 @@ func promtoolTestRun(t *testing.T, promtool string, files map[string][]byte, gro
 
 // TestPromtoolCatchesPlantedRegressions breaks the rules the ways the ops
 // review found them broken, one at a time, and shows that the cases fail:
-// an SLO page 10 times too loose, no traffic floor, a heartbeat-era
-// Watchdog, a Late alert without its missing-series guard, Failed pods
-// back in PodNotRunning.
+// an SLO page 10 times too loose, no traffic floor, a ticket without its
+// short window, a Late alert without its missing-series guard, Failed
+// pods back in PodNotRunning, and more (the table). The heartbeat's
+// regression is TestHeartbeatCheckCatchesEqualIntervals's.
 func TestPromtoolCatchesPlantedRegressions(t *testing.T) {
 	bins := tools(t)
 	t.Parallel()
@@ -210,24 +206,15 @@ func TestPromtoolCatchesPlantedRegressions(t *testing.T) {
 				}
 				files[tc.file] = bytes.ReplaceAll(files[tc.file], []byte(e[0]), []byte(e[1]))
 			}
-			if failed := promtoolTestRun(t, bins["promtool"], files, tc.cases, tc.failing); failed[tc.failing] == "" {
+			if failed := promtoolTest(t, bins["promtool"], files, tc.cases, tc.failing); failed[tc.failing] == "" {
 				t.Errorf("with %q in %s, the cases %q of %s still pass", tc.edits, tc.file, tc.cases, tc.failing)
 			}
 			// The same cases pass on the rules as they are.
-			if failed := promtoolTestRun(t, bins["promtool"], renderRules(t), tc.cases, tc.failing); len(failed) > 0 {
+			if failed := promtoolTest(t, bins["promtool"], renderRules(t), tc.cases, tc.failing); len(failed) > 0 {
 				t.Errorf("the cases %q of %s fail on the rules as rendered:\n%s", tc.cases, tc.failing, failed[tc.failing])
 			}
 		})
 	}
-}
-
-func keys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // TestPromtoolCatchesABrokenRule shows the check above can fail.
@@ -334,6 +321,7 @@ func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
 	sections := anchors(t)
 	severities := []string{"critical", "warning", "info", "none"}
 	alerts := 0
+	names := map[string]bool{}
 	for name, f := range parseRules(t, renderRules(t)) {
 		for _, g := range f.Groups {
 			for _, r := range g.Rules {
@@ -341,6 +329,7 @@ func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
 					continue
 				}
 				alerts++
+				names[RunbookAnchor(r.Alert)] = true
 				if !slices.Contains(severities, r.Labels["severity"]) {
 					t.Errorf("%s: alert %s has severity %q, want one of %v", name, r.Alert, r.Labels["severity"], severities)
 				}
@@ -361,14 +350,6 @@ func TestEveryAlertHasSeverityAnnotationsAndRunbook(t *testing.T) {
 	}
 	// And the other way: every section named like an alert is one, so
 	// that a renamed or removed alert leaves no stale section behind.
-	names := map[string]bool{}
-	for _, f := range parseRules(t, renderRules(t)) {
-		for _, g := range f.Groups {
-			for _, r := range g.Rules {
-				names[RunbookAnchor(r.Alert)] = true
-			}
-		}
-	}
 	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "RUNBOOK.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"math"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"text/template"
 
@@ -139,7 +138,7 @@ func RuleFiles(p RuleParams) (map[string][]byte, error) {
 	}
 	funcs := template.FuncMap{
 		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
-		"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" },
+		"percent": percent,
 	}
 	names, err := fs.Glob(ruleFiles, "rules/*.yaml")
 	if err != nil {

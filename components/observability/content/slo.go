@@ -216,4 +216,6 @@ func leValue(f float64) string {
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }
 
+// percent writes a share as a percentage without float noise (the rule
+// templates' percent too).
 func percent(f float64) string { return strconv.FormatFloat(math.Round(f*1e6)/1e4, 'f', -1, 64) + "%" }
