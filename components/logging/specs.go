@@ -44,7 +44,7 @@ const (
 	dataClaim     = "elasticsearch-data"
 	logstashClaim = "logstash-data"
 	storageClass  = "gp3"
-	poolLabel     = "scrolluniversity.io/pool"
+	poolLabel     = config.PoolLabel
 	zoneKey       = "topology.kubernetes.io/zone"
 )
 

@@ -2,13 +2,29 @@ package content
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"fmt"
 	"text/template"
 )
 
-//go:embed pipeline.conf
-var pipelineTemplate string
+// pipelineFiles are the pipelines' templates and the output they share.
+//
+//go:embed pipeline.conf dead-letter.conf output.conf
+var pipelineFiles embed.FS
+
+// render fills the pipeline template file, with the shared output, whose
+// actions are between [[ and ]].
+func render(file string, data map[string]any) (string, error) {
+	tmpl, err := template.New(file).Delims("[[", "]]").Option("missingkey=error").ParseFS(pipelineFiles, file, "output.conf")
+	if err != nil {
+		return "", fmt.Errorf("parsing the Logstash pipeline %s: %w", file, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, file, data); err != nil {
+		return "", fmt.Errorf("rendering the Logstash pipeline %s: %w", file, err)
+	}
+	return buf.String(), nil
+}
 
 // BeatsPort is where Logstash's beats input listens.
 const BeatsPort = 5044
@@ -46,42 +62,27 @@ type PipelineArgs struct {
 
 // Pipeline renders the Logstash pipeline with the redaction filter.
 func Pipeline(a PipelineArgs) (string, error) {
+	if a.AppNamespace == "" || a.BackendContainer == "" {
+		return "", fmt.Errorf("the Logstash pipeline needs the backend's namespace and container")
+	}
 	redaction, err := RedactionFilter()
 	if err != nil {
 		return "", err
 	}
-	tmpl, err := template.New("pipeline.conf").Delims("[[", "]]").Option("missingkey=error").Parse(pipelineTemplate)
-	if err != nil {
-		return "", fmt.Errorf("parsing the Logstash pipeline: %w", err)
-	}
-	var buf bytes.Buffer
-	if a.AppNamespace == "" || a.BackendContainer == "" {
-		return "", fmt.Errorf("the Logstash pipeline needs the backend's namespace and container")
-	}
-	err = tmpl.Execute(&buf, map[string]any{
+	return render("pipeline.conf", map[string]any{
 		"BeatsPort": BeatsPort, "Redaction": redaction, "ESEnv": a.ESEnv,
 		"Dataset": Dataset, "BackendDataset": BackendDataset, "DataStreamNamespace": a.DataStreamNamespace,
-		"AppNamespace": a.AppNamespace, "BackendContainer": a.BackendContainer,
+		"AppNamespace": a.AppNamespace, "BackendContainer": a.BackendContainer, "AutoRouting": true,
 	})
-	return buf.String(), err
 }
-
-//go:embed dead-letter.conf
-var deadLetterTemplate string
 
 // DeadLetterPipeline renders the pipeline that reads the main pipeline's
 // dead letter queue back into logs-dlq-<stack>.
 func DeadLetterPipeline(a PipelineArgs) (string, error) {
-	tmpl, err := template.New("dead-letter.conf").Delims("[[", "]]").Option("missingkey=error").Parse(deadLetterTemplate)
-	if err != nil {
-		return "", fmt.Errorf("parsing the dead letter pipeline: %w", err)
-	}
-	var buf bytes.Buffer
-	err = tmpl.Execute(&buf, map[string]any{
+	return render("dead-letter.conf", map[string]any{
 		"ESEnv": a.ESEnv, "Dataset": DeadLetterDataset, "DataStreamNamespace": a.DataStreamNamespace,
-		"Path": DeadLetterQueuePath, "PipelineID": "main",
+		"Path": DeadLetterQueuePath, "PipelineID": "main", "AutoRouting": false,
 	})
-	return buf.String(), err
 }
 
 // DeadLetterQueuePath is where Logstash keeps its dead letter queues:

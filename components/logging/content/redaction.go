@@ -69,24 +69,21 @@ type compiled struct {
 	re, keep *regexp.Regexp
 }
 
-var (
-	compiledPatterns []compiled
-	secretKey        *regexp.Regexp
-)
+// redactor is the definitions compiled, for one walk of an event.
+type redactor struct {
+	patterns  []compiled
+	secretKey *regexp.Regexp
+}
 
-func compile() []compiled {
-	if compiledPatterns != nil && len(compiledPatterns) == len(Patterns) {
-		return compiledPatterns
-	}
-	out := make([]compiled, len(Patterns))
+func newRedactor() redactor {
+	r := redactor{patterns: make([]compiled, len(Patterns)), secretKey: regexp.MustCompile(SecretKeys)}
 	for i, p := range Patterns {
-		out[i] = compiled{Pattern: p, re: regexp.MustCompile(p.Regexp)}
+		r.patterns[i] = compiled{Pattern: p, re: regexp.MustCompile(p.Regexp)}
 		if p.Keep != "" {
-			out[i].keep = regexp.MustCompile(p.Keep)
+			r.patterns[i].keep = regexp.MustCompile(p.Keep)
 		}
 	}
-	compiledPatterns, secretKey = out, regexp.MustCompile(SecretKeys)
-	return out
+	return r
 }
 
 // luhn reports whether the digits of s pass the Luhn check.
@@ -108,28 +105,36 @@ func luhn(s string) bool {
 	return n > 0 && sum%10 == 0
 }
 
-// Redact applies the patterns to one string, as the pipeline does to a
-// value under key ("" for none).
-func Redact(text string) string { return redactValue("", text) }
+// Redact applies the patterns to one string, as the pipeline does.
+func Redact(text string) string { return newRedactor().text("", text) }
 
-func redactValue(key, text string) string {
-	for _, p := range compile() {
+// text applies the patterns to a value under key ("" for none). Each
+// match's groups are the ones found in place, as Ruby's gsub block sees
+// them in $~.
+func (r redactor) text(key, text string) string {
+	for _, p := range r.patterns {
 		if slices.Contains(p.SkipKeys, key) {
 			continue
 		}
-		text = p.re.ReplaceAllStringFunc(text, func(m string) string {
-			if (p.Luhn && !luhn(m)) || (p.keep != nil && p.keep.MatchString(m)) {
-				return m
+		var b strings.Builder
+		last := 0
+		for _, m := range p.re.FindAllStringSubmatchIndex(text, -1) {
+			b.WriteString(text[last:m[0]])
+			match := text[m[0]:m[1]]
+			if (p.Luhn && !luhn(match)) || (p.keep != nil && p.keep.MatchString(match)) {
+				b.WriteString(match)
+			} else {
+				b.WriteString(rubyGroup.ReplaceAllStringFunc(p.Replacement, func(ref string) string {
+					if i := int(ref[1] - '0'); 2*i+1 < len(m) && m[2*i] >= 0 {
+						return text[m[2*i]:m[2*i+1]]
+					}
+					return ""
+				}))
 			}
-			groups := p.re.FindStringSubmatch(m)
-			return rubyGroup.ReplaceAllStringFunc(p.Replacement, func(ref string) string {
-				i := int(ref[1] - '0')
-				if i < len(groups) {
-					return groups[i]
-				}
-				return ""
-			})
-		})
+			last = m[1]
+		}
+		b.WriteString(text[last:])
+		text = b.String()
 	}
 	return text
 }
@@ -137,24 +142,28 @@ func redactValue(key, text string) string {
 // Redacted is what a secret key's value becomes.
 const Redacted = "[REDACTED]"
 
-// redactAny walks a value: strings are scrubbed, maps and lists walked,
-// a secret key's value replaced whole.
-func redactAny(key string, v any) any {
+// entry is the value under key once redacted: a secret key's value
+// replaced whole, any other walked.
+func (r redactor) entry(key string, v any) any {
+	if r.secretKey.MatchString(key) {
+		return Redacted
+	}
+	return r.value(key, v)
+}
+
+// value walks a value: strings are scrubbed, maps and lists walked.
+func (r redactor) value(key string, v any) any {
 	switch x := v.(type) {
 	case string:
-		return redactValue(key, x)
+		return r.text(key, x)
 	case map[string]any:
 		for k, e := range x {
-			if secretKey.MatchString(k) {
-				x[k] = Redacted
-			} else {
-				x[k] = redactAny(k, e)
-			}
+			x[k] = r.entry(k, e)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = redactAny(key, e)
+			x[i] = r.value(key, e)
 		}
 		return x
 	}
@@ -163,20 +172,16 @@ func redactAny(key string, v any) any {
 
 // RedactEvent applies the filter to an event as the pipeline's ruby
 // filter does: every string, at any depth, is scrubbed, every secret
-// key's value replaced; then, when the backend's JSON was parsed (an
-// "app" object and no _jsonparsefailure tag), the raw message is dropped,
-// so that no copy escapes the scrubbing of the parsed fields.
+// key's value replaced (Logstash's @timestamp and @version are left);
+// then, when the backend's JSON was parsed (an "app" object and no
+// _jsonparsefailure tag), the raw message is dropped, so that no copy
+// escapes the scrubbing of the parsed fields.
 func RedactEvent(event map[string]any) {
-	compile()
+	r := newRedactor()
 	for k, v := range event {
-		if k == "@timestamp" || k == "@version" {
-			continue
+		if k != "@timestamp" && k != "@version" {
+			event[k] = r.entry(k, v)
 		}
-		if secretKey.MatchString(k) {
-			event[k] = Redacted
-			continue
-		}
-		event[k] = redactAny(k, v)
 	}
 	if _, parsed := event["app"].(map[string]any); parsed && !hasTag(event, "_jsonparsefailure") {
 		delete(event, "message")
@@ -251,10 +256,13 @@ func RubyRedaction() (init, code string, err error) {
         end
         s
       end
+      @su_entry = lambda do |key, v|
+        (key =~ @su_secret_key) ? "[REDACTED]" : @su_walk.call(key, v)
+      end
       @su_walk = lambda do |key, v|
         case v
         when String then @su_text.call(key, v)
-        when Hash then v.each_with_object({}) { |(k, e), h| h[k] = (k.to_s =~ @su_secret_key) ? "[REDACTED]" : @su_walk.call(k.to_s, e) }
+        when Hash then v.each_with_object({}) { |(k, e), h| h[k] = @su_entry.call(k.to_s, e) }
         when Array then v.map { |e| @su_walk.call(key, e) }
         else v
         end
@@ -264,7 +272,7 @@ func RubyRedaction() (init, code string, err error) {
 	code = `
       event.to_hash.each do |k, v|
         next if k == "@timestamp" || k == "@version"
-        nv = (k =~ @su_secret_key) ? "[REDACTED]" : @su_walk.call(k, v)
+        nv = @su_entry.call(k, v)
         event.set(k, nv) unless nv == v
       end
     `
