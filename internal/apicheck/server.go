@@ -125,7 +125,7 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 	s = &Server{dir: dir}
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("%w%s", err, s.logTail())
+			err = fmt.Errorf("%w%s", err, s.LogTail())
 			s.Stop()
 			s = nil
 		}
@@ -136,7 +136,7 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 	}
 	etcdClient := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 	etcdPeer := fmt.Sprintf("http://127.0.0.1:%d", ports[1])
-	if err := s.spawn(bins.Etcd, "etcd",
+	if err := s.Spawn(bins.Etcd, "etcd",
 		"--name=apicheck",
 		"--data-dir="+filepath.Join(dir, "etcd"),
 		"--listen-client-urls="+etcdClient,
@@ -169,7 +169,7 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 	}
 	certDir := filepath.Join(dir, "certs")
 	s.URL = fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	if err := s.spawn(bins.APIServer, "kube-apiserver",
+	if err := s.Spawn(bins.APIServer, "kube-apiserver",
 		"--etcd-servers="+etcdClient,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -197,7 +197,7 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 		if time.Now().After(deadline) {
 			return s, errors.New("kube-apiserver wrote no serving certificate")
 		}
-		if err := s.exited(); err != nil {
+		if err := s.Alive(); err != nil {
 			return s, err
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -212,10 +212,12 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 	return s, nil
 }
 
-// spawn starts one server in its own process group, its output to a log
-// file in the data directory. Pdeathsig ends it if this process dies
-// without running Stop.
-func (s *Server) spawn(bin, name string, args ...string) error {
+// Spawn starts one server in its own process group, its output to a log
+// file in the data directory; Stop stops it. Pdeathsig ends it if this
+// process dies without running Stop. Start spawns etcd and the API
+// server; the placement check spawns the scheduler, the controller
+// manager and KWOK beside them.
+func (s *Server) Spawn(bin, name string, args ...string) error {
 	logPath := filepath.Join(s.dir, name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -236,11 +238,6 @@ func (s *Server) spawn(bin, name string, args ...string) error {
 	s.logs = append(s.logs, logPath)
 	return nil
 }
-
-// Spawn starts another program against the server (the scheduler, the
-// controller manager, KWOK), stopped with it by Stop; its output goes to
-// a log beside the servers'.
-func (s *Server) Spawn(bin, name string, args ...string) error { return s.spawn(bin, name, args...) }
 
 // Kubeconfig writes a kubeconfig for the server's admin token, trusting
 // its serving certificate, and returns its path.
@@ -274,13 +271,7 @@ func (s *Server) CertFile() string { return filepath.Join(s.dir, "certs", "apise
 func (s *Server) ServiceAccountKey() string { return filepath.Join(s.dir, "sa.key") }
 
 // Alive reports a server or spawned program that has already died.
-func (s *Server) Alive() error { return s.exited() }
-
-// LogTail is the end of every log, for a failure's report.
-func (s *Server) LogTail() string { return s.logTail() }
-
-// exited reports a server that has already died.
-func (s *Server) exited() error {
+func (s *Server) Alive() error {
 	for _, p := range s.procs {
 		if p.exited() {
 			return fmt.Errorf("%s exited: %v", filepath.Base(p.cmd.Path), p.err)
@@ -311,8 +302,8 @@ func (s *Server) Stop() {
 	}
 }
 
-// logTail is the end of each server's log, for a start that failed.
-func (s *Server) logTail() string {
+// LogTail is the end of each server's log, for a failure's report.
+func (s *Server) LogTail() string {
 	var b strings.Builder
 	for _, path := range s.logs {
 		data, err := os.ReadFile(path)

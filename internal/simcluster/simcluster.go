@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -61,12 +62,16 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 	if err != nil {
 		return c, err
 	}
-	if err := s.Spawn(bins.Kube.ControllerManager, "kube-controller-manager",
-		"--kubeconfig="+kubeconfig,
-		"--authentication-kubeconfig="+kubeconfig,
-		"--authorization-kubeconfig="+kubeconfig,
+	// Both talk to the API server as its admin, alone (no election), and
+	// serve nothing of their own.
+	common := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1", "--secure-port=0",
+	}
+	if err := s.Spawn(bins.Kube.ControllerManager, "kube-controller-manager", append(common,
 		// Service account tokens for the pods' accounts, as EKS's do.
 		"--service-account-private-key-file="+s.ServiceAccountKey(),
 		"--root-ca-file="+s.CertFile(),
@@ -76,16 +81,10 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 		"--controllers=*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle,-csrsigning,-bootstrapsigner,-tokencleaner",
 		"--node-monitor-grace-period=20s",
 		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
-	); err != nil {
+	)...); err != nil {
 		return c, err
 	}
-	if err := s.Spawn(bins.Kube.Scheduler, "kube-scheduler",
-		"--kubeconfig="+kubeconfig,
-		"--authentication-kubeconfig="+kubeconfig,
-		"--authorization-kubeconfig="+kubeconfig,
-		"--leader-elect=false",
-		"--bind-address=127.0.0.1", "--secure-port=0",
-	); err != nil {
+	if err := s.Spawn(bins.Kube.Scheduler, "kube-scheduler", common...); err != nil {
 		return c, err
 	}
 	upstream, err := exec.CommandContext(ctx, bins.KWOKStages).Output()
@@ -166,7 +165,8 @@ type Node struct {
 func (c *Cluster) AddNode(ctx context.Context, n Node) error { return c.applyNode(ctx, n, false) }
 
 // LoseZone does to every node of zone what the node lifecycle controller
-// does to nodes that stop answering: KWOK stops managing them, they carry
+// does to nodes that stop answering: KWOK's stages leave them (LostLabel),
+// they carry
 // the unreachable taints (NoSchedule by condition, NoExecute for
 // eviction), and their pods are gone as the eviction would take them,
 // so that their controllers make replacements.
@@ -186,8 +186,8 @@ func (c *Cluster) LoseZone(ctx context.Context, nodes []Node, zone string) error
 		time.Sleep(time.Second)
 		tainted := n
 		tainted.Taints = append(append([]map[string]any(nil), n.Taints...),
-			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
-			map[string]any{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+			map[string]any{"key": unreachableTaint, "effect": "NoSchedule"},
+			map[string]any{"key": unreachableTaint, "effect": "NoExecute"},
 		)
 		if err := c.markUnreachable(ctx, tainted); err != nil {
 			return err
@@ -215,6 +215,44 @@ func (c *Cluster) LoseZone(ctx context.Context, nodes []Node, zone string) error
 	return nil
 }
 
+// unreachableTaint is the node controller's taint for a node that stopped
+// answering.
+const unreachableTaint = "node.kubernetes.io/unreachable"
+
+// nodeView is what the checks here read of a node.
+type nodeView struct {
+	Spec struct {
+		Taints []struct{ Key, Effect string } `json:"taints"`
+	} `json:"spec"`
+	Status struct {
+		Conditions []struct{ Type, Status string } `json:"conditions"`
+	} `json:"status"`
+}
+
+func (n nodeView) tainted(key, effect string) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == key && (effect == "" || t.Effect == effect) {
+			return true
+		}
+	}
+	return false
+}
+
+func (n nodeView) ready() bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" {
+			return c.Status == "True"
+		}
+	}
+	return false
+}
+
+func (c *Cluster) node(ctx context.Context, name string) (nodeView, error) {
+	var n nodeView
+	err := c.client.Get(ctx, "/api/v1/nodes/"+name, nil, &n)
+	return n, err
+}
+
 // heartbeatHorizon outlasts the longest delay of KWOK's node-heartbeat
 // stage (20 s plus up to 25 s of jitter).
 const heartbeatHorizon = 50 * time.Second
@@ -224,27 +262,11 @@ func (c *Cluster) holdUnreachable(ctx context.Context, nodes []Node, d time.Dura
 	until := time.Now().Add(d)
 	for time.Now().Before(until) {
 		for _, n := range nodes {
-			var node struct {
-				Spec struct {
-					Taints []struct{ Key, Effect string } `json:"taints"`
-				} `json:"spec"`
-				Status struct {
-					Conditions []struct{ Type, Status string } `json:"conditions"`
-				} `json:"status"`
-			}
-			if err := c.client.Get(ctx, "/api/v1/nodes/"+n.Name, nil, &node); err != nil {
+			node, err := c.node(ctx, n.Name)
+			if err != nil {
 				return err
 			}
-			ok := false
-			for _, t := range node.Spec.Taints {
-				ok = ok || (t.Key == "node.kubernetes.io/unreachable" && t.Effect == "NoSchedule")
-			}
-			for _, cond := range node.Status.Conditions {
-				if cond.Type == "Ready" && cond.Status == "True" {
-					ok = false
-				}
-			}
-			if !ok {
+			if node.ready() || !node.tainted(unreachableTaint, "NoSchedule") {
 				if err := c.markUnreachable(ctx, n); err != nil {
 					return err
 				}
@@ -273,7 +295,7 @@ func (c *Cluster) markUnreachable(ctx context.Context, n Node) error {
 		if err := c.applyNode(ctx, n, true); err != nil {
 			return err
 		}
-		err := c.waitTainted(ctx, n.Name, "node.kubernetes.io/unreachable", "NoSchedule", 15*time.Second)
+		err := c.waitTainted(ctx, n.Name, unreachableTaint, "NoSchedule", 15*time.Second)
 		if err == nil || time.Now().After(deadline) {
 			return err
 		}
@@ -286,19 +308,11 @@ func (c *Cluster) waitTainted(ctx context.Context, node, key, effect string, tim
 	deadline := time.Now().Add(timeout)
 	held := 0
 	for {
-		var n struct {
-			Spec struct {
-				Taints []struct{ Key, Effect string } `json:"taints"`
-			} `json:"spec"`
-		}
-		if err := c.client.Get(ctx, "/api/v1/nodes/"+node, nil, &n); err != nil {
+		n, err := c.node(ctx, node)
+		if err != nil {
 			return err
 		}
-		found := false
-		for _, t := range n.Spec.Taints {
-			found = found || (t.Key == key && t.Effect == effect)
-		}
-		if found {
+		if n.tainted(key, effect) {
 			if held++; held >= 3 {
 				return nil
 			}
@@ -322,13 +336,12 @@ func (c *Cluster) applyNode(ctx context.Context, n Node, lost bool) error {
 		taints[i] = t
 	}
 	capacity := map[string]any{"cpu": n.CPU, "memory": n.Memory, "pods": fmt.Sprint(n.Pods), "ephemeral-storage": "80Gi"}
-	annotations := map[string]any{KWOKAnnotation: "fake"}
 	if lost {
 		labels[LostLabel] = "true"
 	}
 	msg, _, err := c.client.Apply(ctx, apicheck.Object{Source: "simcluster", Body: map[string]any{
 		"apiVersion": "v1", "kind": "Node",
-		"metadata": map[string]any{"name": n.Name, "labels": labels, "annotations": annotations},
+		"metadata": map[string]any{"name": n.Name, "labels": labels, "annotations": map[string]any{KWOKAnnotation: "fake"}},
 		"spec":     map[string]any{"taints": taints},
 		"status":   map[string]any{"capacity": capacity, "allocatable": capacity},
 	}})
@@ -349,30 +362,16 @@ func (c *Cluster) WaitNodesReady(ctx context.Context, want int, timeout time.Dur
 	deadline := time.Now().Add(timeout)
 	for {
 		var list struct {
-			Items []struct {
-				Spec struct {
-					Taints []struct{ Key string } `json:"taints"`
-				} `json:"spec"`
-				Status struct {
-					Conditions []struct{ Type, Status string } `json:"conditions"`
-				} `json:"status"`
-			} `json:"items"`
+			Items []nodeView `json:"items"`
 		}
 		if err := c.client.Get(ctx, "/api/v1/nodes", nil, &list); err != nil {
 			return err
 		}
 		ready := 0
 		for _, n := range list.Items {
-			ok := false
-			for _, cond := range n.Status.Conditions {
-				ok = ok || (cond.Type == "Ready" && cond.Status == "True")
-			}
-			for _, t := range n.Spec.Taints {
-				if strings.HasPrefix(t.Key, "node.kubernetes.io/") {
-					ok = false
-				}
-			}
-			if ok {
+			if n.ready() && !slices.ContainsFunc(n.Spec.Taints, func(t struct{ Key, Effect string }) bool {
+				return strings.HasPrefix(t.Key, "node.kubernetes.io/")
+			}) {
 				ready++
 			}
 		}

@@ -40,6 +40,25 @@ func apply(t *testing.T, c *Cluster, body map[string]any) {
 	}
 }
 
+// startThreeZones starts a cluster with threeZones' nodes, all Ready, and
+// the namespace app.
+func startThreeZones(t *testing.T) (*Cluster, []Node) {
+	t.Helper()
+	c := start(t)
+	ctx := context.Background()
+	nodes := threeZones()
+	for _, n := range nodes {
+		if err := c.AddNode(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.WaitNodesReady(ctx, len(nodes), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, c, map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "app"}})
+	return c, nodes
+}
+
 // threeZones are two 4-vCPU workload nodes in each of three zones.
 func threeZones() []Node {
 	var nodes []Node
@@ -89,18 +108,8 @@ func spreadDeployment(name, taintsPolicy string) map[string]any {
 // skew at 0 pods there, and leaves the replacement Pending, named, with
 // the scheduler's reason (the k8s review's F7, the planted regression).
 func TestZoneLossNeedsNodeTaintsPolicyHonor(t *testing.T) {
-	c := start(t)
+	c, nodes := startThreeZones(t)
 	ctx := context.Background()
-	nodes := threeZones()
-	for _, n := range nodes {
-		if err := c.AddNode(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.WaitNodesReady(ctx, len(nodes), time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, c, map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "app"}})
 	apply(t, c, spreadDeployment("honor", "Honor"))
 	apply(t, c, spreadDeployment("ignore", ""))
 	pods, err := c.WaitSettled(ctx, 20*time.Second, 90*time.Second)
@@ -143,39 +152,9 @@ func TestZoneLossNeedsNodeTaintsPolicyHonor(t *testing.T) {
 // spread land on three nodes in three zones and run; a pod asking for more
 // CPU than any node has stays Pending with the scheduler's own reason.
 func TestPodsArePlacedByTheRealScheduler(t *testing.T) {
-	c := start(t)
+	c, _ := startThreeZones(t)
 	ctx := context.Background()
-	nodes := threeZones()
-	for _, n := range nodes {
-		if err := c.AddNode(ctx, n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.WaitNodesReady(ctx, len(nodes), time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	apply(t, c, map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "app"}})
-	selector := map[string]any{"matchLabels": map[string]any{"app": "web"}}
-	apply(t, c, map[string]any{
-		"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "app"},
-		"spec": map[string]any{
-			"replicas": 3, "selector": selector,
-			"template": map[string]any{
-				"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
-				"spec": map[string]any{
-					"nodeSelector": map[string]any{"scrolluniversity.io/pool": "workload"},
-					"affinity": map[string]any{"podAntiAffinity": map[string]any{"requiredDuringSchedulingIgnoredDuringExecution": []any{
-						map[string]any{"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"},
-					}}},
-					"topologySpreadConstraints": []any{map[string]any{
-						"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
-						"labelSelector": selector, "nodeTaintsPolicy": "Honor",
-					}},
-					"containers": []any{map[string]any{"name": "web", "image": "nginx:1.29", "resources": map[string]any{"requests": map[string]any{"cpu": "1", "memory": "1Gi"}}}},
-				},
-			},
-		},
-	})
+	apply(t, c, spreadDeployment("web", "Honor"))
 	apply(t, c, map[string]any{
 		"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "too-big", "namespace": "app"},
 		"spec": map[string]any{"containers": []any{map[string]any{"name": "x", "image": "busybox", "resources": map[string]any{"requests": map[string]any{"cpu": "8"}}}}},
