@@ -158,7 +158,7 @@ func GatewayFabricValues(app config.AppConfig) pulumi.Map {
 			"replicas":  pulumi.Int(app.Gateway.Replicas),
 			"container": pulumi.Map{"resources": resources(app.Gateway.Resources)},
 			"pod": pulumi.Map{
-				"nodeSelector":              pulumi.StringMap{"scrolluniversity.io/pool": pulumi.String(app.NodePool)},
+				"nodeSelector":              pulumi.StringMap{config.PoolLabel: pulumi.String(app.NodePool)},
 				"topologySpreadConstraints": spread(ngfDataPlane()),
 			},
 		},

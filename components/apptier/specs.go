@@ -271,7 +271,7 @@ func podSpec(w Workload, command []string, restartPolicy string) *corev1.PodSpec
 		TerminationGracePeriodSeconds: pulumi.Int(gracePeriodSeconds),
 		Containers:                    corev1.ContainerArray{main},
 		Volumes:                       volumes,
-		NodeSelector:                  pulumi.StringMap{"scrolluniversity.io/pool": pulumi.String(w.NodePool)},
+		NodeSelector:                  pulumi.StringMap{config.PoolLabel: pulumi.String(w.NodePool)},
 		RestartPolicy:                 pulumi.String(restartPolicy),
 	}
 	if len(w.WaitFor) > 0 {

@@ -206,7 +206,7 @@ func podSpec(args Args, sa string, fsGroup int, main corev1.ContainerArgs, init 
 	spec := &corev1.PodSpecArgs{
 		ServiceAccountName: pulumi.String(sa),
 		RestartPolicy:      pulumi.String("Never"),
-		NodeSelector:       pulumi.StringMap{"scrolluniversity.io/pool": pulumi.String(args.NodePool)},
+		NodeSelector:       pulumi.StringMap{config.PoolLabel: pulumi.String(args.NodePool)},
 		SecurityContext: &corev1.PodSecurityContextArgs{
 			RunAsNonRoot: pulumi.Bool(true), FsGroup: pulumi.Int(fsGroup),
 			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},

@@ -18,7 +18,7 @@ const (
 	fullname     = "kps"
 	grafanaName  = "grafana"
 	storageClass = "gp3"
-	poolLabel    = "scrolluniversity.io/pool"
+	poolLabel    = config.PoolLabel
 	zoneKey      = "topology.kubernetes.io/zone"
 	// GrafanaAdminSecret holds Grafana's admin user and password.
 	GrafanaAdminSecret = "grafana-admin"

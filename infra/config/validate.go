@@ -586,7 +586,6 @@ func (c *Config) validateNodePool(p *problems) {
 		p.add("app.nodePool", c.App.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
 		return
 	}
-	c.validatePoolSelectable(p, "app.nodePool", c.App.NodePool)
 	key := "cluster.nodeGroups." + c.App.NodePool
 	if !ng.Zonal {
 		p.add(key+".zonal", ng.Zonal, "the app's pods spread across zones with DoNotSchedule, which the Cluster Autoscaler can satisfy only with one node group per zone; set it to true")
@@ -823,14 +822,11 @@ func (c *Config) validateLogging(p *problems) {
 	}
 	if _, ok := c.Cluster.NodeGroups[l.NodePool]; !ok {
 		p.add("logging.nodePool", l.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
-	} else {
-		c.validatePoolSelectable(p, "logging.nodePool", l.NodePool)
 	}
 	if _, ok := c.Cluster.NodeGroups[c.Observability.NodePool]; !ok {
 		p.add("observability.nodePool", c.Observability.NodePool, "no such node group in cluster.nodeGroups %v", sortedKeys(c.Cluster.NodeGroups))
-	} else {
-		c.validatePoolSelectable(p, "observability.nodePool", c.Observability.NodePool)
 	}
+	c.validatePoolsSelectable(p)
 	p.within(
 		intRange{"logging.storageGiB", l.StorageGiB, 10, 16384, ""},
 		intRange{"logging.heapGiB", l.HeapGiB, 1, 31, ""},
@@ -917,11 +913,7 @@ func validateSLO(p *problems, s SLOConfig) {
 	if !slices.Contains(HistogramBoundaries, s.LatencySeconds) {
 		p.add("observability.slo.latencySeconds", s.LatencySeconds, "want one of the request histogram's bucket boundaries %v (docs/METRICS.md): a threshold between two is interpolated, not counted", HistogramBoundaries)
 	}
-	if strings.Contains(s.LatencyExcludedRoutes, "`") {
-		p.add("observability.slo.latencyExcludedRoutes", s.LatencyExcludedRoutes, "want no backquote: the rules quote the expression with backquotes")
-	} else if _, err := regexp.Compile("^(?:" + s.LatencyExcludedRoutes + ")$"); err != nil {
-		p.add("observability.slo.latencyExcludedRoutes", s.LatencyExcludedRoutes, "want a regular expression (RE2) of route templates: %v", err)
-	}
+	validateRouteRegexp(p, "observability.slo.latencyExcludedRoutes", s.LatencyExcludedRoutes)
 	if v := s.MinRequestsPerSecond; v <= 0 {
 		p.add("observability.slo.minRequestsPerSecond", v, "want a request rate above 0, such as 1")
 	}
@@ -935,11 +927,20 @@ func validateSLO(p *problems, s SLOConfig) {
 		}
 		if re := s.Routes[name]; strings.TrimSpace(re) == "" {
 			p.add(key, re, "want a regular expression (RE2) of route templates, such as /api/auth/login")
-		} else if strings.Contains(re, "`") {
-			p.add(key, re, "want no backquote: the rules quote the expression with backquotes")
-		} else if _, err := regexp.Compile("^(?:" + re + ")$"); err != nil {
-			p.add(key, re, "want a regular expression (RE2) of route templates: %v", err)
+		} else {
+			validateRouteRegexp(p, key, re)
 		}
+	}
+}
+
+// validateRouteRegexp refuses an expression of route templates the rules
+// could not carry: one that holds a backquote (they quote it with
+// backquotes) or that RE2, anchored as PromQL anchors it, cannot compile.
+func validateRouteRegexp(p *problems, key, re string) {
+	if strings.Contains(re, "`") {
+		p.add(key, re, "want no backquote: the rules quote the expression with backquotes")
+	} else if _, err := regexp.Compile("^(?:" + re + ")$"); err != nil {
+		p.add(key, re, "want a regular expression (RE2) of route templates: %v", err)
 	}
 }
 
@@ -952,21 +953,33 @@ const maxRolloverShare = 20
 // node group by (scrolluniversity.io/pool: <nodePool>).
 const PoolLabel = "scrolluniversity.io/pool"
 
-// validatePoolSelectable refuses a node group that the pods sent to it
-// (by the setting key) could never land on: the pods select
-// PoolLabel=<pool>, so the group must carry that label, and they
-// tolerate no taint, so it must carry none that repels them. Without it,
-// a relabelled group leaves every such pod Pending with no error before
-// `pulumi up`.
-func (c *Config) validatePoolSelectable(p *problems, key, pool string) {
-	ng := c.Cluster.NodeGroups[pool]
-	group := "cluster.nodeGroups." + pool
-	if got := ng.Labels[PoolLabel]; got != pool {
-		p.add(group+".labels", fmt.Sprintf("%s=%s", PoolLabel, got), "the pods of %s select %s=%s, which the group's nodes would not carry: none of them could schedule", key, PoolLabel, pool)
+// validatePoolsSelectable refuses a node group that the pods sent to it
+// (app.nodePool, observability.nodePool, logging.nodePool) could never
+// land on: the pods select PoolLabel=<pool>, so the group must carry that
+// label, and they tolerate no taint, so it must carry none that repels
+// them. Without it, a relabelled group leaves every such pod Pending with
+// no error before `pulumi up`. Each group is checked once, naming every
+// setting that sends pods to it; a pool that names no group is reported
+// where it is set.
+func (c *Config) validatePoolsSelectable(p *problems) {
+	users := map[string][]string{}
+	for _, u := range []struct{ key, pool string }{
+		{"app.nodePool", c.App.NodePool}, {"observability.nodePool", c.Observability.NodePool}, {"logging.nodePool", c.Logging.NodePool},
+	} {
+		if _, ok := c.Cluster.NodeGroups[u.pool]; ok {
+			users[u.pool] = append(users[u.pool], u.key)
+		}
 	}
-	for _, t := range ng.Taints {
-		if t.Effect == "NoSchedule" || t.Effect == "NoExecute" {
-			p.add(group+".taints", t.Key+":"+t.Effect, "the pods of %s tolerate no taint: none of them could schedule on this group", key)
+	for _, pool := range slices.Sorted(maps.Keys(users)) {
+		ng, keys := c.Cluster.NodeGroups[pool], strings.Join(users[pool], ", ")
+		group := "cluster.nodeGroups." + pool
+		if got := ng.Labels[PoolLabel]; got != pool {
+			p.add(group+".labels", fmt.Sprintf("%s=%s", PoolLabel, got), "the pods of %s select %s=%s, which the group's nodes would not carry: none of them could schedule", keys, PoolLabel, pool)
+		}
+		for _, t := range ng.Taints {
+			if t.Effect == "NoSchedule" || t.Effect == "NoExecute" {
+				p.add(group+".taints", t.Key+":"+t.Effect, "the pods of %s tolerate no taint: none of them could schedule on this group", keys)
+			}
 		}
 	}
 }
