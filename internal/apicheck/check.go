@@ -325,10 +325,31 @@ func (c *Client) MergePatch(ctx context.Context, path string, patch any) error {
 	return nil
 }
 
+// Post creates body at path (such as a pod's eviction subresource) and
+// returns the HTTP status and the server's message (empty on success).
+func (c *Client) Post(ctx context.Context, path string, body any) (int, string, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, "", err
+	}
+	status, resp, _, err := c.do(ctx, http.MethodPost, path, nil, "application/json", b)
+	if err != nil || (status >= 200 && status < 300) {
+		return status, "", err
+	}
+	var st struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(resp, &st) == nil && st.Message != "" {
+		return status, st.Message, nil
+	}
+	return status, strings.TrimSpace(string(resp)), nil
+}
+
 // Delete deletes path at once (grace period 0: there is no kubelet to
-// confirm a pod stopped).
+// confirm a pod stopped), and what it owns in the background (a Job's
+// pods too: the API's default for Jobs orphans them).
 func (c *Client) Delete(ctx context.Context, path string) error {
-	status, body, _, err := c.do(ctx, http.MethodDelete, path, url.Values{"gracePeriodSeconds": {"0"}}, "", nil)
+	status, body, _, err := c.do(ctx, http.MethodDelete, path, url.Values{"gracePeriodSeconds": {"0"}, "propagationPolicy": {"Background"}}, "", nil)
 	if err != nil {
 		return err
 	}

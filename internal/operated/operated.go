@@ -155,8 +155,18 @@ func elasticsearch(es Object) []Object {
 			labels["elasticsearch.k8s.elastic.co/node-"+role] = "true"
 		}
 		spec := withMainContainer(podSpec(get(set, "podTemplate")), "elasticsearch", cport("https", 9200, "TCP"), cport("transport", 9300, "TCP"))
+		if za, ok := get(set, "zoneAwareness").(map[string]any); ok {
+			zoneAwareness(spec, za, map[string]any{"elasticsearch.k8s.elastic.co/cluster-name": name, "elasticsearch.k8s.elastic.co/statefulset-name": sts})
+		}
+		eckSecurity(spec, podSecurityECK, esContainerSecurity(str(get(es, "spec", "version"))))
+		claims := list(get(set, "volumeClaimTemplates"))
+		if len(claims) == 0 {
+			// ECK's default data claim (pkg/controller/elasticsearch/volume/defaults.go).
+			claims = []any{map[string]any{"metadata": map[string]any{"name": "elasticsearch-data"}, "spec": map[string]any{
+				"accessModes": []any{"ReadWriteOnce"}, "resources": map[string]any{"requests": map[string]any{"storage": "1Gi"}}}}}
+		}
 		out = append(out,
-			workload("StatefulSet", ns, sts, srcECKES, num(get(set, "count"), 1), eckLabels(get(set, "podTemplate"), labels), spec),
+			stateful(workload("StatefulSet", ns, sts, srcECKES, num(get(set, "count"), 1), eckLabels(get(set, "podTemplate"), labels), spec), sts, claims),
 			headless(service(ns, sts, srcECKES, base, merge(base, map[string]string{"elasticsearch.k8s.elastic.co/statefulset-name": sts}), "", port("https", 9200, 9200, "TCP"))))
 	}
 	return append(out,
@@ -171,6 +181,10 @@ func kibana(kb Object) []Object {
 	sel := map[string]string{"common.k8s.elastic.co/type": "kibana", "kibana.k8s.elastic.co/name": name}
 	labels := merge(sel, map[string]string{"kibana.k8s.elastic.co/version": str(get(kb, "spec", "version"))})
 	spec := withMainContainer(podSpec(get(kb, "spec", "podTemplate")), "kibana", cport("https", 5601, "TCP"))
+	eckSecurity(spec, podSecurityECK, map[string]any{
+		"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}, "privileged": false,
+		"readOnlyRootFilesystem": true, "runAsUser": 1000, "runAsGroup": 1000,
+	})
 	return []Object{
 		workload("Deployment", ns, name+"-kb", srcECKKibana, num(get(kb, "spec", "count"), 1), eckLabels(get(kb, "spec", "podTemplate"), labels), spec),
 		service(ns, name+"-kb-http", srcECKKibana, sel, sel, "", port("https", 5601, 5601, "TCP")),
@@ -188,6 +202,9 @@ func logstash(ls Object) []Object {
 		"logstash.k8s.elastic.co/version":          str(get(ls, "spec", "version")),
 	})
 	spec := withMainContainer(podSpec(get(ls, "spec", "podTemplate")), "logstash", cport("http", 9600, "TCP"))
+	// ECK gives Logstash's pod its default and its containers none
+	// (pod.go:59-64,127-129).
+	eckSecurity(spec, podSecurityECK, nil)
 	// ECK's init container keeps its own requests unless the template
 	// sets some (initcontainer.go:92-101: 0.1 CPU, 50Mi).
 	for _, ic := range list(spec["initContainers"]) {
@@ -195,7 +212,8 @@ func logstash(ls Object) []Object {
 			c["resources"] = requests("100m", "50Mi")
 		}
 	}
-	out := []Object{workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), eckLabels(get(ls, "spec", "podTemplate"), labels), spec)}
+	out := []Object{stateful(workload("StatefulSet", ns, name+"-ls", srcECKLogstash, num(get(ls, "spec", "count"), 1), eckLabels(get(ls, "spec", "podTemplate"), labels), spec),
+		name+"-ls-api", list(get(ls, "spec", "volumeClaimTemplates")))}
 	ownAPI := false
 	for _, s := range list(get(ls, "spec", "services")) {
 		svcName := str(get(s, "name"))
@@ -243,11 +261,12 @@ func prometheus(p Object, reloader any) []Object {
 	})
 	spec := podSpecOf(p)
 	spec["containers"] = []any{
-		withResources(container("prometheus", cport(web, 9090, "TCP")), get(p, "spec", "resources")),
-		withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader),
+		withSecurity(withResources(container("prometheus", cport(web, 9090, "TCP")), get(p, "spec", "resources")), promContainerSecurity()),
+		withSecurity(withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader), promContainerSecurity()),
 	}
 	return []Object{
-		workload("StatefulSet", ns, "prometheus-"+name, srcPromPrometheus, num(get(p, "spec", "replicas"), 1), labels, spec),
+		stateful(workload("StatefulSet", ns, "prometheus-"+name, srcPromPrometheus, num(get(p, "spec", "replicas"), 1), labels, spec),
+			"prometheus-operated", storageClaims(p, "prometheus-"+name+"-db")),
 		headless(service(ns, "prometheus-operated", srcPromPrometheus, map[string]string{"operated-prometheus": "true"}, map[string]string{"app.kubernetes.io/name": "prometheus"}, "",
 			namedPort(web, 9090, web, "TCP"))),
 	}
@@ -272,11 +291,12 @@ func alertmanager(a Object, reloader any) []Object {
 	})
 	spec := podSpecOf(a)
 	spec["containers"] = []any{
-		withResources(container("alertmanager", cport(web, 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")),
-		withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader),
+		withSecurity(withResources(container("alertmanager", cport(web, 9093, "TCP"), cport("mesh-tcp", 9094, "TCP"), cport("mesh-udp", 9094, "UDP")), get(a, "spec", "resources")), promContainerSecurity()),
+		withSecurity(withResources(container("config-reloader", cport("reloader-web", 8080, "TCP")), reloader), promContainerSecurity()),
 	}
 	return []Object{
-		workload("StatefulSet", ns, "alertmanager-"+name, srcPromAlertmanager, num(get(a, "spec", "replicas"), 1), labels, spec),
+		stateful(workload("StatefulSet", ns, "alertmanager-"+name, srcPromAlertmanager, num(get(a, "spec", "replicas"), 1), labels, spec),
+			"alertmanager-operated", storageClaims(a, "alertmanager-"+name+"-db")),
 		headless(service(ns, "alertmanager-operated", srcPromAlertmanager, map[string]string{"operated-alertmanager": "true"}, map[string]string{"app.kubernetes.io/name": "alertmanager"}, "",
 			namedPort(web, 9093, web, "TCP"), namedPort("tcp-mesh", 9094, "mesh-tcp", "TCP"), namedPort("udp-mesh", 9094, "mesh-udp", "UDP"))),
 	}
@@ -410,7 +430,17 @@ func nginxGateways(byKind map[string][]Object) ([]Object, error) {
 		ports = append(ports, cport("metrics", 9113, "TCP"))
 		c := container("nginx", ports...)
 		c["readinessProbe"] = map[string]any{"httpGet": map[string]any{"path": "/readyz", "port": 8081}}
-		spec := map[string]any{"containers": []any{withResources(c, get(proxy, "spec", "kubernetes", "deployment", "container", "resources"))}}
+		// objects.go:899-916 and 986-995: fixed, whatever the NginxProxy says.
+		withSecurity(c, map[string]any{
+			"allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}, "readOnlyRootFilesystem": true,
+			"runAsUser": 101, "runAsGroup": 1001, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		})
+		spec := map[string]any{
+			"containers": []any{withResources(c, get(proxy, "spec", "kubernetes", "deployment", "container", "resources"))},
+			"securityContext": map[string]any{"fsGroup": 1001, "runAsNonRoot": true, "sysctls": []any{
+				map[string]any{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},
+			}},
+		}
 		for _, k := range []string{"nodeSelector", "topologySpreadConstraints", "tolerations", "affinity"} {
 			if v := get(proxy, "spec", "kubernetes", "deployment", "pod", k); v != nil {
 				spec[k] = v
@@ -453,7 +483,15 @@ func acmeSolvers(byKind map[string][]Object) []Object {
 				out = append(out, workload("Pod", ns, "cm-acme-http-solver", srcACMESolver, 1, sel,
 					// The controller's --acme-http01-solver-resource-request-cpu
 					// and -memory defaults (10m, 64Mi), which the stack leaves.
-					map[string]any{"containers": []any{withResources(container("acmesolver", cport("http", 8089, "TCP")), requests("10m", "64Mi"))}}), svc)
+					// pod.go:199-240: the pod non-root (the solver's
+					// --acme-http01-solver-run-as-non-root default) with
+					// RuntimeDefault seccomp, the container locked down.
+					map[string]any{
+						"securityContext": map[string]any{"runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"}},
+						"containers": []any{withSecurity(withResources(container("acmesolver", cport("http", 8089, "TCP")), requests("10m", "64Mi")), map[string]any{
+							"readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}},
+						})},
+					}), svc)
 			}
 		}
 	}
@@ -475,6 +513,159 @@ func workload(kind, ns, name, source string, replicas int, labels map[string]str
 		s["replicas"] = replicas
 	}
 	return Object{"apiVersion": "apps/v1", "kind": kind, "metadata": md, "spec": s}
+}
+
+// podSecurityECK is the pod securityContext ECK gives Elasticsearch
+// (8.0 and later), Kibana (7.10 and later) and Logstash pods whose
+// podTemplate sets none, under its --set-default-security-context default
+// (auto-detect: on, but on OpenShift): ECK 3.5.0
+// pkg/controller/elasticsearch/nodespec/podspec.go:98-105, kibana/pod.go:178-181,
+// logstash/pod.go:59-64.
+var podSecurityECK = map[string]any{"fsGroup": 1000, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}
+
+// esContainerSecurity is ECK's securityContext for the Elasticsearch
+// containers that set none (pkg/controller/elasticsearch/securitycontext/
+// securitycontext.go:17-42; the data volume makes the root file system
+// read-only): capabilities dropped from 8.0, non-root from 8.8.
+func esContainerSecurity(version string) map[string]any {
+	sc := map[string]any{"privileged": false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true}
+	var major, minor int
+	fmt.Sscanf(version, "%d.%d", &major, &minor)
+	if major >= 8 {
+		sc["capabilities"] = map[string]any{"drop": []any{"ALL"}}
+	}
+	if major > 8 || (major == 8 && minor >= 8) {
+		sc["runAsNonRoot"] = true
+	}
+	return sc
+}
+
+// eckSecurity applies ECK's defaults as its PodTemplateBuilder does: the
+// pod's only where the template sets none, each container's only where
+// that container sets none (pod_template.go:482-503).
+func eckSecurity(spec map[string]any, pod, containers map[string]any) {
+	if spec["securityContext"] == nil && pod != nil {
+		spec["securityContext"] = deepCopy(pod)
+	}
+	if containers == nil {
+		return
+	}
+	for _, field := range []string{"initContainers", "containers"} {
+		for _, c := range list(spec[field]) {
+			if m, ok := c.(map[string]any); ok && m["securityContext"] == nil {
+				m["securityContext"] = deepCopy(containers)
+			}
+		}
+	}
+}
+
+// promContainerSecurity is what prometheus-operator v0.93.0 gives every
+// container it builds (pkg/prometheus/server/statefulset.go:333-362,
+// pkg/alertmanager/statefulset.go:705-766, pkg/operator/config_reloader.go:357-375);
+// the pod's is the resource's spec.securityContext as it stands.
+func promContainerSecurity() map[string]any {
+	return map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": map[string]any{"drop": []any{"ALL"}}}
+}
+
+func withSecurity(c map[string]any, sc map[string]any) map[string]any {
+	c["securityContext"] = sc
+	return c
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// stateful gives a StatefulSet its governing Service and its claims.
+func stateful(sts Object, serviceName string, claims []any) Object {
+	set(sts, serviceName, "spec", "serviceName")
+	if len(claims) > 0 {
+		set(sts, claims, "spec", "volumeClaimTemplates")
+	}
+	return sts
+}
+
+// storageClaims is a Prometheus's or Alertmanager's spec.storage as the
+// StatefulSet's claim: the volumeClaimTemplate, named <def> unless it
+// names itself (prometheus-operator pkg/prometheus/statefulset.go and
+// pkg/alertmanager/statefulset.go, volumeName and the storage switch);
+// none for emptyDir or no storage.
+func storageClaims(cr Object, def string) []any {
+	tmpl, ok := get(cr, "spec", "storage", "volumeClaimTemplate").(map[string]any)
+	if !ok {
+		return nil
+	}
+	name := str(get(tmpl, "metadata", "name"))
+	if name == "" {
+		name = def
+	}
+	return []any{map[string]any{"metadata": map[string]any{"name": name}, "spec": get(tmpl, "spec")}}
+}
+
+// zoneAwareness is what ECK adds to a node set's pods for its
+// zoneAwareness (nodespec/podspec.go:306-358): a hard zone spread of
+// the node set (kept as the template's if it spreads on the same key
+// already, with the API's default nodeTaintsPolicy), and a required node
+// affinity on the key (In the listed zones, else Exists).
+func zoneAwareness(spec map[string]any, za map[string]any, selector map[string]any) {
+	key := str(za["topologyKey"])
+	if key == "" {
+		key = "topology.kubernetes.io/zone"
+	}
+	spreads := list(spec["topologySpreadConstraints"])
+	own := false
+	for _, c := range spreads {
+		own = own || str(get(c, "topologyKey")) == key
+	}
+	if !own {
+		spec["topologySpreadConstraints"] = append(spreads, map[string]any{
+			"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "DoNotSchedule",
+			"labelSelector": map[string]any{"matchLabels": selector},
+		})
+	}
+	req := map[string]any{"key": key, "operator": "Exists"}
+	if zones := list(za["zones"]); len(zones) > 0 {
+		req = map[string]any{"key": key, "operator": "In", "values": zones}
+	}
+	affinity, _ := spec["affinity"].(map[string]any)
+	if affinity == nil {
+		affinity = map[string]any{}
+		spec["affinity"] = affinity
+	}
+	na, _ := affinity["nodeAffinity"].(map[string]any)
+	if na == nil {
+		na = map[string]any{}
+		affinity["nodeAffinity"] = na
+	}
+	required, _ := na["requiredDuringSchedulingIgnoredDuringExecution"].(map[string]any)
+	if required == nil {
+		required = map[string]any{}
+		na["requiredDuringSchedulingIgnoredDuringExecution"] = required
+	}
+	terms := list(required["nodeSelectorTerms"])
+	if len(terms) == 0 {
+		terms = []any{map[string]any{}}
+	}
+	for _, t := range terms {
+		if tm, ok := t.(map[string]any); ok {
+			tm["matchExpressions"] = append(list(tm["matchExpressions"]), req)
+		}
+	}
+	required["nodeSelectorTerms"] = terms
 }
 
 func service(ns, name, source string, labels, selector map[string]string, clusterIP string, ports ...any) Object {

@@ -210,3 +210,74 @@ func TestObjectsFollowTheResource(t *testing.T) {
 		t.Errorf("a sharded Prometheus: want an error, got %v", err)
 	}
 }
+
+// What placement and admission read of the operators' pods: their claims
+// and governing Services, ECK's zone awareness, and the securityContexts
+// each operator sets, the template's kept where it sets one.
+func TestPlacementAndSecurityAsTheOperatorsSetThem(t *testing.T) {
+	src := `
+- apiVersion: elasticsearch.k8s.elastic.co/v1
+  kind: Elasticsearch
+  metadata: {name: logs, namespace: logging}
+  spec:
+    version: 9.4.3
+    nodeSets:
+    - name: default
+      count: 3
+      zoneAwareness: {}
+      volumeClaimTemplates: [{metadata: {name: elasticsearch-data}, spec: {resources: {requests: {storage: 50Gi}}}}]
+      podTemplate: {spec: {nodeSelector: {pool: logging}, containers: [{name: elasticsearch}]}}
+    - name: cold
+      podTemplate: {spec: {securityContext: {runAsUser: 1000}, containers: [{name: elasticsearch, securityContext: {privileged: false}}]}}
+- apiVersion: monitoring.coreos.com/v1
+  kind: Prometheus
+  metadata: {name: k8s, namespace: monitoring}
+  spec:
+    securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+    storage: {volumeClaimTemplate: {spec: {storageClassName: gp3, resources: {requests: {storage: 20Gi}}}}}
+- apiVersion: monitoring.coreos.com/v1
+  kind: Alertmanager
+  metadata: {name: main, namespace: monitoring}
+  spec: {}
+`
+	objs, err := Objects(parse(t, src), Facts{ServiceCIDR: "172.20.0.0/16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := func(what string, got, want any) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: want %v, got %v", what, want, got)
+		}
+	}
+	es := find(objs, "StatefulSet", "logging", "logs-es-default")
+	expect("ES governed by its headless Service", get(es, "spec", "serviceName"), "logs-es-default")
+	expect("ES claims as the node set says", get(list(get(es, "spec", "volumeClaimTemplates"))[0], "spec", "resources", "requests", "storage"), "50Gi")
+	spec := get(es, "spec", "template", "spec")
+	spread := list(get(spec, "topologySpreadConstraints"))
+	expect("zone awareness spreads the node set over zones", len(spread), 1)
+	expect("ECK's spread is hard", get(spread[0], "whenUnsatisfiable"), "DoNotSchedule")
+	expect("ECK's spread leaves nodeTaintsPolicy to the API's default", get(spread[0], "nodeTaintsPolicy"), nil)
+	expect("ECK's spread selects the node set", get(spread[0], "labelSelector", "matchLabels", "elasticsearch.k8s.elastic.co/statefulset-name"), "logs-es-default")
+	term := list(get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"))
+	expect("zone awareness requires the zone label", get(list(get(term[0], "matchExpressions"))[0], "operator"), "Exists")
+	expect("ECK's pod default", get(spec, "securityContext", "fsGroup"), 1000)
+	c := list(get(spec, "containers"))[0]
+	expect("ES 9 drops every capability", get(list(get(c, "securityContext", "capabilities", "drop"))[0]), "ALL")
+	expect("ES 8.8 and later run as non-root", get(c, "securityContext", "runAsNonRoot"), true)
+
+	cold := get(find(objs, "StatefulSet", "logging", "logs-es-cold"), "spec", "template", "spec")
+	expect("a template's pod securityContext is kept whole", get(cold, "securityContext", "fsGroup"), nil)
+	expect("a template's container securityContext is kept whole", get(list(get(cold, "containers"))[0], "securityContext", "runAsNonRoot"), nil)
+	expect("ECK's default claim", get(list(get(find(objs, "StatefulSet", "logging", "logs-es-cold"), "spec", "volumeClaimTemplates"))[0], "metadata", "name"), "elasticsearch-data")
+
+	prom := find(objs, "StatefulSet", "monitoring", "prometheus-k8s")
+	expect("Prometheus governed by prometheus-operated", get(prom, "spec", "serviceName"), "prometheus-operated")
+	expect("Prometheus's claim named as the operator names it", get(list(get(prom, "spec", "volumeClaimTemplates"))[0], "metadata", "name"), "prometheus-k8s-db")
+	for _, c := range list(get(prom, "spec", "template", "spec", "containers")) {
+		expect("prometheus-operator's containers cannot escalate: "+str(get(c, "name")), get(c, "securityContext", "allowPrivilegeEscalation"), false)
+	}
+	expect("the pod's securityContext is the resource's", get(prom, "spec", "template", "spec", "securityContext", "runAsNonRoot"), true)
+	am := find(objs, "StatefulSet", "monitoring", "alertmanager-main")
+	expect("Alertmanager without storage has no claim", get(am, "spec", "volumeClaimTemplates"), nil)
+}

@@ -12,6 +12,7 @@ package simcluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -77,9 +78,14 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 		"--root-ca-file="+s.CertFile(),
 		"--use-service-account-credentials=false",
 		// No cloud: no node IPAM, routes or load balancers; the node
-		// lifecycle controller (NotReady taints, evictions) stays.
-		"--controllers=*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle,-csrsigning,-bootstrapsigner,-tokencleaner",
-		"--node-monitor-grace-period=20s",
+		// lifecycle controller (NotReady taints, evictions) stays. No
+		// metrics either: the HPA controller is off, and the scenarios
+		// set each HPA's target to its minimum or maximum themselves.
+		"--controllers=*,-nodeipam,-service-lb-controller,-route,-cloud-node-lifecycle,-csrsigning,-bootstrapsigner,-tokencleaner,-horizontalpodautoscaling",
+		// Longer than KWOK's heartbeat (every 20 s plus up to 25 s of
+		// jitter): with less, the node controller would read a
+		// heartbeat's gap as a lost node and mark its pods not ready.
+		"--node-monitor-grace-period=90s",
 		"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
 	)...); err != nil {
 		return c, err
@@ -91,7 +97,7 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 	if err != nil {
 		return c, fmt.Errorf("kwokstages: %w", err)
 	}
-	stages, err := sparingLostNodes(upstream)
+	stages, err := adjustStages(upstream)
 	if err != nil {
 		return c, err
 	}
@@ -117,12 +123,14 @@ func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
 // (KWOK's node-initialize stage would make any node not Ready Ready).
 const LostLabel = "simcluster.scrolluniversity.io/lost"
 
-// sparingLostNodes is KWOK's stages with every node stage's selector
-// also requiring the node not to carry LostLabel.
-func sparingLostNodes(upstream []byte) ([]byte, error) {
+// adjustStages is KWOK's stages with every node stage's selector also
+// requiring the node not to carry LostLabel, and the stage that completes
+// a Job's pods requiring the pod not to carry HoldLabel.
+func adjustStages(upstream []byte) ([]byte, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(upstream))
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
+	held := false
 	for {
 		var doc map[string]any
 		if err := dec.Decode(&doc); err == io.EOF {
@@ -132,18 +140,29 @@ func sparingLostNodes(upstream []byte) ([]byte, error) {
 		}
 		spec, _ := doc["spec"].(map[string]any)
 		ref, _ := spec["resourceRef"].(map[string]any)
-		if ref["kind"] == "Node" {
+		name, _ := dig(doc, "metadata", "name").(string)
+		var sparing string
+		switch {
+		case ref["kind"] == "Node":
+			sparing = LostLabel
+		case ref["kind"] == "Pod" && name == "pod-complete":
+			sparing, held = HoldLabel, true
+		}
+		if sparing != "" {
 			sel, _ := spec["selector"].(map[string]any)
 			if sel == nil {
 				sel = map[string]any{}
 				spec["selector"] = sel
 			}
 			exprs, _ := sel["matchExpressions"].([]any)
-			sel["matchExpressions"] = append(exprs, map[string]any{"key": `.metadata.labels["` + LostLabel + `"]`, "operator": "DoesNotExist"})
+			sel["matchExpressions"] = append(exprs, map[string]any{"key": `.metadata.labels["` + sparing + `"]`, "operator": "DoesNotExist"})
 		}
 		if err := enc.Encode(doc); err != nil {
 			return nil, err
 		}
+	}
+	if !held {
+		return nil, errors.New("KWOK's stages have no pod-complete stage to hold Jobs' pods back from")
 	}
 	return out.Bytes(), enc.Close()
 }

@@ -2,7 +2,10 @@ package simcluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +184,140 @@ func TestPodsArePlacedByTheRealScheduler(t *testing.T) {
 		t.Errorf("unscheduled = %+v, want too-big with the scheduler's reason (Insufficient cpu)", un)
 	}
 	t.Logf("%d pods, %d scheduled; too-big: %s", len(pods), len(pods)-len(un), un[0].Reason)
+}
+
+// planted is a small stack with two planted regressions: the api's HPA
+// maximum (4) exceeds the nodes (3) its required one-per-node
+// anti-affinity allows, and the namespace's quota (2 CPUs) is filled by
+// the api at its maximum, so the migration Job's pod is refused.
+func planted() *Stack {
+	obj := func(body map[string]any) apicheck.Object { return apicheck.Object{Source: "planted", Body: body} }
+	selector := map[string]any{"matchLabels": map[string]any{"app": "api"}}
+	return &Stack{
+		Name: "planted",
+		Groups: []Group{{
+			Name: "workload", InstanceType: "m6i.large", CapacityType: "ON_DEMAND",
+			Zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"}, Min: 3, Desired: 3, Max: 3,
+			Labels: map[string]string{"scrolluniversity.io/pool": "workload"},
+		}},
+		Objects: []apicheck.Object{
+			obj(map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "app"}}),
+			obj(map[string]any{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": map[string]any{"name": "app", "namespace": "app"},
+				"spec": map[string]any{"hard": map[string]any{"requests.cpu": "2"}}}),
+			obj(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "api", "namespace": "app"},
+				"spec": map[string]any{"replicas": 2, "selector": selector, "template": map[string]any{
+					"metadata": map[string]any{"labels": map[string]any{"app": "api"}},
+					"spec": map[string]any{
+						"affinity": map[string]any{"podAntiAffinity": map[string]any{"requiredDuringSchedulingIgnoredDuringExecution": []any{
+							map[string]any{"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"},
+						}}},
+						"containers": []any{map[string]any{"name": "api", "image": "api:1", "resources": map[string]any{"requests": map[string]any{"cpu": "500m", "memory": "256Mi"}}}},
+					},
+				}}}),
+			obj(map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": map[string]any{"name": "api", "namespace": "app"},
+				"spec": map[string]any{"scaleTargetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}, "minReplicas": 2, "maxReplicas": 4,
+					"metrics": []any{map[string]any{"type": "Resource", "resource": map[string]any{"name": "cpu", "target": map[string]any{"type": "Utilization", "averageUtilization": 70}}}}}}),
+			obj(map[string]any{"apiVersion": "batch/v1", "kind": "Job", "metadata": map[string]any{"name": "migrate", "namespace": "app"},
+				"spec": map[string]any{"backoffLimit": 0, "template": map[string]any{"spec": map[string]any{"restartPolicy": "Never",
+					"containers": []any{map[string]any{"name": "migrate", "image": "api:1", "resources": map[string]any{"requests": map[string]any{"cpu": "1", "memory": "256Mi"}}}}}}}}),
+		},
+	}
+}
+
+// The scenarios name the planted regressions: scenario 2 the api pod the
+// anti-affinity leaves Pending at the HPA's maximum, with the scheduler's
+// reason; scenario 6 the migration Job the quota refuses, with the
+// quota's message.
+func TestScenariosNamePlantedRegressions(t *testing.T) {
+	kube := apicheck.Servers(repoRoot+"/tools/kube").ForTest(t, "kube-apiserver, etcd, kube-scheduler and kube-controller-manager are", "SIMCLUSTER_REQUIRED")
+	kwok := toolcache.KWOK(repoRoot).ForTest(t, "kwok is", "SIMCLUSTER_REQUIRED")
+	ctx := context.Background()
+	sim, err := NewSimulation(ctx, Binaries{
+		Kube: apicheck.Binaries{APIServer: kube["kube-apiserver"], Etcd: kube["etcd"], Scheduler: kube["kube-scheduler"], ControllerManager: kube["kube-controller-manager"]},
+		KWOK: kwok["kwok"], KWOKStages: kwok["kwokstages"],
+	}, planted())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Stop)
+	s2, _, err := sim.AtMaximum(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Write(testWriter{t}, "")
+	if s2.Pods != 5 || s2.Scheduled != 4 {
+		t.Errorf("scenario 2: %d pods, %d scheduled; want 5 (4 api, the migration) and 4", s2.Pods, s2.Scheduled)
+	}
+	if !slices.ContainsFunc(s2.Problems, func(p string) bool {
+		return strings.HasPrefix(p, "pod app/api-") && strings.Contains(p, "didn't match pod anti-affinity rules")
+	}) {
+		t.Errorf("scenario 2 does not name the api pod its anti-affinity leaves Pending: %q", s2.Problems)
+	}
+	s6, err := sim.JobsAtMaximum(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s6.Write(testWriter{t}, "")
+	if !slices.ContainsFunc(s6.Problems, func(p string) bool {
+		return strings.HasPrefix(p, "Job app/migrate-at-max: no pod created") && strings.Contains(p, "exceeded quota: app")
+	}) {
+		t.Errorf("scenario 6 does not name the migration Job the quota refuses: %q", s6.Problems)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// The node table gives what nodeadm gives an EKS node: max pods from the
+// ENIs, CPU less kube-reserved, memory less kube-reserved and eviction.
+func TestAllocatableIsWhatNodeadmLeaves(t *testing.T) {
+	for _, tc := range []struct {
+		typ, cpu, memory string
+		pods             int
+	}{
+		// 4 ENIs × 14 + 2 = 58 pods; 60+10+5+5 = 80m reserved;
+		// 16384 × 0.925 = 15155 MiB, less 11 × 58 + 255 = 893 and 100.
+		{"m6i.xlarge", "3920m", "14162Mi", 58},
+		// 3 × 9 + 2 = 29; 70m; 7577 − 574 − 100.
+		{"m6i.large", "1930m", "6903Mi", 29},
+		// t3.large: 3 ENIs of 12 addresses, 35 pods.
+		{"t3.large", "1930m", "6837Mi", 35},
+	} {
+		cpu, mem, pods, err := Allocatable(tc.typ)
+		if err != nil || cpu != tc.cpu || mem != tc.memory || pods != tc.pods {
+			t.Errorf("%s: %s %s %d pods (%v), want %s %s %d", tc.typ, cpu, mem, pods, err, tc.cpu, tc.memory, tc.pods)
+		}
+	}
+	if _, _, _, err := Allocatable("m7x.huge"); err == nil || !strings.Contains(err.Error(), `"m7x.huge"`) {
+		t.Errorf("an unknown type must be refused by name, got %v", err)
+	}
+}
+
+// The node table and the price table know the same EC2 instance types, so
+// that a type the cost model prices can be placed and the other way round.
+func TestNodeTableCoversThePricedInstanceTypes(t *testing.T) {
+	b, err := os.ReadFile(repoRoot + "/internal/cost/prices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prices struct {
+		Hourly map[string]float64 `json:"hourly"`
+	}
+	if err := json.Unmarshal(b, &prices); err != nil {
+		t.Fatal(err)
+	}
+	var priced []string
+	for k := range prices.Hourly {
+		if typ, ok := strings.CutPrefix(k, "ec2:"); ok && typ != "natGateway" && typ != "publicIPv4" {
+			priced = append(priced, typ)
+		}
+	}
+	slices.Sort(priced)
+	if got := InstanceTypes(); !slices.Equal(got, priced) {
+		t.Errorf("node table %v, price table %v: keep internal/simcluster/instances.go and internal/cost/prices.json in step", got, priced)
+	}
 }

@@ -15,9 +15,12 @@ import (
 
 // resourceJSON is one entry of resources.json.
 type resourceJSON struct {
-	URN            string         `json:"urn"`
-	Type           string         `json:"type"`
-	Name           string         `json:"name"`
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// ID is the mock engine's resource ID (the placement check joins node
+	// groups to their subnets' zones by it).
+	ID             string         `json:"id,omitempty"`
 	Parent         string         `json:"parent"`
 	Dependencies   []string       `json:"dependencies"`
 	Provider       string         `json:"provider"`
@@ -45,7 +48,7 @@ func Write(res *Result, dir string) error {
 			deps = []string{}
 		}
 		entries = append(entries, resourceJSON{
-			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: deps,
+			URN: r.URN, Type: r.Type, Name: r.Name, ID: r.ID, Parent: r.Parent, Dependencies: deps,
 			Provider: r.Provider, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete, Inputs: r.Redacted(),
 		})
 	}
