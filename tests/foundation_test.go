@@ -215,7 +215,7 @@ var wantNodeGroups = map[string]map[string]struct {
 	"staging": {
 		"system": {"ON_DEMAND", []string{"t3.large"}, 2, 2, 3, "CriticalAddonsOnly"},
 		// Zonal: these are per zone (two zones).
-		"workload": {"ON_DEMAND", []string{"m6i.large"}, 1, 1, 3, ""},
+		"workload": {"ON_DEMAND", []string{"m6i.large"}, 1, 2, 3, ""},
 		"spot":     {"SPOT", []string{"m6i.large", "m5.large", "m6a.large"}, 0, 0, 3, "scrolluniversity.io/interruptible"},
 	},
 	"production": {

@@ -42,7 +42,7 @@ func writeSynth(t *testing.T, name string) (string, *synth.Result, rules.Report)
 // figures a reviewer checks.
 func TestSummaryGroupsByComponent(t *testing.T) {
 	want := map[string][]string{
-		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/1/3",
+		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/2/3",
 			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods",
 			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 3 receivers"},
 		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",

@@ -181,6 +181,10 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 		"--service-account-key-file="+saKey,
 		"--service-account-signing-key-file="+saKey,
 		"--service-cluster-ip-range="+serviceRange,
+		// The admission plugins every EKS platform version enables: the
+		// server's defaults and these two (EKS user guide, "View Amazon
+		// EKS platform versions for each Kubernetes version").
+		"--enable-admission-plugins=NodeRestriction,ExtendedResourceToleration",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 	); err != nil {

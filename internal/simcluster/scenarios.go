@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -479,8 +480,16 @@ func (s *Simulation) Minimum(ctx context.Context) ([]Scenario, error) {
 		return nil, err
 	}
 	s1.Problems = append(refused, s1.Problems...)
+	where, err := s.workloadsPerGroup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s1.Notes = append(s1.Notes, where...)
 	for _, o := range s.st.Skipped {
 		s1.Notes = append(s1.Notes, fmt.Sprintf("not applied: %s (%s): %s", o.ID(), o.Source, SkipReason(o)))
+	}
+	if crs := s.customResources(); len(crs) > 0 {
+		s1.Notes = append(s1.Notes, fmt.Sprintf("applied, their operators not running here (their workloads are derived): %s", strings.Join(crs, ", ")))
 	}
 	s5, err := s.DrainOnePerPool(ctx)
 	if err != nil {
@@ -548,7 +557,7 @@ func (s *Simulation) zones() []string {
 type podView struct {
 	Metadata struct {
 		Namespace, Name string
-		OwnerReferences []struct{ Kind string } `json:"ownerReferences"`
+		OwnerReferences []struct{ Kind, Name string } `json:"ownerReferences"`
 	} `json:"metadata"`
 	Spec struct {
 		NodeName     string            `json:"nodeName"`
@@ -1162,4 +1171,71 @@ func (s *Simulation) volumeZone(ctx context.Context, p podView) (string, error) 
 		}
 	}
 	return "", nil
+}
+
+// workloadsPerGroup says which workloads' pods (DaemonSets aside) each
+// node group runs: where the controllers went (the autoscaler on the
+// system pool, the k8s review's F15) is read here.
+func (s *Simulation) workloadsPerGroup(ctx context.Context) ([]string, error) {
+	views, err := s.podViews(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groupOf := map[string]string{}
+	for _, n := range s.nodes {
+		groupOf[n.Name] = n.Labels["eks.amazonaws.com/nodegroup"]
+	}
+	per := map[string]map[string]int{}
+	for _, p := range views {
+		if p.Spec.NodeName == "" || ownedBy(p, "DaemonSet") {
+			continue
+		}
+		g := groupOf[p.Spec.NodeName]
+		if per[g] == nil {
+			per[g] = map[string]int{}
+		}
+		per[g][p.Metadata.Namespace+"/"+workloadName(p)]++
+	}
+	var out []string
+	for _, g := range slices.Sorted(maps.Keys(per)) {
+		var ws []string
+		for _, w := range slices.Sorted(maps.Keys(per[g])) {
+			ws = append(ws, fmt.Sprintf("%s ×%d", w, per[g][w]))
+		}
+		out = append(out, fmt.Sprintf("on %s: %s", g, strings.Join(ws, ", ")))
+	}
+	return out, nil
+}
+
+// workloadName is the pod's owning workload: a ReplicaSet's Deployment
+// (its name less the template hash), else the owner, else the pod.
+func workloadName(p podView) string {
+	for _, o := range p.Metadata.OwnerReferences {
+		if o.Kind == "ReplicaSet" {
+			if i := strings.LastIndex(o.Name, "-"); i > 0 {
+				return o.Name[:i]
+			}
+		}
+		return o.Name
+	}
+	return p.Metadata.Name
+}
+
+// customResources are the applied objects of kinds the stack's CRDs serve.
+func (s *Simulation) customResources() []string {
+	kinds := map[string]bool{}
+	for _, crd := range s.st.CRDs {
+		group, _ := dig(crd.Body, "spec", "group").(string)
+		kind, _ := dig(crd.Body, "spec", "names", "kind").(string)
+		kinds[group+"/"+kind] = true
+	}
+	var out []string
+	for _, o := range s.st.Objects {
+		group, _, _ := strings.Cut(o.APIVersion(), "/")
+		if kinds[group+"/"+o.Kind()] {
+			out = append(out, o.ID())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
