@@ -226,27 +226,7 @@ func plant(t *testing.T, name, policy string, change func(map[string]any) map[st
 	return rep
 }
 
-func deepCopy(v map[string]any) map[string]any {
-	var copyAny func(any) any
-	copyAny = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			out := map[string]any{}
-			for k, e := range x {
-				out[k] = copyAny(e)
-			}
-			return out
-		case []any:
-			out := make([]any, len(x))
-			for i, e := range x {
-				out[i] = copyAny(e)
-			}
-			return out
-		}
-		return v
-	}
-	return copyAny(v).(map[string]any)
-}
+func deepCopy(v map[string]any) map[string]any { return rules.Copy(v).(map[string]any) }
 
 func wantFailure(t *testing.T, rep flows.Report, wants ...string) {
 	t.Helper()

@@ -545,7 +545,7 @@ func esContainerSecurity(version string) map[string]any {
 // that container sets none (pod_template.go:482-503).
 func eckSecurity(spec map[string]any, pod, containers map[string]any) {
 	if spec["securityContext"] == nil && pod != nil {
-		spec["securityContext"] = deepCopy(pod)
+		spec["securityContext"] = rules.Copy(pod)
 	}
 	if containers == nil {
 		return
@@ -553,7 +553,7 @@ func eckSecurity(spec map[string]any, pod, containers map[string]any) {
 	for _, field := range []string{"initContainers", "containers"} {
 		for _, c := range list(spec[field]) {
 			if m, ok := c.(map[string]any); ok && m["securityContext"] == nil {
-				m["securityContext"] = deepCopy(containers)
+				m["securityContext"] = rules.Copy(containers)
 			}
 		}
 	}
@@ -570,24 +570,6 @@ func promContainerSecurity() map[string]any {
 func withSecurity(c map[string]any, sc map[string]any) map[string]any {
 	c["securityContext"] = sc
 	return c
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }
 
 // stateful gives a StatefulSet its governing Service and its claims.

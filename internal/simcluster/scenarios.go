@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scrolluniversity/platform/internal/apicheck"
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // Scenario is what one placement scenario found.
@@ -630,7 +631,7 @@ func (s *Simulation) JobsAtMaximum(ctx context.Context) (Scenario, error) {
 		default:
 			continue
 		}
-		spec = deepCopy(spec)
+		spec = rules.Copy(spec)
 		sm, _ := spec.(map[string]any)
 		delete(sm, "selector")
 		tmeta, _ := dig(sm, "template", "metadata").(map[string]any)
@@ -680,24 +681,6 @@ func (s *Simulation) JobsAtMaximum(ctx context.Context) (Scenario, error) {
 		}
 	}
 	return sc, nil
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }
 
 // RollingUpdate is scenario 3: every Deployment and StatefulSet gets a new

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scrolluniversity/platform/internal/apicheck"
+	"github.com/scrolluniversity/platform/policy/rules"
 )
 
 // Stack is a synthesized stack as the placement check reads it from the
@@ -129,16 +130,8 @@ func Operated(o apicheck.Object) apicheck.Object {
 	return o
 }
 
-func dig(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
+// dig digs into plain values, as the policy rules read them.
+var dig = rules.Get
 
 // resource is one entry of resources.json.
 type resource struct {

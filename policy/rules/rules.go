@@ -256,6 +256,27 @@ func Get(v any, keys ...string) any {
 	return v
 }
 
+// Copy is a deep copy of plain values (maps and lists copied, the rest
+// shared); the placement check and internal/operated change copies of
+// manifests with it.
+func Copy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Copy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Copy(e)
+		}
+		return out
+	}
+	return v
+}
+
 // Str is a plain value as a string ("" if it is none); internal/flows and
 // internal/operated read manifests with it too.
 func Str(v any) string {

@@ -543,3 +543,13 @@ func TestRunCountsWhatEachPolicyJudged(t *testing.T) {
 		t.Errorf("want every policy in the report, got %d of %d", len(rep.Policies), len(judges))
 	}
 }
+
+// A copy shares no map or list with its original.
+func TestCopyIsDeep(t *testing.T) {
+	orig := map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": 80}}}}
+	c := Copy(orig).(map[string]any)
+	Get(c, "spec").(map[string]any)["ports"].([]any)[0].(map[string]any)["port"] = 81
+	if got := List(Get(orig, "spec", "ports"))[0].(map[string]any)["port"]; got != 80 {
+		t.Errorf("changing the copy changed the original: port %v", got)
+	}
+}
