@@ -206,6 +206,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		Network:                addrs,
 		Tags:                   cfg.AWSTags(),
 		ClusterSecurityGroupId: cluster.SecurityGroupId,
+		AddonsPool:             foundation.CriticalAddonsPool(cfg.Cluster.NodeGroups),
 		KubernetesProvider:     cluster.Provider,
 		AWSProvider:            awsProvider,
 	})

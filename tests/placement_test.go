@@ -79,3 +79,56 @@ func TestEveryContainerRequestsCPUAndMemory(t *testing.T) {
 		})
 	}
 }
+
+// The cluster's controllers run on the system pool, beside the autoscaler
+// (the placement check found them on the workload nodes the autoscaler
+// removes, and the system pool running the autoscaler alone): every pod
+// template of the load balancer controller, external-dns and cert-manager
+// releases, as the charts render them, selects the group tainted
+// CriticalAddonsOnly and tolerates the taint.
+func TestClusterControllersRunOnTheSystemPool(t *testing.T) {
+	for _, name := range stacks {
+		t.Run(name, func(t *testing.T) {
+			cfg := stackConfig(t, name)
+			var pool map[string]string
+			for _, ng := range cfg.Cluster.NodeGroups {
+				for _, taint := range ng.Taints {
+					if taint.Key == "CriticalAddonsOnly" {
+						pool = ng.Labels
+					}
+				}
+			}
+			if len(pool) == 0 {
+				t.Fatal("no node group is tainted CriticalAddonsOnly")
+			}
+			checked := 0
+			for _, c := range synth.NamespacedObjects(renderedStack(t, name)) {
+				if c.Release != "aws-load-balancer-controller" && c.Release != "external-dns" && c.Release != "cert-manager" {
+					continue
+				}
+				kind, _ := c.Object["kind"].(string)
+				p, ok := podSpecPaths[kind]
+				if !ok {
+					continue
+				}
+				spec := path(c.Object, p...)
+				checked++
+				for k, v := range pool {
+					if path(spec, "nodeSelector", k) != v {
+						t.Errorf("%s %s (%s): nodeSelector %v, want %s=%s", kind, path(c.Object, "metadata", "name"), c.Release, path(spec, "nodeSelector"), k, v)
+					}
+				}
+				if !slices.ContainsFunc(asList(path(spec, "tolerations")), func(tol any) bool {
+					return path(tol, "key") == "CriticalAddonsOnly" && path(tol, "operator") == "Exists"
+				}) {
+					t.Errorf("%s %s (%s) does not tolerate CriticalAddonsOnly: %v", kind, path(c.Object, "metadata", "name"), c.Release, path(spec, "tolerations"))
+				}
+			}
+			// LBC, external-dns; cert-manager's controller, webhook,
+			// cainjector and startupapicheck Job.
+			if checked < 6 {
+				t.Errorf("checked %d pod templates of the three releases, want at least 6", checked)
+			}
+		})
+	}
+}

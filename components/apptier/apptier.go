@@ -94,6 +94,12 @@ type Args struct {
 	// Tags are the stack's AWS tags, for what the load balancer controller
 	// creates outside Pulumi.
 	Tags map[string]string
+	// AddonsPool is the node labels of the system pool (the group tainted
+	// CriticalAddonsOnly): the cluster's controllers (the load balancer
+	// controller, external-dns, cert-manager) run there, beside the
+	// autoscaler, off the nodes the autoscaler removes. Empty: wherever
+	// no taint keeps them off.
+	AddonsPool map[string]string
 	// ClusterSecurityGroupId is the group every pod ENI carries: the load
 	// balancer controller adds the NLB's ingress rule to it.
 	ClusterSecurityGroupId pulumi.StringInput

@@ -101,6 +101,31 @@ func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, 
 	}, opts...)
 }
 
+// onAddonsPool is a chart component's placement on the system pool: its
+// nodeSelector and the CriticalAddonsOnly toleration (both plain chart
+// values in the load balancer controller 1.14.0, external-dns 1.19.0 and
+// every cert-manager v1.19.1 component). extra are selector labels to
+// keep (cert-manager's default kubernetes.io/os: linux, which a value
+// replaces). Without a system pool it is empty: the chart's defaults.
+func onAddonsPool(pool map[string]string, values pulumi.Map, extra map[string]string) pulumi.Map {
+	if len(pool) == 0 {
+		return values
+	}
+	sel := pulumi.StringMap{}
+	for k, v := range extra {
+		sel[k] = pulumi.String(v)
+	}
+	for k, v := range pool {
+		sel[k] = pulumi.String(v)
+	}
+	values["nodeSelector"] = sel
+	values["tolerations"] = pulumi.MapArray{pulumi.Map{"key": pulumi.String("CriticalAddonsOnly"), "operator": pulumi.String("Exists")}}
+	return values
+}
+
+// linux is cert-manager's default nodeSelector for each component.
+var linux = map[string]string{"kubernetes.io/os": "linux"}
+
 // resources are a chart container's requests and limits from config.
 func resources(r config.ResourcesConfig) pulumi.Map {
 	return pulumi.ToMap(kit.ResourcesMap(r))
@@ -125,7 +150,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	lbc, err := release(ctx, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, pulumi.Map{
+	lbc, err := release(ctx, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"clusterName":  pulumi.String(args.ClusterName),
 		"region":       pulumi.String(args.Account.Region),
 		"vpcId":        args.VpcId,
@@ -154,7 +179,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 			"create": pulumi.Bool(true), "name": pulumi.String(lbControllerSA),
 			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": lbRole.Role.Arn},
 		},
-	}, parent, pulumi.DependsOn(lbRole.Attachments))
+	}, nil), parent, pulumi.DependsOn(lbRole.Attachments))
 	if err != nil {
 		return err
 	}
@@ -172,26 +197,26 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		namespaces[ns.Name] = created
 	}
 
-	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, pulumi.Map{
+	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
 		"replicaCount":        pulumi.Int(controllerReplicas),
 		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
 		"resources":           resources(app.Controllers[config.ControllerCertManager]),
 		// The webhook admits every cert-manager object: one replica down
 		// would block certificate changes.
-		"webhook": pulumi.Map{
+		"webhook": onAddonsPool(args.AddonsPool, pulumi.Map{
 			"replicaCount":        pulumi.Int(controllerReplicas),
 			"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
 			"resources":           resources(app.Controllers[config.ControllerCertManagerWebhook]),
-		},
-		"cainjector":      pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerCAInjector])},
-		"startupapicheck": pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerStartupCheck])},
+		}, linux),
+		"cainjector":      onAddonsPool(args.AddonsPool, pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerCAInjector])}, linux),
+		"startupapicheck": onAddonsPool(args.AddonsPool, pulumi.Map{"resources": resources(app.Controllers[config.ControllerCertManagerStartupCheck])}, linux),
 		"config": pulumi.Map{
 			"apiVersion":       pulumi.String("controller.config.cert-manager.io/v1alpha1"),
 			"kind":             pulumi.String("ControllerConfiguration"),
 			"enableGatewayAPI": pulumi.Bool(true),
 		},
-	}, parent, afterCRDs, pulumi.DependsOn([]pulumi.Resource{namespaces[CertManagerNamespace]}))
+	}, linux), parent, afterCRDs, pulumi.DependsOn([]pulumi.Resource{namespaces[CertManagerNamespace]}))
 	if err != nil {
 		return err
 	}
@@ -234,7 +259,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := release(ctx, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, pulumi.Map{
+	if _, err := release(ctx, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"provider":      pulumi.Map{"name": pulumi.String("aws")},
 		"sources":       pulumi.ToStringArray([]string{"gateway-httproute"}),
 		"domainFilters": pulumi.ToStringArray(app.Hostnames),
@@ -249,7 +274,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 			"create": pulumi.Bool(true), "name": pulumi.String(externalDNSSA),
 			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": dnsRole.Role.Arn},
 		},
-	}, parent, afterCRDs, pulumi.DependsOn(dnsRole.Attachments)); err != nil {
+	}, nil), parent, afterCRDs, pulumi.DependsOn(dnsRole.Attachments)); err != nil {
 		return err
 	}
 
