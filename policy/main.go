@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
-	"github.com/scrolluniversity/platform/internal/synth"
+	"github.com/scrolluniversity/platform/internal/plain"
 	"github.com/scrolluniversity/platform/policy/rules"
 )
 
@@ -96,8 +96,8 @@ func toRule(r policyx.AnalyzerResource) rules.Resource {
 		URN:           r.URN,
 		Type:          r.Type,
 		Name:          r.Name,
-		Props:         synth.PlainMap(resource.ToResourcePropertyMap(r.Properties)),
-		ProviderProps: synth.PlainMap(resource.ToResourcePropertyMap(r.Provider.Properties)),
+		Props:         plain.Map(resource.ToResourcePropertyMap(r.Properties)),
+		ProviderProps: plain.Map(resource.ToResourcePropertyMap(r.Provider.Properties)),
 		Protect:       r.Options.Protect,
 		Dependencies:  r.Dependencies,
 	}

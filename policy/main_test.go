@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -166,6 +167,23 @@ func TestProductionConfigTurnsOnEveryProductionGuard(t *testing.T) {
 		for name := range c {
 			if !known[name] {
 				t.Errorf("pack config names %s, which is no policy", name)
+			}
+		}
+	}
+}
+
+// The pack binary links the rules and the property conversion, not the
+// mock engine or the program (and so not the AWS SDK): building it stays
+// quick, and what runs under the CLI is only what the rules need.
+func TestPackCarriesNeitherTheMockEngineNorTheProgram(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/scrolluniversity/platform/internal/synth", "github.com/scrolluniversity/platform/infra", "github.com/scrolluniversity/platform/components", "github.com/pulumi/pulumi-aws"} {
+			if dep == banned || strings.HasPrefix(dep, banned+"/") {
+				t.Errorf("the policy pack depends on %s", dep)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package synth
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -11,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/plain"
 )
 
 // Resource is one registered resource as the engine saw it.
@@ -46,7 +46,7 @@ func (r Resource) Plain() map[string]any { return PlainMap(r.Inputs) }
 
 // Redacted returns the inputs as plain Go values with every secret replaced
 // by "[secret]", for what the synthesizer writes.
-func (r Resource) Redacted() map[string]any { return convertMap(r.Inputs, true) }
+func (r Resource) Redacted() map[string]any { return plain.RedactedMap(r.Inputs) }
 
 // IsSecretInput reports whether the top-level input key is a secret.
 func (r Resource) IsSecretInput(key string) bool {
@@ -186,93 +186,7 @@ func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 }
 
 // Redacted is what a secret value is written as.
-const Redacted = "[secret]"
-
-// redactedShape replaces every value inside a secret with Redacted and
-// keeps its shape: an object's keys stay (a Secret's stringData keeps the
-// names of its entries, so that a real API server accepts the manifest),
-// a list keeps its length.
-func redactedShape(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return redactedShape(v.SecretValue().Element)
-	case v.IsOutput():
-		return redactedShape(v.OutputValue().Element)
-	case v.IsObject():
-		m := v.ObjectValue()
-		out := make(map[string]any, len(m))
-		for k, e := range m {
-			out[string(k)] = redactedShape(e)
-		}
-		return out
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, 0, len(arr))
-		for _, e := range arr {
-			out = append(out, redactedShape(e))
-		}
-		return out
-	}
-	return Redacted
-}
+const Redacted = plain.Redacted
 
 // PlainMap converts a property map to plain Go values, secrets unwrapped.
-func PlainMap(m resource.PropertyMap) map[string]any { return convertMap(m, false) }
-
-func convertMap(m resource.PropertyMap, redact bool) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if k == "__defaults" {
-			continue
-		}
-		out[string(k)] = convert(v, redact)
-	}
-	return out
-}
-
-func convert(v resource.PropertyValue, redact bool) any {
-	switch {
-	case v.IsNull():
-		return nil
-	case v.IsBool():
-		return v.BoolValue()
-	case v.IsNumber():
-		n := v.NumberValue()
-		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
-			return int64(n)
-		}
-		return n
-	case v.IsString():
-		return v.StringValue()
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, 0, len(arr))
-		for _, e := range arr {
-			out = append(out, convert(e, redact))
-		}
-		return out
-	case v.IsObject():
-		return convertMap(v.ObjectValue(), redact)
-	case v.IsSecret():
-		if redact {
-			return redactedShape(v.SecretValue().Element)
-		}
-		return convert(v.SecretValue().Element, redact)
-	case v.IsResourceReference():
-		return string(v.ResourceReferenceValue().URN)
-	case v.IsOutput():
-		o := v.OutputValue()
-		if o.Secret && redact {
-			return redactedShape(o.Element)
-		}
-		if !o.Known {
-			return "[unknown]"
-		}
-		return convert(o.Element, redact)
-	case v.IsComputed():
-		return "[unknown]"
-	case v.IsAsset(), v.IsArchive():
-		return "[asset]"
-	}
-	return fmt.Sprintf("%v", v)
-}
+func PlainMap(m resource.PropertyMap) map[string]any { return plain.Map(m) }
