@@ -208,7 +208,8 @@ type NodeGroupConfig struct {
 	// one group over every zone.
 	Zonal bool `json:"zonal"`
 	// InstanceTypes are EC2 instance types ("m6i.large"); several only make
-	// sense for SPOT. Required.
+	// sense for SPOT. Each must be one the price table
+	// (internal/cost/prices.json) prices. Required.
 	InstanceTypes []string `json:"instanceTypes" what:"EC2 instance types"`
 	// CapacityType is "ON_DEMAND" or "SPOT". Default "ON_DEMAND".
 	CapacityType string `json:"capacityType"`

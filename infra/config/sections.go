@@ -9,7 +9,8 @@ type DatabaseConfig struct {
 	// and a pinned minor would make the next update ask for a downgrade
 	// ("cannot upgrade from 15.14 to 15.13"). Default "15".
 	EngineVersion string `json:"engineVersion"`
-	// InstanceClass is the RDS class ("db.r6g.large"). Default "db.t4g.medium".
+	// InstanceClass is the RDS class ("db.r6g.large"), one the price table
+	// (internal/cost/prices.json) prices. Default "db.t4g.medium".
 	InstanceClass string `json:"instanceClass"`
 	// AllocatedStorageGiB is the initial gp3 storage, in GiB (20-65536).
 	// Default 50.
@@ -64,8 +65,8 @@ type PoolConfig struct {
 type CacheConfig struct {
 	// EngineVersion is the Redis 7 version, "7.0" or "7.1". Default "7.1".
 	EngineVersion string `json:"engineVersion"`
-	// NodeType is the ElastiCache node type ("cache.r7g.large").
-	// Default "cache.t4g.small".
+	// NodeType is the ElastiCache node type ("cache.r7g.large"), one the
+	// price table (internal/cost/prices.json) prices. Default "cache.t4g.small".
 	NodeType string `json:"nodeType"`
 	// Replicas is the number of replicas besides the primary (0-5).
 	// Replicas > 0 requires AutomaticFailover. Default 0.

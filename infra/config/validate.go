@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/scrolluniversity/platform/internal/cost"
 	"github.com/scrolluniversity/platform/policy/rules"
 )
 
@@ -266,6 +267,8 @@ func validateNodeGroup(p *problems, key, name string, ng NodeGroupConfig, zones 
 	for i, t := range ng.InstanceTypes {
 		if !instanceTypeRE.MatchString(t) {
 			p.add(fmt.Sprintf("%s.instanceTypes[%d]", key, i), t, "want an EC2 instance type such as m6i.large")
+		} else if why := unpriced("ec2", "EC2 instance types", t); why != "" {
+			p.add(fmt.Sprintf("%s.instanceTypes[%d]", key, i), t, "%s", why)
 		}
 	}
 	if ng.CapacityType != "ON_DEMAND" && ng.CapacityType != "SPOT" {
@@ -303,6 +306,8 @@ func (c *Config) validateDatabase(p *problems) {
 	}
 	if !strings.HasPrefix(d.InstanceClass, "db.") || !instanceTypeRE.MatchString(strings.TrimPrefix(d.InstanceClass, "db.")) {
 		p.add("database.instanceClass", d.InstanceClass, "want an RDS instance class such as db.r6g.large")
+	} else if why := unpriced("rds", "RDS instance classes", d.InstanceClass); why != "" {
+		p.add("database.instanceClass", d.InstanceClass, "%s", why)
 	}
 	if d.AllocatedStorageGiB < 20 || d.AllocatedStorageGiB > 65536 {
 		p.add("database.allocatedStorageGiB", d.AllocatedStorageGiB, "want 20 to 65536 GiB")
@@ -365,6 +370,8 @@ func (c *Config) validateCache(p *problems) {
 	}
 	if !strings.HasPrefix(r.NodeType, "cache.") || !instanceTypeRE.MatchString(strings.TrimPrefix(r.NodeType, "cache.")) {
 		p.add("cache.nodeType", r.NodeType, "want an ElastiCache node type such as cache.r7g.large")
+	} else if why := unpriced("elasticache", "ElastiCache node types", r.NodeType); why != "" {
+		p.add("cache.nodeType", r.NodeType, "%s", why)
 	}
 	if r.Replicas < 0 || r.Replicas > 5 {
 		p.add("cache.replicas", r.Replicas, "want 0 to 5 replicas")
@@ -982,4 +989,27 @@ func (c *Config) validatePoolsSelectable(p *problems) {
 			}
 		}
 	}
+}
+
+// unpriced says why a well-formed type is refused: the price table
+// (internal/cost/prices.json) does not list it, so the cost estimate could
+// not price it (and, for EC2, the placement check's node table, kept to
+// the same list, could not shape its nodes). "" when it is listed.
+func unpriced(service, what, typ string) string {
+	prices, err := cost.Table()
+	if err != nil {
+		return err.Error()
+	}
+	known := prices.Priced(service)
+	if slices.Contains(known, typ) {
+		return ""
+	}
+	hint := "add its on-demand price to internal/cost/prices.json"
+	if service == "ec2" {
+		hint += " and its vCPUs, memory and network interfaces to internal/simcluster/instances.go"
+	}
+	if service == "rds" {
+		hint += " (and its vCPUs, which Extended Support bills by)"
+	}
+	return fmt.Sprintf("not one of the %s the price table knows %v: %s", what, known, hint)
 }

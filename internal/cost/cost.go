@@ -44,6 +44,21 @@ func Table() (Prices, error) {
 	return p, nil
 }
 
+// Priced are the instance types (service "ec2": m6i.large), classes
+// ("rds": db.r6g.large) or node types ("elasticache": cache.t4g.medium)
+// the table prices, sorted: config validation refuses any other, so that
+// a type the estimate cannot price never gets that far.
+func (p Prices) Priced(service string) []string {
+	var out []string
+	for k := range p.Hourly {
+		if t, ok := strings.CutPrefix(k, service+":"); ok && strings.Contains(t, ".") {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Resource is what the estimate reads of one resource: its type, name and
 // plain inputs.
 type Resource struct {
