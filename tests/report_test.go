@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/internal/cost"
 	"github.com/scrolluniversity/platform/internal/synth"
@@ -286,3 +287,22 @@ func alertRules(t *testing.T, res *synth.Result) int {
 }
 
 func anyList(v any) []any { l, _ := v.([]any); return l }
+
+// A stack in a region the price table has no prices for synthesizes, and
+// its estimate is refused by region rather than priced at us-east-1's.
+func TestCostRefusedForARegionWithoutPrices(t *testing.T) {
+	res, err := synth.Run(withChanges(t,
+		change{"aws:region", "", "eu-west-1"},
+		change{"network", "availabilityZones", []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}},
+	), infra.Deploy)
+	if err != nil {
+		t.Fatalf("a stack in eu-west-1: %v", err)
+	}
+	e, err := synth.Cost(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := synth.CostLine(e); !strings.HasPrefix(line, "cost: not estimated: no prices for eu-west-1: internal/cost/prices.json holds us-east-1's") || len(e.Lines) != 0 {
+		t.Errorf("a stack in eu-west-1: want its estimate refused by region, got %q with %d lines", line, len(e.Lines))
+	}
+}

@@ -86,6 +86,21 @@ type Estimate struct {
 	Max      float64 `json:"monthlyMax"`
 	Lines    []Line  `json:"resources"`
 	Notes    string  `json:"notes"`
+	// Refused says why there is no estimate (a region the table has no
+	// prices for); Min, Max and Lines are then empty.
+	Refused string `json:"refused,omitempty"`
+}
+
+// ForRegion is an estimate refused, by name, for a stack in a region the
+// table does not price: its prices are one region's, and another's differ
+// (by 10 to 30 percent, and not alike for every service), so they are not
+// passed off as the stack's.
+func ForRegion(stack, region string, p Prices) (Estimate, bool) {
+	if region == p.Region {
+		return Estimate{}, false
+	}
+	return Estimate{Stack: stack, Currency: p.Currency, Region: region, Prices: p.Date + ", " + p.Source,
+		Refused: fmt.Sprintf("no prices for %s: internal/cost/prices.json holds %s's of %s; add %s's to estimate this stack", region, p.Region, p.Date, region)}, true
 }
 
 func num(v any) float64 {
@@ -281,6 +296,13 @@ func round(f float64) float64 { return math.Round(f*100) / 100 }
 func Diff(stack string, base, head *Estimate) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Monthly cost of `%s`\n\n", stack)
+	if head.Refused != "" {
+		fmt.Fprintf(&b, "Not estimated: %s.\n", head.Refused)
+		return b.String()
+	}
+	if base != nil && base.Refused != "" {
+		base = nil
+	}
 	if base == nil {
 		fmt.Fprintf(&b, "%.0f-%.0f %s a month (main has no estimate to compare with).\n", head.Min, head.Max, head.Currency)
 		return b.String()

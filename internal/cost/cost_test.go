@@ -152,3 +152,24 @@ func TestUsageLines(t *testing.T) {
 		t.Errorf("an RDS class without vCPUs: want an error naming it, got %v", err)
 	}
 }
+
+// A stack in a region the table does not price gets no estimate, and says
+// why, by region; the table's own region is estimated. The pull request's
+// comment says it too.
+func TestARegionWithoutPricesIsRefusedByName(t *testing.T) {
+	p := table(t)
+	if _, refused := ForRegion("dev", p.Region, p); refused {
+		t.Errorf("the table's own region %s is refused", p.Region)
+	}
+	e, refused := ForRegion("dev", "eu-west-1", p)
+	if !refused || e.Min != 0 || e.Max != 0 || len(e.Lines) != 0 {
+		t.Fatalf("eu-west-1: want a refused, empty estimate, got %+v", e)
+	}
+	if want := "no prices for eu-west-1: internal/cost/prices.json holds us-east-1's of " + p.Date; !strings.HasPrefix(e.Refused, want) {
+		t.Errorf("refusal %q, want it to start %q", e.Refused, want)
+	}
+	base := &Estimate{Min: 100, Max: 200, Currency: "USD"}
+	if got := Diff("dev", base, &e); !strings.Contains(got, "Not estimated: no prices for eu-west-1") {
+		t.Errorf("the comment does not say why there is no estimate:\n%s", got)
+	}
+}
