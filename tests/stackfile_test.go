@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -231,5 +232,47 @@ func TestUnknownStackListsTheStacks(t *testing.T) {
 	_, err := synth.LoadStack(repoRoot, "nosuch")
 	if err == nil || !strings.Contains(err.Error(), `no stack "nosuch"`) || !strings.Contains(err.Error(), "production, staging") {
 		t.Errorf("want the stacks that exist named, got %v", err)
+	}
+}
+
+// A problem is reported as its cause, alone: a check of a value derived
+// from a refused one stays quiet (the autoscaler's and kube-proxy's minor
+// against a refused Kubernetes version, CORS origins derived from a
+// refused hostname), a character a terminal shows as a blank is named,
+// and a type the price table does not know is refused at its key. Each
+// case gives the whole report.
+func TestMessagesPutTheCauseFirst(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, from, to string
+		want           []string
+	}{
+		{"Kubernetes version out of range", `kubernetesVersion: "1.36"`, `kubernetesVersion: "1.40"`, []string{
+			`Pulumi.production.yaml:18: scrolluniversity:cluster.kubernetesVersion = "1.40": want a version from 1.35 to 1.36`,
+		}},
+		{"hostname with a scheme", "hostnames: [scrolluniversity.app,", "hostnames: [https://scrolluniversity.app,", []string{
+			`Pulumi.production.yaml:89: scrolluniversity:app.hostnames[0] = "https://scrolluniversity.app": want a fully qualified lower-case hostname such as app.example.com`,
+		}},
+		{"a tab inside a hostname", "hostnames: [scrolluniversity.app,", "hostnames: [scrolluniversity\t.app,", []string{
+			`Pulumi.production.yaml:89: scrolluniversity:app.hostnames[0] = "scrolluniversity\t.app" (contains a tab at character 17): want a fully qualified lower-case hostname such as app.example.com`,
+		}},
+		{"an instance type the price table does not know", "instanceTypes: [m6i.xlarge]", "instanceTypes: [m6i.24xlarge]", []string{
+			"Pulumi.production.yaml:57: scrolluniversity:cluster.nodeGroups.workload.instanceTypes[0] = \"m6i.24xlarge\": not one of the EC2 instance types the price table knows [m5.large m5.xlarge m6a.large m6a.xlarge m6i.large m6i.xlarge t3.large]: add its on-demand price to internal/cost/prices.json and its vCPUs, memory and network interfaces to internal/simcluster/instances.go",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _ := writeStack(t, tc.from, tc.to)
+			stack, err := synth.LoadStack(dir, "production")
+			if err != nil {
+				t.Fatalf("loading: %v", err)
+			}
+			_, err = synth.Run(stack, infra.Deploy)
+			if err == nil {
+				t.Fatal("want a problem, got none")
+			}
+			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tc.want) {
+				t.Errorf("report:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

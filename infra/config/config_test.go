@@ -112,3 +112,20 @@ func TestPlaceholders(t *testing.T) {
 		t.Errorf("want 7 placeholders, got %d", n)
 	}
 }
+
+// The characters a terminal shows as a blank are named, with where they
+// stand; a value without any is shown as it is.
+func TestInvisibleCharactersAreNamed(t *testing.T) {
+	for shown, want := range map[string]string{
+		`"app.example.com\t"`:     "contains a tab at character 16",
+		"\"a\u00a0b\"":            "contains a no-break space at character 2",
+		"\"\u200bapp\"":           "contains a zero-width space at character 1",
+		`" app.example.com"`:      "contains a leading or trailing space",
+		`"app.example.com"`:       "",
+		"minSize=4 desiredSize=3": "",
+	} {
+		if got := invisibles(shown); got != want {
+			t.Errorf("invisibles(%q) = %q, want %q", shown, got, want)
+		}
+	}
+}

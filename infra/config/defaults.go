@@ -231,6 +231,7 @@ func (c *Config) resolveDerivedDefaults() {
 		c.Cluster.Name = c.Project + "-" + c.Stack
 	}
 	if len(c.App.CorsOrigins) == 0 {
+		c.App.corsFromHostnames = true
 		for _, h := range c.App.Hostnames {
 			c.App.CorsOrigins = append(c.App.CorsOrigins, "https://"+h)
 		}

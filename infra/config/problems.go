@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Problem is one bad config value: its full key path as a stack file spells
@@ -25,6 +26,9 @@ type Problem struct {
 func (p Problem) String() string {
 	if p.Value == "" {
 		p.Value = p.Raw
+	}
+	if hidden := invisibles(p.Value); hidden != "" {
+		p.Value += " (" + hidden + ")"
 	}
 	if p.File != "" && p.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s = %s: %s", p.File, p.Line, p.Key, p.Value, p.Allowed)
@@ -114,6 +118,22 @@ func (p *problems) addShown(key, shown, allowed string) {
 	p.list = append(p.list, Problem{Key: key, Value: shown, Allowed: allowed})
 }
 
+// has is whether a problem is already recorded at key or below it: a
+// check of a value derived from key stays quiet then, so that the cause is
+// reported and not what follows from it.
+func (p *problems) has(key string) bool {
+	full := key
+	if !strings.Contains(key, ":") {
+		full = p.project + ":" + key
+	}
+	for _, q := range p.list {
+		if q.Key == full || strings.HasPrefix(q.Key, full+".") || strings.HasPrefix(q.Key, full+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
@@ -140,4 +160,43 @@ func show(v any) string {
 		return "[" + strings.Join(quoted, ", ") + "]"
 	}
 	return fmt.Sprintf("%v", v)
+}
+
+// runeNames are the characters a terminal shows as a blank, or not at
+// all, that a stack file picks up from a paste.
+var runeNames = map[rune]string{
+	'\t': "a tab", '\u00a0': "a no-break space", '\u200b': "a zero-width space", '\u200c': "a zero-width non-joiner",
+	'\u200d': "a zero-width joiner", '\ufeff': "a byte order mark", '\u2028': "a line separator", '\u3000': "an ideographic space",
+}
+
+// invisibles names the characters of a shown value a reader cannot see
+// ("a tab at character 16"), and a leading or trailing space; "" when
+// there are none.
+func invisibles(shown string) string {
+	v := shown
+	if u, err := strconv.Unquote(shown); err == nil {
+		v = u
+	}
+	var found []string
+	i := 0
+	for _, r := range v {
+		i++
+		name, ok := runeNames[r]
+		if !ok && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ')) {
+			name, ok = fmt.Sprintf("U+%04X", r), true
+		}
+		if ok {
+			found = append(found, fmt.Sprintf("%s at character %d", name, i))
+		}
+		if len(found) == 3 {
+			break
+		}
+	}
+	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		found = append(found, "a leading or trailing space")
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return "contains " + strings.Join(found, ", ")
 }

@@ -124,6 +124,9 @@ type AppConfig struct {
 	// CorsOrigins are the origins allowed to call the API from a browser.
 	// Default: https:// plus each hostname.
 	CorsOrigins []string `json:"corsOrigins" what:"https origins"`
+	// corsFromHostnames is whether CorsOrigins are the default, derived
+	// from Hostnames.
+	corsFromHostnames bool
 	// RateLimit limits requests per client IP at the edge.
 	RateLimit RateLimitConfig `json:"rateLimit"`
 	// MaxBodySize is the largest request body the edge accepts, in NGINX

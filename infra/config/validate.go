@@ -206,7 +206,8 @@ func (c *Config) validateCluster(p *problems) {
 	if !semverRE.MatchString(k.Autoscaler.Chart) {
 		p.add("cluster.autoscaler.chart", k.Autoscaler.Chart, "want a pinned chart version such as 9.52.1")
 	}
-	if m := autoscalerTagRE.FindStringSubmatch(k.Autoscaler.ImageTag); m == nil || "1."+m[1] != k.KubernetesVersion {
+	// Against a refused Kubernetes version, the tag's minor is no news.
+	if m := autoscalerTagRE.FindStringSubmatch(k.Autoscaler.ImageTag); !p.has("cluster.kubernetesVersion") && (m == nil || "1."+m[1] != k.KubernetesVersion) {
 		p.add("cluster.autoscaler.imageTag", k.Autoscaler.ImageTag, "want the autoscaler release of the control plane's minor version, v%s.N", k.KubernetesVersion)
 	}
 	if !slices.Contains(AllowedAmiTypes, k.AmiType) {
@@ -242,7 +243,7 @@ func (c *Config) validateCluster(p *problems) {
 			p.add(key, name, "not an add-on this program installs; want one of %v", ManagedAddons)
 		case m == nil:
 			p.add(key, v, "want an EKS add-on version such as v1.19.0-eksbuild.1")
-		case name == "kube-proxy" && "1."+m[2] != k.KubernetesVersion:
+		case name == "kube-proxy" && "1."+m[2] != k.KubernetesVersion && !p.has("cluster.kubernetesVersion"):
 			// EKS publishes kube-proxy per control-plane minor.
 			p.add(key, v, "kube-proxy's minor must be the control plane's: want v%s.N-eksbuild.N", k.KubernetesVersion)
 		case name == "aws-ebs-csi-driver" && compareVersions(m[1]+"."+m[2]+"."+m[3], strings.TrimPrefix(MinEBSCSIDriverVersion, "v")) < 0:
@@ -444,6 +445,9 @@ func (c *Config) validateApp(p *problems) {
 		}
 	}
 	for i, o := range a.CorsOrigins {
+		if a.corsFromHostnames && p.has("app.hostnames") {
+			break // derived from a refused hostname: the hostname is the cause
+		}
 		u, err := url.Parse(o)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || o == "https://*" {
 			p.add(fmt.Sprintf("app.corsOrigins[%d]", i), o, "want an https origin such as https://app.example.com (no path, no wildcard)")
