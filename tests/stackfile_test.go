@@ -256,6 +256,9 @@ func TestMessagesPutTheCauseFirst(t *testing.T) {
 		{"a tab inside a hostname", "hostnames: [scrolluniversity.app,", "hostnames: [scrolluniversity\t.app,", []string{
 			`Pulumi.production.yaml:89: scrolluniversity:app.hostnames[0] = "scrolluniversity\t.app" (contains a tab at character 17): want a fully qualified lower-case hostname such as app.example.com`,
 		}},
+		{"a credential written in clear", "  aws:region: us-east-1\n", "  aws:region: us-east-1\n  scrolluniversity:stripeSecretKey: sk_live_51Hclear\n", []string{
+			"Pulumi.production.yaml:4: scrolluniversity:stripeSecretKey = (in clear, not shown): a credential must be an encrypted secret: remove it from the stack file, then `pulumi config set --secret scrolluniversity:stripeSecretKey <value>`; rotate it if the file was ever committed",
+		}},
 		{"an instance type the price table does not know", "instanceTypes: [m6i.xlarge]", "instanceTypes: [m6i.24xlarge]", []string{
 			"Pulumi.production.yaml:57: scrolluniversity:cluster.nodeGroups.workload.instanceTypes[0] = \"m6i.24xlarge\": not one of the EC2 instance types the price table knows [m5.large m5.xlarge m6a.large m6a.xlarge m6i.large m6i.xlarge t3.large]: add its on-demand price to internal/cost/prices.json and its vCPUs, memory and network interfaces to internal/simcluster/instances.go",
 		}},
@@ -271,7 +274,10 @@ func TestMessagesPutTheCauseFirst(t *testing.T) {
 				t.Fatal("want a problem, got none")
 			}
 			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tc.want) {
-				t.Errorf("report:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+				t.Errorf("report:\n%q\nwant:\n%s", got, strings.Join(tc.want, "\n"))
+			}
+			if strings.Contains(err.Error(), "sk_live_51Hclear") {
+				t.Errorf("the report shows a credential: %v", err)
 			}
 		})
 	}

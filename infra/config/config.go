@@ -279,7 +279,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if region, err := pulumiconfig.New(ctx, "aws").Try("region"); err == nil {
 		values["aws:region"] = region
 	}
-	cfg, err := Parse(ctx.Project(), ctx.Stack(), values)
+	cfg, err := ParseChecked(ctx.Project(), ctx.Stack(), values, ctx.IsConfigSecret)
 	if ps, ok := err.(Problems); ok {
 		return nil, LocateInDir(".", ctx.Stack(), ps)
 	}
@@ -307,6 +307,13 @@ func LocateInDir(dir, stack string, ps Problems) Problems {
 // then the stack's values, then validation of the whole. The error is
 // Problems: every unknown key, wrong type and bad value at once.
 func Parse(project, stack string, values map[string]string) (*Config, error) {
+	return ParseChecked(project, stack, values, nil)
+}
+
+// ParseChecked is Parse that also refuses a credential (AppSecrets,
+// AlertingSecrets) given in clear: isSecret says whether the engine holds
+// a key's value as a secret (ctx.IsConfigSecret); nil checks nothing.
+func ParseChecked(project, stack string, values map[string]string, isSecret func(key string) bool) (*Config, error) {
 	cfg := Defaults(project, stack)
 	cfg.Region = values["aws:region"]
 
@@ -342,6 +349,15 @@ func Parse(project, stack string, values map[string]string) (*Config, error) {
 			// The engine's own settings.
 		default:
 			p.addShown(key, "", fmt.Sprintf("not read by this program: it reads %s:* and aws:region", project))
+		}
+	}
+	if isSecret != nil {
+		for _, key := range credentialKeys() {
+			full := project + ":" + key
+			if values[full] != "" && !isSecret(full) {
+				// The value is not shown: it is a credential.
+				p.addShown(full, "(in clear, not shown)", fmt.Sprintf("a credential must be an encrypted secret: remove it from the stack file, then `pulumi config set --secret %s <value>`; rotate it if the file was ever committed", full))
+			}
 		}
 	}
 	for _, secret := range AppSecrets {
@@ -410,4 +426,16 @@ func isSecretKey(key string) bool {
 		}
 	}
 	return false
+}
+
+// credentialKeys are the config keys whose values are credentials.
+func credentialKeys() []string {
+	var out []string
+	for _, s := range AppSecrets {
+		out = append(out, s.Key)
+	}
+	for _, s := range AlertingSecrets {
+		out = append(out, s.Key)
+	}
+	return out
 }

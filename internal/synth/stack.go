@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -252,7 +253,7 @@ func Stacks(dir string) []string {
 // only the stack file shows (unknown keys of any namespace), and returns
 // every problem placed on its line of the stack file.
 func Check(s *Stack) (*config.Config, error) {
-	cfg, err := config.Parse(s.Project, s.Name, s.Config)
+	cfg, err := config.ParseChecked(s.Project, s.Name, s.Config, func(key string) bool { return slices.Contains(s.SecretKeys, key) })
 	if ps, ok := err.(config.Problems); ok {
 		return nil, ps.Locate(s.Locator)
 	}
