@@ -51,7 +51,7 @@ func run() error {
 	fs := flag.NewFlagSet("placement", flag.ContinueOnError)
 	fs.Var(&stacks, "stack", "stack to place (repeat for several)")
 	synthDir := fs.String("synth", filepath.Join("build", "synth"), "the synthesizer's output folder")
-	parallel := fs.Int("parallel", 2, "simulated clusters run at once")
+	parallel := fs.Int("parallel", 4, "simulated clusters run at once (each mostly waits: 4 fit on 2 cores)")
 	sequence := fs.String("sequence", "both", `"minimum" (scenarios 1, 5, 4), "maximum" (2, 7, 6, 3) or "both"`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
