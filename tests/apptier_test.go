@@ -40,7 +40,7 @@ var wantScaling = map[string]map[string][2]int64{
 
 func TestDeploymentsReplicasAndHPAs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		for component, bounds := range wantScaling[name] {
+		for component, bounds := range spelledOut(t, wantScaling, "wantScaling (tests/apptier_test.go)", name) {
 			d := one(t, res, typeDeployment, component).Plain()
 			if got := path(d, "spec", "replicas"); got != bounds[0] {
 				t.Errorf("%s replicas: want the HPA minimum %d, got %v", component, bounds[0], got)

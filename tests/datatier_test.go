@@ -62,7 +62,7 @@ func subnetIDs(t *testing.T, res *synth.Result, n kit.Namer, tier string, zones 
 
 func TestPostgres(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		want := wantData[name]
+		want := spelledOut(t, wantData, "wantData (tests/datatier_test.go)", name)
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		primary := one(t, res, typeDBInstance, n.Name("postgres"))
 		in := primary.Plain()
@@ -142,7 +142,7 @@ func TestPostgres(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		want := wantData[name]
+		want := spelledOut(t, wantData, "wantData (tests/datatier_test.go)", name)
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		group := one(t, res, typeRedis, n.Name("redis"))
 		in := group.Plain()
@@ -211,8 +211,8 @@ func TestUploadsBucketGuards(t *testing.T) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		key := n.Name("uploads")
 		bucket := one(t, res, typeBucket, key)
-		if bucket.Protect != wantData[name].guarded {
-			t.Errorf("uploads bucket protect: want %v, got %v", wantData[name].guarded, bucket.Protect)
+		if guarded := spelledOut(t, wantData, "wantData (tests/datatier_test.go)", name).guarded; bucket.Protect != guarded {
+			t.Errorf("uploads bucket protect: want %v, got %v", guarded, bucket.Protect)
 		}
 		if bucket.Plain()["forceDestroy"] != false {
 			t.Errorf("uploads bucket may be force-destroyed")

@@ -47,7 +47,7 @@ var wantShape = map[string]struct {
 
 func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		want := wantShape[name]
+		want := spelledOut(t, wantShape, "wantShape (tests/foundation_test.go)", name)
 		if got := len(cfg.Network.AvailabilityZones); got != want.zones {
 			t.Fatalf("zones: want %d, got %d", want.zones, got)
 		}
@@ -235,7 +235,7 @@ func TestNodeGroups(t *testing.T) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		zones := cfg.Network.AvailabilityZones
 		wantCount := 0
-		for group := range wantNodeGroups[name] {
+		for group := range spelledOut(t, wantNodeGroups, "wantNodeGroups (tests/foundation_test.go)", name) {
 			wantCount++
 			if zonalGroups[group] {
 				wantCount += len(zones) - 1
@@ -268,7 +268,7 @@ func TestNodeGroups(t *testing.T) {
 			}
 		}
 		type instance struct{ logical, prefix, zone string }
-		for group, want := range wantNodeGroups[name] {
+		for group, want := range spelledOut(t, wantNodeGroups, "wantNodeGroups (tests/foundation_test.go)", name) {
 			instances := []instance{{n.Name(group), group + "-", ""}}
 			if zonalGroups[group] {
 				instances = nil

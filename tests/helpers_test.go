@@ -17,9 +17,21 @@ import (
 // repoRoot holds Pulumi.yaml and the stack files.
 const repoRoot = ".."
 
-// stacks are the stacks the repository ships; every whole-program test runs
-// against each.
-var stacks = []string{"staging", "production"}
+// stacks are the stacks the repository ships, one per Pulumi.<stack>.yaml;
+// every whole-program test runs against each.
+var stacks = synth.Stacks(repoRoot)
+
+// spelledOut is a shipped stack's entry of a table of expectations spelled
+// out rather than read back from its config; a stack without one fails,
+// naming the table to add it to.
+func spelledOut[T any](t *testing.T, table map[string]T, tableName, stack string) T {
+	t.Helper()
+	v, ok := table[stack]
+	if !ok {
+		t.Fatalf("stack %s has no entry in %s: spell out there what it must look like (the tests run every Pulumi.<stack>.yaml)", stack, tableName)
+	}
+	return v
+}
 
 var (
 	runsMu sync.Mutex
