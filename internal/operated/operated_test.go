@@ -16,6 +16,16 @@ func parse(t *testing.T, src string) []Object {
 	return out
 }
 
+// expecter reports each value that is not the one wanted, by what it is.
+func expecter(t *testing.T) func(what string, got, want any) {
+	return func(what string, got, want any) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: want %v, got %v", what, want, got)
+		}
+	}
+}
+
 func find(objs []Object, kind, ns, name string) Object {
 	for _, o := range objs {
 		if str(o["kind"]) == kind && str(get(o, "metadata", "namespace")) == ns && str(get(o, "metadata", "name")) == name {
@@ -169,12 +179,7 @@ func TestObjectsFollowTheResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect := func(what string, got, want any) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s: want %v, got %v", what, want, got)
-		}
-	}
+	expect := expecter(t)
 	nginx := find(objs, "Deployment", "nginx-gateway", "public-edge")
 	expect("NGINX named after its class", nginx != nil, true)
 	expect("NGINX managed-by after its class", get(nginx, "spec", "template", "metadata", "labels", "app.kubernetes.io/managed-by"), "nginx-gateway-fabric-edge")
@@ -244,12 +249,7 @@ func TestPlacementAndSecurityAsTheOperatorsSetThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect := func(what string, got, want any) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s: want %v, got %v", what, want, got)
-		}
-	}
+	expect := expecter(t)
 	es := find(objs, "StatefulSet", "logging", "logs-es-default")
 	expect("ES governed by its headless Service", get(es, "spec", "serviceName"), "logs-es-default")
 	expect("ES claims as the node set says", get(list(get(es, "spec", "volumeClaimTemplates"))[0], "spec", "resources", "requests", "storage"), "50Gi")

@@ -934,9 +934,9 @@ func poolKey(labels map[string]string) string {
 	return strings.Join(keys, ",")
 }
 
-// groupSize is the group's healthy nodes in zone; groupMax its maximum
-// there (a zonal group is one group per zone; an ASG over several zones
-// may put its whole maximum in one).
+// groupSize is the group's healthy nodes in zone, which its maximum bounds
+// (a zonal group is one group per zone; an ASG over several zones may put
+// its whole maximum in one, so its nodes are counted over all of them).
 func (s *Simulation) groupSize(g Group, zone string) int {
 	n := 0
 	for _, node := range s.nodes {
@@ -949,8 +949,6 @@ func (s *Simulation) groupSize(g Group, zone string) int {
 	}
 	return n
 }
-
-func (s *Simulation) groupMax(g Group) int { return g.Max }
 
 // budgetsBelowMinimum are the disruption budgets whose healthy pods are
 // fewer than they require, as the disruption controller counts them.
