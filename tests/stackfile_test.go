@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -179,7 +180,7 @@ func TestBadStackFilesNameTheLine(t *testing.T) {
 
 // Every problem of a file is reported at once, in the file's order.
 func TestEveryProblemOfAFileAtOnce(t *testing.T) {
-	dir, _ := writeStack(t, "natGateways: perZone\n    flowLogRetentionDays: 365", "natGateway: perZone\n    flowLogRetentionDays: 45")
+	dir, text := writeStack(t, "natGateways: perZone\n    flowLogRetentionDays: 365", "natGateway: perZone\n    flowLogRetentionDays: 45")
 	stack, err := synth.LoadStack(dir, "production")
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +191,8 @@ func TestEveryProblemOfAFileAtOnce(t *testing.T) {
 	}
 	// A misspelt key stops nothing: the values around it are checked too.
 	want := []string{
-		"Pulumi.production.yaml:13: scrolluniversity:network.natGateway = perZone: unknown key; did you mean natGateways?",
-		"Pulumi.production.yaml:14: scrolluniversity:network.flowLogRetentionDays = 45: want one of CloudWatch's periods",
+		fmt.Sprintf("Pulumi.production.yaml:%d: scrolluniversity:network.natGateway = perZone: unknown key; did you mean natGateways?", lineOf(t, text, "natGateway:")),
+		fmt.Sprintf("Pulumi.production.yaml:%d: scrolluniversity:network.flowLogRetentionDays = 45: want one of CloudWatch's periods", lineOf(t, text, "flowLogRetentionDays:")),
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -245,26 +246,29 @@ func TestMessagesPutTheCauseFirst(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, from, to string
-		want           []string
+		// want is the whole report; LINE stands for the line of at in
+		// the edited file (no test knows a shipped file's line numbers).
+		at   string
+		want []string
 	}{
-		{"Kubernetes version out of range", `kubernetesVersion: "1.36"`, `kubernetesVersion: "1.40"`, []string{
-			`Pulumi.production.yaml:18: scrolluniversity:cluster.kubernetesVersion = "1.40": want a version from 1.35 to 1.36`,
+		{"Kubernetes version out of range", `kubernetesVersion: "1.36"`, `kubernetesVersion: "1.40"`, "kubernetesVersion:", []string{
+			`Pulumi.production.yaml:LINE: scrolluniversity:cluster.kubernetesVersion = "1.40": want a version from 1.35 to 1.36`,
 		}},
-		{"hostname with a scheme", "hostnames: [scrolluniversity.app,", "hostnames: [https://scrolluniversity.app,", []string{
-			`Pulumi.production.yaml:89: scrolluniversity:app.hostnames[0] = "https://scrolluniversity.app": want a fully qualified lower-case hostname such as app.example.com`,
+		{"hostname with a scheme", "hostnames: [scrolluniversity.app,", "hostnames: [https://scrolluniversity.app,", "hostnames:", []string{
+			`Pulumi.production.yaml:LINE: scrolluniversity:app.hostnames[0] = "https://scrolluniversity.app": want a fully qualified lower-case hostname such as app.example.com`,
 		}},
-		{"a tab inside a hostname", "hostnames: [scrolluniversity.app,", "hostnames: [scrolluniversity\t.app,", []string{
-			`Pulumi.production.yaml:89: scrolluniversity:app.hostnames[0] = "scrolluniversity\t.app" (contains a tab at character 17): want a fully qualified lower-case hostname such as app.example.com`,
+		{"a tab inside a hostname", "hostnames: [scrolluniversity.app,", "hostnames: [scrolluniversity\t.app,", "hostnames:", []string{
+			`Pulumi.production.yaml:LINE: scrolluniversity:app.hostnames[0] = "scrolluniversity\t.app" (contains a tab at character 17): want a fully qualified lower-case hostname such as app.example.com`,
 		}},
-		{"a credential written in clear", "  aws:region: us-east-1\n", "  aws:region: us-east-1\n  scrolluniversity:stripeSecretKey: sk_live_51Hclear\n", []string{
-			"Pulumi.production.yaml:4: scrolluniversity:stripeSecretKey = (in clear, not shown): a credential must be an encrypted secret: remove it from the stack file, then `pulumi config set --secret scrolluniversity:stripeSecretKey <value>`; rotate it if the file was ever committed",
+		{"a credential written in clear", "  aws:region: us-east-1\n", "  aws:region: us-east-1\n  scrolluniversity:stripeSecretKey: sk_live_51Hclear\n", "scrolluniversity:stripeSecretKey:", []string{
+			"Pulumi.production.yaml:LINE: scrolluniversity:stripeSecretKey = (in clear, not shown): a credential must be an encrypted secret: remove it from the stack file, then `pulumi config set --secret scrolluniversity:stripeSecretKey <value>`; rotate it if the file was ever committed",
 		}},
-		{"an instance type the price table does not know", "instanceTypes: [m6i.xlarge]", "instanceTypes: [m6i.24xlarge]", []string{
-			"Pulumi.production.yaml:57: scrolluniversity:cluster.nodeGroups.workload.instanceTypes[0] = \"m6i.24xlarge\": not one of the EC2 instance types the price table knows [m5.large m5.xlarge m6a.large m6a.xlarge m6i.large m6i.xlarge t3.large]: add its on-demand price to internal/cost/prices.json and its vCPUs, memory and network interfaces to internal/simcluster/instances.go",
+		{"an instance type the price table does not know", "instanceTypes: [m6i.xlarge]", "instanceTypes: [m6i.24xlarge]", "instanceTypes: [m6i.24xlarge]", []string{
+			"Pulumi.production.yaml:LINE: scrolluniversity:cluster.nodeGroups.workload.instanceTypes[0] = \"m6i.24xlarge\": not one of the EC2 instance types the price table knows [m5.large m5.xlarge m6a.large m6a.xlarge m6i.large m6i.xlarge t3.large]: add its on-demand price to internal/cost/prices.json and its vCPUs, memory and network interfaces to internal/simcluster/instances.go",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir, _ := writeStack(t, tc.from, tc.to)
+			dir, text := writeStack(t, tc.from, tc.to)
 			stack, err := synth.LoadStack(dir, "production")
 			if err != nil {
 				t.Fatalf("loading: %v", err)
@@ -273,8 +277,12 @@ func TestMessagesPutTheCauseFirst(t *testing.T) {
 			if err == nil {
 				t.Fatal("want a problem, got none")
 			}
-			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tc.want) {
-				t.Errorf("report:\n%q\nwant:\n%s", got, strings.Join(tc.want, "\n"))
+			want := make([]string, len(tc.want))
+			for i, w := range tc.want {
+				want[i] = strings.Replace(w, "LINE", strconv.Itoa(lineOf(t, text, tc.at)), 1)
+			}
+			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+				t.Errorf("report:\n%q\nwant:\n%q", got, want)
 			}
 			if strings.Contains(err.Error(), "sk_live_51Hclear") {
 				t.Errorf("the report shows a credential: %v", err)
