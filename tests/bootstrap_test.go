@@ -534,3 +534,13 @@ func TestWorkflowSubjectsMatchBootstrapTrust(t *testing.T) {
 		t.Errorf("the workflows run on %s, the runners register as %s", workflows.DeliveryLabel, bootstrap.RunnerLabel)
 	}
 }
+
+// The bootstrap gives every stack file its deploy and preview roles and
+// its secrets provider: a stack it does not know fails here, by name.
+func TestBootstrapKnowsEveryStack(t *testing.T) {
+	for _, s := range stacks {
+		if !slices.Contains(bootstrap.Environments, s) {
+			t.Errorf("stack %s (Pulumi.%s.yaml) is not in bootstrap.Environments (infra/bootstrap/bootstrap.go) %v: it would have no roles to deploy or preview it", s, s, bootstrap.Environments)
+		}
+	}
+}

@@ -337,3 +337,76 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// Every stack file is previewed, priced, checked for drift and deployable
+// by the workflows; a stack they do not name fails here with the place to
+// add it, instead of CI skipping it silently.
+func TestEveryStackIsInTheWorkflows(t *testing.T) {
+	stackFiles, _ := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
+	var stacks []string
+	for _, f := range stackFiles {
+		stacks = append(stacks, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	if len(stacks) < 2 {
+		t.Fatalf("found %d stack files", len(stacks))
+	}
+	raw := func(name string) map[string]any {
+		_, text := load(t, name)
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(text), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	dig := func(v any, keys ...string) any {
+		for _, k := range keys {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		return v
+	}
+	names := func(v any) []string {
+		l, _ := v.([]any)
+		var out []string
+		for _, e := range l {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	pr, drift, deploy := raw("pull-request.yml"), raw("drift.yml"), raw("deploy.yml")
+	places := []struct {
+		where string
+		has   func(stack string) bool
+	}{
+		{"pull-request.yml: a job preview-<stack>", func(s string) bool { return dig(pr, "jobs", "preview-"+s) != nil }},
+		{"pull-request.yml: jobs.cost.strategy.matrix.stack", func(s string) bool {
+			return slices.Contains(names(dig(pr, "jobs", "cost", "strategy", "matrix", "stack")), s)
+		}},
+		{"drift.yml: the jobs' strategy.matrix.stack", func(s string) bool {
+			jobs, _ := dig(drift, "jobs").(map[string]any)
+			for _, j := range jobs {
+				if slices.Contains(names(dig(j, "strategy", "matrix", "stack")), s) {
+					return true
+				}
+			}
+			return false
+		}},
+		{"deploy.yml: on.workflow_dispatch.inputs.stack.options", func(s string) bool {
+			return slices.Contains(names(dig(deploy, "on", "workflow_dispatch", "inputs", "stack", "options")), s)
+		}},
+		{"deploy.yml: a job <stack>", func(s string) bool { return dig(deploy, "jobs", s) != nil }},
+	}
+	for _, s := range stacks {
+		for _, p := range places {
+			if !p.has(s) {
+				t.Errorf("stack %s (Pulumi.%s.yaml) is not in %s", s, s, p.where)
+			}
+		}
+	}
+	// The check trips on a stack the workflows do not name.
+	for _, p := range places {
+		if p.has("dev-not-a-stack") {
+			t.Errorf("%s: a stack no file ships is found", p.where)
+		}
+	}
+}
