@@ -306,3 +306,26 @@ func TestCostRefusedForARegionWithoutPrices(t *testing.T) {
 		t.Errorf("a stack in eu-west-1: want its estimate refused by region, got %q with %d lines", line, len(e.Lines))
 	}
 }
+
+// The summary gives PostgreSQL's max_connections as the program sized it
+// and says it waits for a reboot: raising a stack's replicas or pool moves
+// it, and RDS applies a static parameter only at restart.
+func TestSummarySaysMaxConnectionsWaitsForAReboot(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		var value any
+		for _, pg := range res.ByType(typeDBParams) {
+			for _, p := range anyList(pg.Plain()["parameters"]) {
+				if path(p, "name") == "max_connections" {
+					value = path(p, "value")
+				}
+			}
+		}
+		if value == nil {
+			t.Fatal("no max_connections in the RDS parameter group")
+		}
+		out := synth.Summary(res, rules.Report{}, "build/synth/"+name)
+		if want := fmt.Sprintf("max_connections %v (a static parameter: a change applies at each instance's next reboot", value); !strings.Contains(out, want) {
+			t.Errorf("summary: want %q in\n%s", want, out)
+		}
+	})
+}

@@ -196,6 +196,15 @@ func dataFigures(g Group) []string {
 		out = append(out, fmt.Sprintf("PostgreSQL %v on %v, %s, %d read replicas, %v-day PITR, deletion protection %v",
 			primary["engineVersion"], primary["instanceClass"], topology, replicas, primary["backupRetentionPeriod"], primary["deletionProtection"]))
 	}
+	// A static parameter changes nothing until the instance restarts: the
+	// summary says so where a scaling change moves it.
+	for _, pg := range ofType(g, "aws:rds/parameterGroup:ParameterGroup") {
+		for _, param := range asList(pg.Plain()["parameters"]) {
+			if rules.Get(param, "name") == "max_connections" {
+				out = append(out, fmt.Sprintf("max_connections %v (a static parameter: a change applies at each instance's next reboot; docs/RUNBOOK.md, DatabaseConnectionsNearMax)", rules.Get(param, "value")))
+			}
+		}
+	}
 	for _, r := range ofType(g, "aws:elasticache/replicationGroup:ReplicationGroup") {
 		p := r.Plain()
 		out = append(out, fmt.Sprintf("Redis %v on %v, %v nodes, automatic failover %v", p["engineVersion"], p["nodeType"], p["numCacheClusters"], p["automaticFailoverEnabled"]))
