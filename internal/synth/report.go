@@ -198,12 +198,16 @@ func dataFigures(g Group) []string {
 	}
 	// A static parameter changes nothing until the instance restarts: the
 	// summary says so where a scaling change moves it.
+	var maxConns []string
 	for _, pg := range ofType(g, "aws:rds/parameterGroup:ParameterGroup") {
 		for _, param := range asList(pg.Plain()["parameters"]) {
 			if rules.Get(param, "name") == "max_connections" {
-				out = append(out, fmt.Sprintf("max_connections %v (a static parameter: a change applies at each instance's next reboot; docs/RUNBOOK.md, DatabaseConnectionsNearMax)", rules.Get(param, "value")))
+				maxConns = append(maxConns, fmt.Sprintf("%v on %s", rules.Get(param, "value"), pg.Name))
 			}
 		}
+	}
+	if len(maxConns) > 0 {
+		out = append(out, fmt.Sprintf("max_connections %s (a static parameter: a change applies at each instance's next reboot; docs/RUNBOOK.md, DatabaseConnectionsNearMax)", strings.Join(maxConns, ", ")))
 	}
 	for _, r := range ofType(g, "aws:elasticache/replicationGroup:ReplicationGroup") {
 		p := r.Plain()
