@@ -7,6 +7,7 @@ import (
 
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
+	"github.com/scrolluniversity/platform/internal/plain"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
 
@@ -48,7 +49,7 @@ func dataKeyArn(t *testing.T, res *synth.Result, n kit.Namer) string {
 func clusterSecurityGroup(t *testing.T, res *synth.Result, cfg *config.Config) string {
 	t.Helper()
 	c := one(t, res, typeCluster, cfg.Cluster.Name)
-	return path(synth.PlainMap(c.State), "vpcConfig", "clusterSecurityGroupId").(string)
+	return path(plain.Map(c.State), "vpcConfig", "clusterSecurityGroupId").(string)
 }
 
 func subnetIDs(t *testing.T, res *synth.Result, n kit.Namer, tier string, zones []string) []string {

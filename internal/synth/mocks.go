@@ -15,6 +15,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scrolluniversity/platform/internal/plain"
 )
 
 // Fixed identities the mock engine answers with, so that two runs are
@@ -339,7 +341,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 // renderPolicyDocument does what the AWS provider's getPolicyDocument does
 // with its statements: an IAM JSON policy, single values as plain strings.
 func renderPolicyDocument(args resource.PropertyMap) (string, error) {
-	plain := PlainMap(args)
+	in := plain.Map(args)
 	type statement map[string]any
 	doc := struct {
 		Version   string      `json:"Version"`
@@ -351,7 +353,7 @@ func renderPolicyDocument(args resource.PropertyMap) (string, error) {
 		}
 		return v
 	}
-	stmts, _ := plain["statements"].([]any)
+	stmts, _ := in["statements"].([]any)
 	for _, raw := range stmts {
 		in, _ := raw.(map[string]any)
 		out := statement{}

@@ -42,7 +42,7 @@ type Resource struct {
 
 // Plain returns the inputs as plain Go values with secrets unwrapped, for
 // assertions and policy rules.
-func (r Resource) Plain() map[string]any { return PlainMap(r.Inputs) }
+func (r Resource) Plain() map[string]any { return plain.Map(r.Inputs) }
 
 // Redacted returns the inputs as plain Go values with every secret replaced
 // by "[secret]", for what the synthesizer writes.
@@ -187,6 +187,3 @@ func RunProgram(stack *Stack, program ProgramFunc) (*Result, error) {
 
 // Redacted is what a secret value is written as.
 const Redacted = plain.Redacted
-
-// PlainMap converts a property map to plain Go values, secrets unwrapped.
-func PlainMap(m resource.PropertyMap) map[string]any { return plain.Map(m) }
