@@ -7,15 +7,9 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/internal/flows"
+	"github.com/scrolluniversity/platform/internal/simcluster"
 	"github.com/scrolluniversity/platform/internal/synth"
 )
-
-// podSpecPaths are where each kind keeps its pods' spec.
-var podSpecPaths = map[string][]string{
-	"Deployment": {"spec", "template", "spec"}, "StatefulSet": {"spec", "template", "spec"}, "DaemonSet": {"spec", "template", "spec"},
-	"ReplicaSet": {"spec", "template", "spec"}, "Job": {"spec", "template", "spec"},
-	"CronJob": {"spec", "jobTemplate", "spec", "template", "spec"}, "Pod": {"spec"},
-}
 
 // missingRequests names every container, ours, the charts' and the
 // operators', that states no CPU or no memory request in a namespace
@@ -37,7 +31,7 @@ func missingRequests(objs []flows.Origin) []string {
 	var out []string
 	for _, o := range objs {
 		kind, _ := o.Object["kind"].(string)
-		p, ok := podSpecPaths[kind]
+		p, ok := simcluster.PodSpecPath[kind]
 		if !ok {
 			continue
 		}
@@ -107,7 +101,7 @@ func TestClusterControllersRunOnTheSystemPool(t *testing.T) {
 					continue
 				}
 				kind, _ := c.Object["kind"].(string)
-				p, ok := podSpecPaths[kind]
+				p, ok := simcluster.PodSpecPath[kind]
 				if !ok {
 					continue
 				}

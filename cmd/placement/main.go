@@ -73,10 +73,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	bins := simcluster.Binaries{
-		Kube: apicheck.Binaries{APIServer: kube["kube-apiserver"], Etcd: kube["etcd"], Scheduler: kube["kube-scheduler"], ControllerManager: kube["kube-controller-manager"]},
-		KWOK: kwok["kwok"], KWOKStages: kwok["kwokstages"],
-	}
+	bins := simcluster.BinariesOf(kube, kwok)
 	// Read every stack before starting a cluster: a missing file fails fast.
 	loaded := map[string]*simcluster.Stack{}
 	for _, name := range stacks {

@@ -84,7 +84,12 @@ func EnsureBinaries(toolsDir string, log io.Writer) (Binaries, error) {
 	if err != nil {
 		return Binaries{}, err
 	}
-	return Binaries{APIServer: paths["kube-apiserver"], Etcd: paths["etcd"], Scheduler: paths["kube-scheduler"], ControllerManager: paths["kube-controller-manager"]}, nil
+	return BinariesOf(paths), nil
+}
+
+// BinariesOf are the binaries among the paths Servers' set gives, by name.
+func BinariesOf(paths map[string]string) Binaries {
+	return Binaries{APIServer: paths["kube-apiserver"], Etcd: paths["etcd"], Scheduler: paths["kube-scheduler"], ControllerManager: paths["kube-controller-manager"]}
 }
 
 // Server is a running etcd and kube-apiserver on loopback.

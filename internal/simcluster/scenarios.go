@@ -255,20 +255,11 @@ func (s *Simulation) nodeSummary() string {
 }
 
 // observe settles the cluster, lets the autoscaler add the nodes its
-// pending pods need, and reports it as scenario n.
+// pending pods need (settleScaled), and reports it as scenario n.
 func (s *Simulation) observe(ctx context.Context, n int, title string) (Scenario, []Pod, error) {
-	pods, short, err := s.settle(ctx)
+	pods, short, added, err := s.settleScaled(ctx)
 	if err != nil {
 		return Scenario{}, nil, err
-	}
-	added, err := s.autoscale(ctx, pods)
-	if err != nil {
-		return Scenario{}, nil, err
-	}
-	if len(added) > 0 {
-		if pods, short, err = s.settle(ctx); err != nil {
-			return Scenario{}, nil, err
-		}
 	}
 	sc := Scenario{Number: n, Title: title + s.grown(added), Pods: len(pods)}
 	for _, p := range pods {
@@ -294,45 +285,24 @@ func orUnknown(reason string) string {
 // returns the pods and each workload still short, with the controller's
 // reason.
 func (s *Simulation) settle(ctx context.Context) ([]Pod, []shortfall, error) {
-	deadline := time.Now().Add(settleTimeout)
-	var last string
-	stable := time.Now()
-	for {
-		pods, err := s.c.Pods(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		short, err := s.shortfalls(ctx)
-		if err != nil {
-			return nil, nil, err
+	var short []shortfall
+	pods, err := s.c.waitSettled(ctx, settleQuiet, settleTimeout, s.lost, func(ctx context.Context) (string, bool, error) {
+		var err error
+		if short, err = s.shortfalls(ctx); err != nil {
+			return "", false, err
 		}
 		var b strings.Builder
-		done := len(short) == 0
-		for _, p := range pods {
-			fmt.Fprintf(&b, "%s/%s@%s:%s;", p.Namespace, p.Name, p.Node, p.Phase)
-			if p.Phase != "Running" && p.Phase != "Succeeded" && !s.lost[p.Node] {
-				done = false
-			}
-		}
 		for _, w := range short {
 			// The workload and what it lacks; not the controller's
 			// message, which names a new pod at every retry.
 			b.WriteString(w.workload + ": " + w.lack + ";")
 		}
-		if done {
-			return pods, nil, nil
-		}
-		if b.String() != last {
-			last, stable = b.String(), time.Now()
-		}
-		if time.Since(stable) > settleQuiet || time.Now().After(deadline) {
-			return pods, short, nil
-		}
-		if err := s.c.Alive(); err != nil {
-			return nil, nil, fmt.Errorf("%w%s", err, s.c.LogTail())
-		}
-		time.Sleep(time.Second)
+		return b.String(), len(short) > 0, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return pods, short, nil
 }
 
 // workloadStatus is what settle reads of a Deployment, StatefulSet,
@@ -867,7 +837,7 @@ func (s *Simulation) LoseZone(ctx context.Context, zone string) (Scenario, error
 		for _, g := range s.st.Groups {
 			key := poolKey(g.Labels)
 			z := s.emptiestZone(g)
-			if lostPerPool[key] == 0 || z == "" || s.groupSize(g, z) >= g.Max {
+			if lostPerPool[key] == 0 || z == "" || s.healthyIn(g, "") >= g.Max {
 				continue
 			}
 			n := g.NodeIn(z, s.nextIndex(g, z))
@@ -883,19 +853,10 @@ func (s *Simulation) LoseZone(ctx context.Context, zone string) (Scenario, error
 		return Scenario{}, err
 	}
 	time.Sleep(2 * time.Second)
-	pods, short, err := s.settle(ctx)
-	if err != nil {
-		return Scenario{}, err
-	}
 	title := fmt.Sprintf("zone %s lost, its nodes replaced in the zones left, %s", zone, s.nodeSummary())
-	added, err := s.autoscale(ctx, pods)
+	pods, short, added, err := s.settleScaled(ctx)
 	if err != nil {
 		return Scenario{}, err
-	}
-	if len(added) > 0 {
-		if pods, short, err = s.settle(ctx); err != nil {
-			return Scenario{}, err
-		}
 	}
 	sc := Scenario{Number: 4, Title: title + s.grown(added), Pods: len(pods)}
 	held := 0
@@ -934,16 +895,15 @@ func poolKey(labels map[string]string) string {
 	return strings.Join(keys, ",")
 }
 
-// groupSize is the group's healthy nodes in zone, which its maximum bounds
-// (a zonal group is one group per zone; an ASG over several zones may put
-// its whole maximum in one, so its nodes are counted over all of them).
-func (s *Simulation) groupSize(g Group, zone string) int {
+// healthyIn is the group's nodes not lost, in zone ("" for every zone).
+// Against its maximum a group counts all its nodes: a zonal group is one
+// group per zone, and an Auto Scaling group over several zones may put
+// its whole maximum in one.
+func (s *Simulation) healthyIn(g Group, zone string) int {
 	n := 0
 	for _, node := range s.nodes {
-		if node.Labels["eks.amazonaws.com/nodegroup"] == g.Name && !s.lost[node.Name] {
-			if len(g.Zones) == 1 && node.Labels["topology.kubernetes.io/zone"] != zone {
-				continue
-			}
+		if node.Labels["eks.amazonaws.com/nodegroup"] == g.Name && !s.lost[node.Name] &&
+			(zone == "" || node.Labels["topology.kubernetes.io/zone"] == zone) {
 			n++
 		}
 	}
@@ -988,70 +948,87 @@ func (s *Simulation) grown(added []string) string {
 	return fmt.Sprintf(" (the autoscaler added %d: %s)", len(added), strings.Join(added, ", "))
 }
 
-// autoscale does what the Cluster Autoscaler does for pods the scheduler
-// left Pending for want of room: it adds a node, within the group's
-// maximum, to a group whose nodes the pod may use (its nodeSelector
-// matched by the group's labels, every NoSchedule and NoExecute taint
-// tolerated), in the zone of the pod's volume if it has one, else in the
-// group's zone with the fewest nodes; then lets the scheduler try again,
-// for up to ten rounds. It returns the nodes it added. (The autoscaler
-// also reads affinities and spread; the stacks select pools by label
-// and taint, and a pod a new node does not help stays Pending and is
-// reported.)
-func (s *Simulation) autoscale(ctx context.Context, pods []Pod) ([]string, error) {
+// settleScaled settles the cluster, then does what the Cluster Autoscaler
+// does for the pods the scheduler left Pending for want of room (scaleUp),
+// settling again after each round, for up to ten rounds. It returns the
+// pods and shortfalls as they finally stand, and the nodes it added.
+func (s *Simulation) settleScaled(ctx context.Context) ([]Pod, []shortfall, []string, error) {
+	pods, short, err := s.settle(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	var added []string
 	for round := 0; round < 10; round++ {
-		pending := map[string]bool{}
-		for _, p := range Unscheduled(pods) {
-			if slices.ContainsFunc(roomReasons, func(r string) bool { return strings.Contains(p.Reason, r) }) {
-				pending[p.Namespace+"/"+p.Name] = true
-			}
+		grew, err := s.scaleUp(ctx, pods)
+		if err != nil {
+			return nil, nil, nil, err
 		}
-		if len(pending) == 0 {
-			return added, nil
+		if len(grew) == 0 {
+			break
 		}
-		views, err := s.podViews(ctx)
+		added = append(added, grew...)
+		if err := s.c.WaitNodesReady(ctx, s.healthy(), 2*time.Minute); err != nil {
+			return nil, nil, nil, err
+		}
+		if pods, short, err = s.settle(ctx); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return pods, short, added, nil
+}
+
+// scaleUp is one round of the autoscaler: for each pod Pending for want
+// of room it adds a node, within the group's maximum, to a group whose
+// nodes the pod may use (its nodeSelector matched by the group's labels,
+// every NoSchedule and NoExecute taint tolerated), in the zone of the
+// pod's volume if it has one, else in the group's zone with the fewest
+// nodes; at most one node per group and zone. It returns the nodes it
+// added. (The autoscaler also reads affinities and spread; the stacks
+// select pools by label and taint, and a pod a new node does not help
+// stays Pending and is reported.)
+func (s *Simulation) scaleUp(ctx context.Context, pods []Pod) ([]string, error) {
+	pending := map[string]bool{}
+	for _, p := range Unscheduled(pods) {
+		if slices.ContainsFunc(roomReasons, func(r string) bool { return strings.Contains(p.Reason, r) }) {
+			pending[p.Namespace+"/"+p.Name] = true
+		}
+	}
+	if len(pending) == 0 {
+		return nil, nil
+	}
+	views, err := s.podViews(ctx)
+	if err != nil {
+		return nil, err
+	}
+	grew := map[string]bool{}
+	var added []string
+	for _, p := range views {
+		if !pending[p.Metadata.Namespace+"/"+p.Metadata.Name] {
+			continue
+		}
+		zone, err := s.volumeZone(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		grew := map[string]bool{}
-		for _, p := range views {
-			if !pending[p.Metadata.Namespace+"/"+p.Metadata.Name] {
+		for _, g := range s.st.Groups {
+			if !g.accepts(p) || (zone != "" && !slices.Contains(g.Zones, zone)) {
 				continue
 			}
-			zone, err := s.volumeZone(ctx, p)
-			if err != nil {
+			z := zone
+			if z == "" {
+				z = s.emptiestZone(g)
+			}
+			if z == "" || s.down[z] || s.healthyIn(g, "") >= g.Max || grew[g.Name+"/"+z] {
+				continue
+			}
+			n := g.NodeIn(z, s.nextIndex(g, z))
+			if err := s.c.AddNode(ctx, n); err != nil {
 				return nil, err
 			}
-			for _, g := range s.st.Groups {
-				if !g.accepts(p) || (zone != "" && !slices.Contains(g.Zones, zone)) {
-					continue
-				}
-				z := zone
-				if z == "" {
-					z = s.emptiestZone(g)
-				}
-				if z == "" || s.down[z] || s.groupSize(g, z) >= g.Max || grew[g.Name+"/"+z] {
-					continue
-				}
-				n := g.NodeIn(z, s.nextIndex(g, z))
-				if err := s.c.AddNode(ctx, n); err != nil {
-					return nil, err
-				}
-				s.nodes = append(s.nodes, n)
-				grew[g.Name+"/"+z] = true
-				added = append(added, n.Name)
-				break
-			}
-		}
-		if len(grew) == 0 {
-			return added, nil
-		}
-		if err := s.c.WaitNodesReady(ctx, s.healthy(), 2*time.Minute); err != nil {
-			return nil, err
-		}
-		if pods, _, err = s.settle(ctx); err != nil {
-			return nil, err
+			s.nodes = append(s.nodes, n)
+			grew[g.Name+"/"+z] = true
+			added = append(added, n.Name)
+			break
 		}
 	}
 	return added, nil
@@ -1099,13 +1076,7 @@ func (s *Simulation) emptiestZone(g Group) string {
 		if s.down[z] {
 			continue
 		}
-		n := 0
-		for _, node := range s.nodes {
-			if node.Labels["eks.amazonaws.com/nodegroup"] == g.Name && node.Labels["topology.kubernetes.io/zone"] == z && !s.lost[node.Name] {
-				n++
-			}
-		}
-		if least < 0 || n < least {
+		if n := s.healthyIn(g, z); least < 0 || n < least {
 			best, least = z, n
 		}
 	}

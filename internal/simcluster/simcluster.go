@@ -36,6 +36,12 @@ type Binaries struct {
 	KWOK, KWOKStages string
 }
 
+// BinariesOf are the binaries among the paths of the tool cache's sets
+// apicheck.Servers (kube) and toolcache.KWOK (kwok), by name.
+func BinariesOf(kube, kwok map[string]string) Binaries {
+	return Binaries{Kube: apicheck.BinariesOf(kube), KWOK: kwok["kwok"], KWOKStages: kwok["kwokstages"]}
+}
+
 // KWOKAnnotation marks the nodes KWOK manages (and only those).
 const KWOKAnnotation = "kwok.x-k8s.io/node"
 
@@ -455,10 +461,18 @@ func (c *Cluster) Pods(ctx context.Context) ([]Pod, error) {
 	return out, nil
 }
 
-// WaitSettled waits until every pod is Running, or until pods stop
-// changing for quiet (the unplaceable ones then carry their reason), and
-// returns them.
+// WaitSettled waits until every pod is Running (or has completed), or
+// until pods stop changing for quiet (the unplaceable ones then carry
+// their reason), and returns them.
 func (c *Cluster) WaitSettled(ctx context.Context, quiet, timeout time.Duration) ([]Pod, error) {
+	return c.waitSettled(ctx, quiet, timeout, nil, nil)
+}
+
+// waitSettled is WaitSettled that leaves out the pods of the nodes in
+// ignore, and that also waits on more: it reports what else is still
+// outstanding (state, which counts as a change when it differs) and
+// whether anything is.
+func (c *Cluster) waitSettled(ctx context.Context, quiet, timeout time.Duration, ignore map[string]bool, more func(context.Context) (state string, outstanding bool, err error)) ([]Pod, error) {
 	deadline := time.Now().Add(timeout)
 	var last string
 	stable := time.Now()
@@ -467,15 +481,23 @@ func (c *Cluster) WaitSettled(ctx context.Context, quiet, timeout time.Duration)
 		if err != nil {
 			return nil, err
 		}
-		running := 0
 		var b strings.Builder
+		done := len(pods) > 0
 		for _, p := range pods {
 			fmt.Fprintf(&b, "%s/%s@%s:%s;", p.Namespace, p.Name, p.Node, p.Phase)
-			if p.Phase == "Running" {
-				running++
+			if p.Phase != "Running" && p.Phase != "Succeeded" && !ignore[p.Node] {
+				done = false
 			}
 		}
-		if len(pods) > 0 && running == len(pods) {
+		if more != nil {
+			state, outstanding, err := more(ctx)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(state)
+			done = done && !outstanding
+		}
+		if done {
 			return pods, nil
 		}
 		if b.String() != last {

@@ -20,19 +20,23 @@ const repoRoot = "../.."
 // skipped without it unless SIMCLUSTER_REQUIRED=1 (CI).
 func start(t *testing.T) *Cluster {
 	t.Helper()
-	kube := apicheck.Servers(repoRoot+"/tools/kube").ForTest(t, "kube-apiserver, etcd, kube-scheduler and kube-controller-manager are", "SIMCLUSTER_REQUIRED")
-	kwok := toolcache.KWOK(repoRoot).ForTest(t, "kwok is", "SIMCLUSTER_REQUIRED")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := Start(ctx, Binaries{
-		Kube: apicheck.Binaries{APIServer: kube["kube-apiserver"], Etcd: kube["etcd"], Scheduler: kube["kube-scheduler"], ControllerManager: kube["kube-controller-manager"]},
-		KWOK: kwok["kwok"], KWOKStages: kwok["kwokstages"],
-	})
+	c, err := Start(ctx, testBinaries(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Stop)
 	return c
+}
+
+// testBinaries are the cached control plane and KWOK; the test is skipped
+// without them unless SIMCLUSTER_REQUIRED=1 (CI).
+func testBinaries(t *testing.T) Binaries {
+	t.Helper()
+	kube := apicheck.Servers(repoRoot+"/tools/kube").ForTest(t, "kube-apiserver, etcd, kube-scheduler and kube-controller-manager are", "SIMCLUSTER_REQUIRED")
+	kwok := toolcache.KWOK(repoRoot).ForTest(t, "kwok is", "SIMCLUSTER_REQUIRED")
+	return BinariesOf(kube, kwok)
 }
 
 func apply(t *testing.T, c *Cluster, body map[string]any) {
@@ -229,13 +233,8 @@ func planted() *Stack {
 // reason; scenario 6 the migration Job the quota refuses, with the
 // quota's message.
 func TestScenariosNamePlantedRegressions(t *testing.T) {
-	kube := apicheck.Servers(repoRoot+"/tools/kube").ForTest(t, "kube-apiserver, etcd, kube-scheduler and kube-controller-manager are", "SIMCLUSTER_REQUIRED")
-	kwok := toolcache.KWOK(repoRoot).ForTest(t, "kwok is", "SIMCLUSTER_REQUIRED")
 	ctx := context.Background()
-	sim, err := NewSimulation(ctx, Binaries{
-		Kube: apicheck.Binaries{APIServer: kube["kube-apiserver"], Etcd: kube["etcd"], Scheduler: kube["kube-scheduler"], ControllerManager: kube["kube-controller-manager"]},
-		KWOK: kwok["kwok"], KWOKStages: kwok["kwokstages"],
-	}, planted())
+	sim, err := NewSimulation(ctx, testBinaries(t), planted())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func LoadStack(dir, stack string) (*Stack, error) {
 		// their Services are not needed for placement, and EKS's own
 		// (kubernetes, kube-dns) hold addresses of the stack's Service
 		// range, not the simulated cluster's.
-		if _, ok := podSpecPath[o.Kind()]; ok {
+		if _, ok := PodSpecPath[o.Kind()]; ok {
 			objs = append(objs, Operated(o))
 		}
 	}
@@ -102,8 +102,8 @@ func LoadStack(dir, stack string) (*Stack, error) {
 // SkipReason says why a skipped object is not applied.
 func SkipReason(o apicheck.Object) string { return skippedKinds[o.Kind()] }
 
-// podSpecPath is where each workload kind keeps its pods' spec.
-var podSpecPath = map[string][]string{
+// PodSpecPath is where each workload kind keeps its pods' spec.
+var PodSpecPath = map[string][]string{
 	"Deployment": {"spec", "template", "spec"}, "StatefulSet": {"spec", "template", "spec"},
 	"DaemonSet": {"spec", "template", "spec"}, "ReplicaSet": {"spec", "template", "spec"},
 	"Job": {"spec", "template", "spec"}, "CronJob": {"spec", "jobTemplate", "spec", "template", "spec"},
@@ -118,7 +118,7 @@ const SimulatedImage = "simulated.invalid/made-by-operator"
 // server takes it: every container gets SimulatedImage where it names
 // none. Its placement (requests, selectors, spread, claims) is as derived.
 func Operated(o apicheck.Object) apicheck.Object {
-	spec, _ := dig(o.Body, podSpecPath[o.Kind()]...).(map[string]any)
+	spec, _ := dig(o.Body, PodSpecPath[o.Kind()]...).(map[string]any)
 	for _, field := range []string{"initContainers", "containers"} {
 		cs, _ := spec[field].([]any)
 		for _, c := range cs {
@@ -233,14 +233,10 @@ func readGroups(path string) ([]Group, error) {
 	return groups, nil
 }
 
+// intOf is a plain number as an int (0 if none), as the rules read it.
 func intOf(v any) int {
-	switch n := v.(type) {
-	case float64:
-		return int(n)
-	case int:
-		return n
-	}
-	return 0
+	n, _ := rules.Int(v)
+	return n
 }
 
 // mebibytes reads "123Mi".
