@@ -32,15 +32,19 @@ const (
 	typeSA         = "kubernetes:core/v1:ServiceAccount"
 )
 
-// The scaling each shipped stack must have.
-var wantScaling = map[string]map[string][2]int64{
-	"staging":    {"backend": {2, 4}, "frontend": {2, 3}},
-	"production": {"backend": {3, 20}, "frontend": {3, 10}},
+// scalingOf is each workload's HPA bounds as the stack file gives them.
+func scalingOf(t *testing.T, cfg *config.Config) map[string][2]int64 {
+	t.Helper()
+	out := map[string][2]int64{}
+	for name, w := range map[string]config.WorkloadConfig{"backend": cfg.App.Backend, "frontend": cfg.App.Frontend} {
+		out[name] = [2]int64{int64(w.MinReplicas), int64(w.MaxReplicas)}
+	}
+	return out
 }
 
 func TestDeploymentsReplicasAndHPAs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		for component, bounds := range spelledOut(t, wantScaling, "wantScaling (tests/apptier_test.go)", name) {
+		for component, bounds := range scalingOf(t, cfg) {
 			d := one(t, res, typeDeployment, component).Plain()
 			if got := path(d, "spec", "replicas"); got != bounds[0] {
 				t.Errorf("%s replicas: want the HPA minimum %d, got %v", component, bounds[0], got)
@@ -337,9 +341,13 @@ func TestQuotaHoldsTheHPAMaximums(t *testing.T) {
 		if hard["services.loadbalancers"] != "0" {
 			t.Errorf("the app namespace may create load balancers")
 		}
-		// Sanity of the need itself: production backend at 20 replicas.
-		if name == "production" && pods != 20+5+1+10+3+4 {
-			t.Errorf("production pod need: want 43 (20+5 surge+1 job, 10+3 surge, 4 backup pods), got %d", pods)
+		// The need itself, counted here from the stack file: each
+		// workload at its HPA maximum plus a rollout's 25% surge (rounded
+		// up), the migration Job, and the backup pods.
+		surge := func(n int) int { return (n + 3) / 4 }
+		b, f := cfg.App.Backend.MaxReplicas, cfg.App.Frontend.MaxReplicas
+		if want := b + surge(b) + 1 + f + surge(f) + config.BackupPods; pods != want {
+			t.Errorf("pod need: want %d (backend %d+%d surge+1 job, frontend %d+%d surge, %d backup pods), got %d", want, b, surge(b), f, surge(f), config.BackupPods, pods)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/scrolluniversity/platform/infra/bootstrap"
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 	"github.com/scrolluniversity/platform/internal/synth"
 	"github.com/scrolluniversity/platform/internal/workflows"
 )
@@ -31,7 +33,7 @@ func bootstrapStack(repo string, extra ...string) *synth.Stack {
 
 func runBootstrap(t *testing.T, s *synth.Stack) *synth.Result {
 	t.Helper()
-	res, err := synth.RunProgram(s, bootstrap.Program)
+	res, err := synth.RunProgram(s, bootstrap.Program(platformStacks(t, repoRoot)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestBootstrapRoles(t *testing.T) {
 	secrets := map[string]string{"staging": keyArn(t, res, "scrolluniversity-pulumi-secrets-staging"), "production": keyArn(t, res, "scrolluniversity-pulumi-secrets-production")}
 	stateKey := keyArn(t, res, "scrolluniversity-pulumi-state")
 
-	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", bootstrap.Environments) {
+	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", platformStacks(t, repoRoot)) {
 		p := one(t, res, typeRole, r.Name).Plain()
 		if p["name"] != r.Name || p["maxSessionDuration"] != int64(bootstrap.MaxSessionSeconds) {
 			t.Errorf("%s: name %v, max session %v; want the fixed name and %d s", r.Name, p["name"], p["maxSessionDuration"], bootstrap.MaxSessionSeconds)
@@ -174,8 +176,16 @@ func TestBootstrapRoles(t *testing.T) {
 			t.Errorf("%s: trust conditions %v, want aud sts.amazonaws.com and exactly %v", r.Name, trust[0].Condition, r.Subjects)
 		}
 	}
-	if got := bootstrap.Roles(bootstrapRepo, "scrolluniversity", bootstrap.Environments)[3].Subjects; !slices.Equal(got, []string{"repo:scrolluniversity/platform:environment:production-preview", "repo:scrolluniversity/platform:ref:refs/heads/main"}) {
-		t.Errorf("production's preview role trusts %v: pull requests must go through the production-preview environment", got)
+	// The guarded stack's pull-request previews go through its reviewed
+	// environment; the unguarded one's do not.
+	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", platformStacks(t, repoRoot)) {
+		want := map[string][]string{
+			"scrolluniversity-production-preview": {"repo:scrolluniversity/platform:environment:production-preview", "repo:scrolluniversity/platform:ref:refs/heads/main"},
+			"scrolluniversity-staging-preview":    {"repo:scrolluniversity/platform:pull_request", "repo:scrolluniversity/platform:ref:refs/heads/main"},
+		}[r.Name]
+		if want != nil && !slices.Equal(r.Subjects, want) {
+			t.Errorf("%s trusts %v, want %v", r.Name, r.Subjects, want)
+		}
 	}
 
 	type call struct {
@@ -260,18 +270,27 @@ func TestBootstrapRoles(t *testing.T) {
 		return out
 	}
 	providers := asMap(res.Outputs["secretsProviders"].Value)
-	for _, env := range bootstrap.Environments {
+	for _, env := range stackfiles.Names(repoRoot) {
 		if providers[env] != "awskms://alias/scrolluniversity-pulumi-secrets-"+env+"?region=us-east-1" {
 			t.Errorf("secretsProviders[%s] = %v", env, providers[env])
 		}
 	}
 	vars := asMap(res.Outputs["githubVariables"].Value)
-	want := []string{"PRODUCTION_DEPLOY_ROLE_ARN", "PRODUCTION_PREVIEW_ROLE_ARN", "PULUMI_BACKEND_URL", "STAGING_DEPLOY_ROLE_ARN", "STAGING_PREVIEW_ROLE_ARN"}
+	// The roles' ARNs are in the stack files, where the workflows read
+	// them (cmd/stacks): one variable is left.
+	want := []string{"PULUMI_BACKEND_URL"}
 	if got := slices.Sorted(maps.Keys(vars)); !slices.Equal(got, want) {
 		t.Errorf("githubVariables: %v, want %v", got, want)
 	}
-	if vars["STAGING_DEPLOY_ROLE_ARN"] != "arn:aws:iam::"+synth.MockAccountID+":role/scrolluniversity-staging-deploy" {
-		t.Errorf("STAGING_DEPLOY_ROLE_ARN = %v", vars["STAGING_DEPLOY_ROLE_ARN"])
+	// Every role's ARN, by name, as the stack files must give it.
+	roles := asMap(res.Outputs["roles"].Value)
+	for _, st := range platformStacks(t, repoRoot) {
+		for _, arn := range []string{st.DeployRole, st.PreviewRole} {
+			name := arn[strings.LastIndex(arn, "/")+1:]
+			if roles[name] != "arn:aws:iam::"+synth.MockAccountID+":role/"+name {
+				t.Errorf("roles[%s] = %v; the stack file %s expects it", name, roles[name], st.Stack)
+			}
+		}
 	}
 }
 
@@ -334,11 +353,11 @@ func TestBootstrapReusesTheGitHubProvider(t *testing.T) {
 	}
 
 	s.World.OIDCProviders[existing] = []string{"sigstore"}
-	if _, err := synth.RunProgram(s, bootstrap.Program); err == nil || !strings.Contains(err.Error(), "githubOidcProviderArn") || !strings.Contains(err.Error(), "lack sts.amazonaws.com") {
+	if _, err := synth.RunProgram(s, bootstrap.Program(platformStacks(t, repoRoot))); err == nil || !strings.Contains(err.Error(), "githubOidcProviderArn") || !strings.Contains(err.Error(), "lack sts.amazonaws.com") {
 		t.Errorf("a provider without STS's audience: got %v", err)
 	}
 	delete(s.World.OIDCProviders, existing)
-	if _, err := synth.RunProgram(s, bootstrap.Program); err == nil || !strings.Contains(err.Error(), existing) {
+	if _, err := synth.RunProgram(s, bootstrap.Program(platformStacks(t, repoRoot))); err == nil || !strings.Contains(err.Error(), existing) {
 		t.Errorf("a provider that does not exist: got %v", err)
 	}
 
@@ -375,7 +394,7 @@ func TestBootstrapRefusesBadConfig(t *testing.T) {
 		{bootstrapStack(bootstrapRepo, "runnerSha256", "abc"), `scrolluniversity-bootstrap:runnerSha256 = "abc"`},
 		{bootstrapStack(bootstrapRepo, "githubOidcProviderArn", "arn:aws:iam::1:oidc-provider/gitlab.com"), `githubOidcProviderArn = "arn:aws:iam::1:oidc-provider/gitlab.com"`},
 	} {
-		res, err := synth.RunProgram(tc.stack, bootstrap.Program)
+		res, err := synth.RunProgram(tc.stack, bootstrap.Program(platformStacks(t, repoRoot)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("want an error containing %q, got %v", tc.want, err)
 		}
@@ -492,9 +511,9 @@ esac`)
 func TestWorkflowSubjectsMatchBootstrapTrust(t *testing.T) {
 	res := runBootstrap(t, bootstrapStack(bootstrapRepo))
 	var roles []workflows.Role
-	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", bootstrap.Environments) {
+	for _, r := range bootstrap.Roles(bootstrapRepo, "scrolluniversity", platformStacks(t, repoRoot)) {
 		trust := policyStatements(t, one(t, res, typeRole, r.Name).Plain()["assumeRolePolicy"])
-		roles = append(roles, workflows.Role{Variable: r.Variable, Environment: r.Environment, Deploy: r.Deploy,
+		roles = append(roles, workflows.Role{Name: r.Name, Environment: r.Environment, Deploy: r.Deploy,
 			Subjects: stringOrList(trust[0].Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])})
 	}
 	repo, err := workflows.Load("..")
@@ -509,9 +528,10 @@ func TestWorkflowSubjectsMatchBootstrapTrust(t *testing.T) {
 		t.Errorf("workflows against the bootstrap's trust:\n%s", strings.Join(problems, "\n"))
 	}
 	planted := slices.Clone(roles)
-	planted[1].Subjects = []string{"repo:" + bootstrapRepo + ":pull_request"}
+	i := slices.IndexFunc(planted, func(r workflows.Role) bool { return r.Name == "scrolluniversity-staging-preview" })
+	planted[i].Subjects = []string{"repo:" + bootstrapRepo + ":pull_request"}
 	if problems := workflows.CheckIdentity(instances, planted, bootstrapRepo); !slices.ContainsFunc(problems, func(p string) bool {
-		return strings.Contains(p, "drift.yml/drift[matrix.stack=staging]: its token says repo:scrolluniversity/platform:ref:refs/heads/main, which STAGING_PREVIEW_ROLE_ARN does not trust")
+		return strings.Contains(p, "drift.yml/drift[matrix.stack=staging]: its token says repo:scrolluniversity/platform:ref:refs/heads/main, which scrolluniversity-staging-preview does not trust")
 	}) {
 		t.Errorf("a planted trust mismatch passed: %v", problems)
 	}
@@ -536,11 +556,39 @@ func TestWorkflowSubjectsMatchBootstrapTrust(t *testing.T) {
 }
 
 // The bootstrap gives every stack file its deploy and preview roles and
-// its secrets provider: a stack it does not know fails here, by name.
+// its secrets provider, from the stack files themselves: a new one is
+// covered with no list to edit (TestANewStackFileIsCoveredAsItIs runs this
+// on a copy with one added).
 func TestBootstrapKnowsEveryStack(t *testing.T) {
+	res, err := synth.RunProgram(bootstrapStack(bootstrapRepo), bootstrap.Program(platformStacks(t, stacksRoot)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	providers := fmt.Sprint(res.Outputs["secretsProviders"].Value)
 	for _, s := range stacks {
-		if !slices.Contains(bootstrap.Environments, s) {
-			t.Errorf("stack %s (Pulumi.%s.yaml) is not in bootstrap.Environments (infra/bootstrap/bootstrap.go) %v: it would have no roles to deploy or preview it", s, s, bootstrap.Environments)
+		for _, role := range []string{"scrolluniversity-" + s + "-deploy", "scrolluniversity-" + s + "-preview"} {
+			if _, ok := res.Find(typeRole, role); !ok {
+				t.Errorf("stack %s (Pulumi.%s.yaml): the bootstrap makes no role %s", s, s, role)
+			}
+		}
+		if !strings.Contains(providers, s+":awskms://alias/scrolluniversity-pulumi-secrets-"+s+"?") {
+			t.Errorf("stack %s: the bootstrap gives it no secrets provider (outputs %v)", s, providers)
 		}
 	}
+	// A stack file whose roles are not the bootstrap's is refused, naming it.
+	bad := platformStacks(t, repoRoot)
+	bad[0].DeployRole = "arn:aws:iam::123456789012:role/someone-else"
+	if _, err := synth.RunProgram(bootstrapStack(bootstrapRepo), bootstrap.Program(bad)); err == nil || !strings.Contains(err.Error(), "Pulumi."+bad[0].Stack+".yaml's scrolluniversity:cluster.deployerRoleArn has arn:aws:iam::123456789012:role/someone-else, not the role scrolluniversity-"+bad[0].Stack+"-deploy this makes") {
+		t.Errorf("want the mismatched role refused by name, got %v", err)
+	}
+}
+
+// platformStacks reads the stack files of dir as the bootstrap does.
+func platformStacks(t *testing.T, dir string) []stackfiles.Stack {
+	t.Helper()
+	s, err := stackfiles.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -37,20 +37,22 @@ const (
 	typeK8sProvider = "pulumi:providers:kubernetes"
 )
 
-// The shapes the two shipped stacks must have (DESIGN.md's table).
-var wantShape = map[string]struct {
-	zones, nats int
-}{
-	"staging":    {zones: 2, nats: 1},
-	"production": {zones: 3, nats: 3},
+// networkShape is what a stack file implies for its network: a NAT
+// gateway per zone unless it asks for a single one (a guarded stack has
+// one per zone: TestGuardedStacksHaveProductionShape).
+func networkShape(t *testing.T, cfg *config.Config) (zones, nats int) {
+	t.Helper()
+	zones, nats = len(cfg.Network.AvailabilityZones), len(cfg.Network.AvailabilityZones)
+	if cfg.Network.NatGateways == config.NatSingle {
+		nats = 1
+	}
+	return zones, nats
 }
 
 func TestNetworkZonesSubnetsAndNat(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
-		want := spelledOut(t, wantShape, "wantShape (tests/foundation_test.go)", name)
-		if got := len(cfg.Network.AvailabilityZones); got != want.zones {
-			t.Fatalf("zones: want %d, got %d", want.zones, got)
-		}
+		zones, nats := networkShape(t, cfg)
+		want := struct{ zones, nats int }{zones, nats}
 		if got := len(res.ByType(typeSubnet)); got != 4*want.zones {
 			t.Errorf("subnets: want %d (public, private, isolated and control-plane per zone), got %d", 4*want.zones, got)
 		}
@@ -205,39 +207,49 @@ func TestClusterEncryptionEndpointAndLogging(t *testing.T) {
 	})
 }
 
-// The node groups each stack must have: what the stack file says, spelled out.
-var wantNodeGroups = map[string]map[string]struct {
+// nodeGroupShape is what the stack file says of a node group, in the EKS
+// API's spelling.
+type nodeGroupShape struct {
 	capacity      string
 	types         []string
 	min, des, max int64
 	taint         string
-}{
-	"staging": {
-		"system": {"ON_DEMAND", []string{"t3.large"}, 2, 2, 3, "CriticalAddonsOnly"},
-		// Zonal: these are per zone (two zones).
-		"workload": {"ON_DEMAND", []string{"m6i.large"}, 1, 2, 3, ""},
-		"spot":     {"SPOT", []string{"m6i.large", "m5.large", "m6a.large"}, 0, 0, 3, "scrolluniversity.io/interruptible"},
-	},
-	"production": {
-		"system": {"ON_DEMAND", []string{"m6i.large"}, 3, 3, 4, "CriticalAddonsOnly"},
-		// Zonal: per zone (three zones), 27 nodes at most for the backend's
-		// 20 replicas and a rollout's 5.
-		"workload": {"ON_DEMAND", []string{"m6i.xlarge"}, 1, 2, 9, ""},
-		"spot":     {"SPOT", []string{"m6i.xlarge", "m5.xlarge", "m6a.xlarge"}, 0, 0, 6, "scrolluniversity.io/interruptible"},
-	},
+	zonal         bool
 }
 
-// zonalGroups are the node groups made one per zone.
-var zonalGroups = map[string]bool{"workload": true}
+func nodeGroupShapes(t *testing.T, cfg *config.Config) map[string]nodeGroupShape {
+	t.Helper()
+	out := map[string]nodeGroupShape{}
+	for name, ng := range cfg.Cluster.NodeGroups {
+		s := nodeGroupShape{capacity: ng.CapacityType, types: ng.InstanceTypes, min: int64(ng.MinSize), des: int64(ng.DesiredSize), max: int64(ng.MaxSize), zonal: ng.Zonal}
+		if len(ng.Taints) > 1 {
+			t.Fatalf("node group %s: %d taints; this test reads one", name, len(ng.Taints))
+		}
+		if len(ng.Taints) == 1 {
+			s.taint = ng.Taints[0].Key
+		}
+		out[name] = s
+	}
+	// The pools the platform's pods are placed on (DESIGN.md): a tainted
+	// system pool for the add-ons, and the app's pool, zonal.
+	if sys, ok := out["system"]; !ok || sys.taint != "CriticalAddonsOnly" {
+		t.Errorf("stack %s: want a node group system tainted CriticalAddonsOnly, got %+v", cfg.Stack, sys)
+	}
+	if app := out[cfg.App.NodePool]; !app.zonal || app.taint != "" {
+		t.Errorf("stack %s: the app's pool %s must be zonal and untainted, got %+v", cfg.Stack, cfg.App.NodePool, app)
+	}
+	return out
+}
 
 func TestNodeGroups(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		n := kit.Namer{Prefix: cfg.Cluster.Name}
 		zones := cfg.Network.AvailabilityZones
 		wantCount := 0
-		for group := range spelledOut(t, wantNodeGroups, "wantNodeGroups (tests/foundation_test.go)", name) {
+		shapes := nodeGroupShapes(t, cfg)
+		for _, shape := range shapes {
 			wantCount++
-			if zonalGroups[group] {
+			if shape.zonal {
 				wantCount += len(zones) - 1
 			}
 		}
@@ -268,9 +280,9 @@ func TestNodeGroups(t *testing.T) {
 			}
 		}
 		type instance struct{ logical, prefix, zone string }
-		for group, want := range spelledOut(t, wantNodeGroups, "wantNodeGroups (tests/foundation_test.go)", name) {
+		for group, want := range shapes {
 			instances := []instance{{n.Name(group), group + "-", ""}}
-			if zonalGroups[group] {
+			if want.zonal {
 				instances = nil
 				for _, z := range zones {
 					instances = append(instances, instance{n.Name(group, z), group + "-" + z + "-", z})

@@ -12,11 +12,33 @@ import (
 
 func packConfig(t *testing.T, stack string) rules.PackConfig {
 	t.Helper()
-	pc, err := synth.LoadPolicyConfig(filepath.Join(repoRoot, "policy", "config."+stack+".json"))
+	file := filepath.Join(repoRoot, "policy", "config."+stack+".json")
+	pc, err := synth.LoadPolicyConfig(file)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := synth.GuardsAgree(pc, stackConfig(t, stack).Guards.Protect, file, stack); err != nil {
+		t.Fatal(err)
+	}
 	return pc
+}
+
+// The pack config a stack is judged with agrees with its stack file's
+// guards: a stack that guards its data without production's pack config
+// (a new stack file with guards.protect: true and no
+// policy/config.<stack>.json) is refused, naming the file and the knob.
+func TestPackConfigFollowsTheGuards(t *testing.T) {
+	for _, name := range stacks {
+		packConfig(t, name) // fails on a disagreement
+	}
+	err := synth.GuardsAgree(rules.PackConfig{}, true, "policy/config.dev.json", "dev")
+	want := "policy/config.dev.json: Pulumi.dev.yaml has guards.protect: true, but the policies rds-deletion-protection, rds-backup-retention, stateful-resources-protected, backup-bucket-locked have productionLike false; set each to {\"productionLike\": true} in this file, which `pulumi preview --policy-pack-config` reads"
+	if err == nil || strings.Split(err.Error(), "\n")[0] != want {
+		t.Errorf("a guarded stack without a pack config: want first line\n%s\ngot\n%v", want, err)
+	}
+	if err := synth.GuardsAgree(rules.PackConfig{}, false, "policy/config.dev.json", "dev"); err != nil {
+		t.Errorf("an unguarded stack needs no pack config: %v", err)
+	}
 }
 
 // advisoryJustified lists advisory findings the program accepts, each with

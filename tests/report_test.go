@@ -39,29 +39,69 @@ func writeSynth(t *testing.T, name string) (string, *synth.Result, rules.Report)
 	return dir, res, rep
 }
 
-// The summary groups resources by component, network first, with the
-// figures a reviewer checks.
-func TestSummaryGroupsByComponent(t *testing.T) {
-	want := map[string][]string{
-		"staging": {"VPC 10.10.0.0/16, 2 zones", "1 NAT gateways", "system 2/2/3 t3.large", "workload-us-east-1a 1/2/3",
-			"PostgreSQL 15 on db.t4g.medium, single-AZ, 0 read replicas", "Redis 7.1 on cache.t4g.small, 1 nodes", "backend: 2-4 pods", "NGINX (gateway data plane): 2 pods",
-			"Prometheus: 1 replicas, retention 7d capped at 25GiB, 30Gi gp3 each", "Alertmanager: 1 replicas, 3 receivers"},
-		"production": {"3 zones (us-east-1a, us-east-1b, us-east-1c), 3 NAT gateways", "workload-us-east-1c 1/2/9 m6i.xlarge ON_DEMAND", "spot 0/0/6",
-			"PostgreSQL 15 on db.r6g.large, Multi-AZ, 1 read replicas", "Redis 7.1 on cache.t4g.medium, 3 nodes, automatic failover true", "backend: 3-20 pods", "frontend: 3-10 pods", "NGINX (gateway data plane): 3 pods",
-			"kube-prometheus-stack 88.5.3", "Prometheus: 2 replicas, retention 30d capped at 170GiB, 200Gi gp3 each", "Alertmanager: 3 replicas, 4 receivers",
-			"34 recording rules, 6 dashboards", "scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, gateway-nginx, logstash-metrics, nginx-gateway-fabric, postgres-exporter, redis-exporter",
-			"Elasticsearch 9.4.3: 3 nodes, 100Gi gp3 claims elasticsearch-data, kept when the cluster is deleted", "logs kept 30 days",
-			"Kibana: 2 pods; Logstash: 2 pods, 20Gi queue claims; Filebeat on every node",
-			`CronJobs (UTC): app-backup "0 2 * * *", database-backup "0 */6 * * *", restore-drill "0 5 * * 0"`,
-			"Object Lock GOVERNANCE 90 days; expiry app/ 90d, database/ 90d"},
+// summaryFigures are the figures the summary must give for a stack,
+// computed from its file.
+func summaryFigures(t *testing.T, cfg *config.Config) []string {
+	t.Helper()
+	zones, nats := networkShape(t, cfg)
+	want := []string{
+		fmt.Sprintf("VPC %s, %d zones (%s), %d NAT gateways", cfg.Network.VpcCidr, zones, strings.Join(cfg.Network.AvailabilityZones, ", "), nats),
 	}
+	for name, ng := range nodeGroupShapes(t, cfg) {
+		prefixes := []string{name}
+		if ng.zonal {
+			prefixes = nil
+			for _, z := range cfg.Network.AvailabilityZones {
+				prefixes = append(prefixes, name+"-"+z)
+			}
+		}
+		for _, p := range prefixes {
+			want = append(want, fmt.Sprintf("%s %d/%d/%d %s %s", p, ng.min, ng.des, ng.max, strings.Join(ng.types, ","), ng.capacity))
+		}
+	}
+	db, cache := cfg.Database, cfg.Cache
+	topology := map[bool]string{true: "Multi-AZ", false: "single-AZ"}[db.MultiAz]
+	want = append(want,
+		fmt.Sprintf("PostgreSQL 15 on %s, %s, %d read replicas, %d-day PITR, deletion protection %v", db.InstanceClass, topology, db.ReadReplicas, db.BackupRetentionDays, cfg.Guards.DeletionProtection),
+		fmt.Sprintf("max_connections %s on ", dataShapeOf(t, cfg).maxConnections),
+		fmt.Sprintf("Redis 7.1 on %s, %d nodes, automatic failover %v", cache.NodeType, cache.Replicas+1, cache.AutomaticFailover))
+	for name, b := range scalingOf(t, cfg) {
+		want = append(want, fmt.Sprintf("%s: %d-%d pods (HPA)", name, b[0], b[1]))
+	}
+	o, l, bk := cfg.Observability, cfg.Logging, cfg.Backups
+	want = append(want,
+		fmt.Sprintf("NGINX (gateway data plane): %d pods", cfg.App.Gateway.Replicas),
+		"public hostnames: "+strings.Join(cfg.App.Hostnames, ", "),
+		"kube-prometheus-stack "+o.Chart,
+		fmt.Sprintf("Prometheus: %d replicas, retention %dd capped at %dGiB, %dGi gp3 each", o.Prometheus.Replicas, o.Prometheus.RetentionDays, o.Prometheus.RetentionSizeGiB, o.Prometheus.StorageGiB),
+		fmt.Sprintf("Alertmanager: %d replicas,", o.Alertmanager.Replicas),
+		fmt.Sprintf("Elasticsearch %s: %d nodes, %dGi gp3 claims elasticsearch-data, %s", l.StackVersion, l.ElasticsearchNodes, l.StorageGiB,
+			map[bool]string{true: "kept when the cluster is deleted", false: "deleted with the cluster"}[cfg.Guards.Protect]),
+		fmt.Sprintf("logs kept %d days", l.RetentionDays),
+		fmt.Sprintf("Kibana: %d pods; Logstash: %d pods, %dGi queue claims; Filebeat on every node", l.KibanaReplicas, l.LogstashReplicas, l.LogstashQueueGiB),
+		fmt.Sprintf(`CronJobs (UTC): app-backup %q, database-backup %q, restore-drill %q`, bk.AppSchedule, bk.DatabaseSchedule, bk.DrillSchedule),
+		fmt.Sprintf("; expiry app/ %dd, database/ %dd", bk.AppRetentionDays, bk.DatabaseRetentionDays),
+	)
+	if bk.ObjectLock {
+		want = append(want, "versioned, Object Lock GOVERNANCE ")
+	}
+	return want
+}
+
+// The summary groups resources by component, network first, with the
+// figures a reviewer checks: the stack file's, and the program's fixed
+// counts (recording rules, dashboards, scrape targets).
+func TestSummaryGroupsByComponent(t *testing.T) {
+	fixed := []string{"recording rules, 6 dashboards",
+		"scraped: backend, cert-manager, cloudwatch-exporter, elasticsearch-exporter, gateway-nginx, logstash-metrics, nginx-gateway-fabric, postgres-exporter, redis-exporter"}
 	for _, name := range stacks {
+		want := append(summaryFigures(t, stackConfig(t, name)), fixed...)
 		_, res, rep := writeSynth(t, name)
 		out := synth.Summary(res, rep, "build/synth/"+name)
 		if want := fmt.Sprintf("%d alert rules,", alertRules(t, res)); !strings.Contains(out, want) {
 			t.Errorf("%s summary: want %q (the PrometheusRule's alerts) in\n%s", name, want, out)
 		}
-		for _, w := range want[name] {
+		for _, w := range want {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s summary: want %q in\n%s", name, w, out)
 			}

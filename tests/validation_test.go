@@ -100,7 +100,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"backup retention zero", []change{{"backups", "databaseRetentionDays", 0}}, "scrolluniversity:backups.databaseRetentionDays", "0"},
 		{"drill table that is not a name", []change{{"backups", "drillTables", []string{"users; drop"}}}, "scrolluniversity:backups.drillTables[0]", "users; drop"},
 		{"hostname", []change{{"app", "hostnames", []string{"Not_A_Host"}}}, "scrolluniversity:app.hostnames[0]", "Not_A_Host"},
-		{"HPA min above max", []change{{"app", "backend.minReplicas", 25}}, "scrolluniversity:app.backend", "minReplicas=25 maxReplicas=20"},
+		{"HPA min above max", []change{{"app", "backend.minReplicas", 25}, {"app", "backend.maxReplicas", 20}}, "scrolluniversity:app.backend", "minReplicas=25 maxReplicas=20"},
 		{"latest image tag", []change{{"app", "frontend.imageTag", "latest"}}, "scrolluniversity:app.frontend.imageTag", "latest"},
 		{"two Elasticsearch nodes", []change{{"logging", "elasticsearchNodes", 2}}, "scrolluniversity:logging.elasticsearchNodes", "2"},
 		{"PostgreSQL major version", []change{{"database", "engineVersion", "14.9"}}, "scrolluniversity:database.engineVersion", "14.9"},
@@ -119,12 +119,15 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"eviction policy", []change{{"cache", "maxmemoryPolicy", "lru"}}, "scrolluniversity:cache.maxmemoryPolicy", "lru"},
 		{"cluster name too long for ElastiCache IDs", []change{{"cluster", "name", "scrolluniversity-production-eu-west"}}, "scrolluniversity:cluster.name", "scrolluniversity-production-eu-west"},
 		{"uploads lifecycle zero", []change{{"uploads", "noncurrentVersionDays", 0}}, "scrolluniversity:uploads.noncurrentVersionDays", "0"},
-		{"quota too small for the HPA maximums", []change{{"app", "quota.requestsCpu", "4"}}, "scrolluniversity:app.quota.requestsCpu", "14650m"},
-		{"quota with too few pods", []change{{"app", "quota.pods", 20}}, "scrolluniversity:app.quota.pods", "need 43 pods"},
+		// The need is set by the maxima, pinned here: 26 backend pods at
+		// 500m (20, a 5-pod surge, the migration Job), 13 frontends at 50m
+		// and 4 backup pods at 250m make 14650m.
+		{"quota too small for the HPA maximums", []change{{"app", "quota.requestsCpu", "4"}, {"app", "backend.maxReplicas", 20}, {"app", "frontend.maxReplicas", 10}}, "scrolluniversity:app.quota.requestsCpu", "14650m"},
+		{"quota with too few pods", []change{{"app", "quota.pods", 20}, {"app", "backend.maxReplicas", 20}, {"app", "frontend.maxReplicas", 10}}, "scrolluniversity:app.quota.pods", "need 43 pods"},
 		{"credential in the ConfigMap settings", []change{{"app", "settings", map[string]string{"STRIPE_SECRET_KEY": "sk_live_x"}}}, "scrolluniversity:app.settings.STRIPE_SECRET_KEY", "looks like a credential"},
 		{"setting that is not an env var", []change{{"app", "settings", map[string]string{"log-level": "debug"}}}, "scrolluniversity:app.settings", "log-level"},
 		// 8 per zone holds 20 replicas (7 a zone) but not a rollout's 5 more.
-		{"node pool too small for a rollout's surge", []change{{"cluster", "nodeGroups.workload.maxSize", 8}}, "scrolluniversity:cluster.nodeGroups.workload.maxSize = 8", "needs 9 nodes per zone"},
+		{"node pool too small for a rollout's surge", []change{{"cluster", "nodeGroups.workload.maxSize", 8}, {"app", "backend.maxReplicas", 20}}, "scrolluniversity:cluster.nodeGroups.workload.maxSize = 8", "needs 9 nodes per zone"},
 		{"app pool over every zone", []change{{"cluster", "nodeGroups.workload.zonal", false}}, "scrolluniversity:cluster.nodeGroups.workload.zonal", "one node group per zone"},
 		{"node group name too long for EKS's prefix", []change{{"cluster", "nodeGroups.nightly-batch-report-builds", map[string]any{"instanceTypes": []string{"m6i.large"}, "minSize": 0, "desiredSize": 0, "maxSize": 2, "zonal": true}}},
 			"scrolluniversity:cluster.nodeGroups.nightly-batch-report-builds", "nightly-batch-report-builds-us-east-1a-"},
@@ -231,7 +234,7 @@ func TestAnyStackNameWorks(t *testing.T) {
 // first), and a project file the CLI would refuse is refused offline too.
 func TestPulumiLoadsTheProjectFiles(t *testing.T) {
 	for _, name := range stacks {
-		if _, err := synth.LoadStack(repoRoot, name); err != nil {
+		if _, err := synth.LoadStack(stacksRoot, name); err != nil {
 			t.Errorf("stack %s: %v", name, err)
 		}
 	}

@@ -58,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := synth.GuardsAgree(pc, res.Config.Guards.Protect, opts.PolicyConfig, opts.Stack); err != nil {
+		return fmt.Errorf("stack %s: its policy pack config:\n%w", opts.Stack, err)
+	}
 	report, err := synth.CheckPolicies(res, pc)
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/scrolluniversity/platform/infra/kit"
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 )
 
 // GitHub's OIDC issuer and the audience its tokens carry for AWS.
@@ -29,11 +30,6 @@ const (
 	githubIssuer   = "token.actions.githubusercontent.com"
 	githubAudience = "sts.amazonaws.com"
 )
-
-// Environments are the platform's stacks, each a GitHub environment of
-// the same name (deployments from main only; production with required
-// reviewers).
-var Environments = []string{"staging", "production"}
 
 var (
 	repoRE        = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
@@ -58,8 +54,12 @@ type Config struct {
 	// Region is aws:region.
 	Region string
 	// Environments are the platform stacks this account holds (default
-	// both; one per account when production has an account of its own).
+	// every stack file's; one per account when production has an account
+	// of its own), each a GitHub environment of the same name
+	// (deployments from main only; production with required reviewers).
 	Environments []string
+	// Stacks are the stack files of the Environments.
+	Stacks []stackfiles.Stack
 	// GithubOidcProviderArn reuses the account's GitHub OIDC provider
 	// (IAM allows one per issuer); empty creates it.
 	GithubOidcProviderArn string
@@ -77,9 +77,9 @@ type Config struct {
 	RunnerZones        []string
 }
 
-// Load reads and checks the config before anything is registered; every
-// problem names its key and value.
-func Load(ctx *pulumi.Context) (Config, error) {
+// Load reads and checks the config before anything is registered, against
+// the platform's stack files; every problem names its key and value.
+func Load(ctx *pulumi.Context, stacks []stackfiles.Stack) (Config, error) {
 	c := pulumiconfig.New(ctx, "")
 	key := func(k string) string { return ctx.Project() + ":" + k }
 	cfg := defaultRunner
@@ -118,7 +118,9 @@ func Load(ctx *pulumi.Context) (Config, error) {
 		bad(key("environments"), c.Get("environments"), "want a list such as [staging, production]")
 	}
 	if len(cfg.Environments) == 0 {
-		cfg.Environments = slices.Clone(Environments)
+		for _, s := range stacks {
+			cfg.Environments = append(cfg.Environments, s.Stack)
+		}
 	}
 	if err := c.TryObject("runnerZones", &cfg.RunnerZones); err != nil && c.Get("runnerZones") != "" {
 		bad(key("runnerZones"), c.Get("runnerZones"), "want a list of two availability zones")
@@ -141,8 +143,21 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	if len(cfg.RunnerZones) != 2 || !strings.HasPrefix(cfg.RunnerZones[0], cfg.Region) || !strings.HasPrefix(cfg.RunnerZones[1], cfg.Region) || cfg.RunnerZones[0] == cfg.RunnerZones[1] {
 		bad(key("runnerZones"), cfg.RunnerZones, "want two different availability zones of "+cfg.Region)
 	}
-	if err := validEnvironments(cfg.Environments); err != nil {
+	if err := validEnvironments(cfg.Environments, stacks); err != nil {
 		bad(key("environments"), cfg.Environments, err.Error())
+	}
+	for _, s := range stacks {
+		if !slices.Contains(cfg.Environments, s.Stack) {
+			continue
+		}
+		cfg.Stacks = append(cfg.Stacks, s)
+		// The stack file names the roles before they exist; they must be
+		// the ones made here.
+		for _, r := range []struct{ arn, name, key string }{{s.DeployRole, cfg.Name + "-" + s.Stack + "-deploy", "deployerRoleArn"}, {s.PreviewRole, cfg.Name + "-" + s.Stack + "-preview", "viewerRoleArns"}} {
+			if !strings.HasSuffix(r.arn, ":role/"+r.name) {
+				bad(key("name"), strconv.Quote(cfg.Name), fmt.Sprintf("Pulumi.%s.yaml's scrolluniversity:cluster.%s has %s, not the role %s this makes", s.Stack, r.key, r.arn, r.name))
+			}
+		}
 	}
 	if cfg.GithubOidcProviderArn != "" && !oidcArnRE.MatchString(cfg.GithubOidcProviderArn) {
 		bad(key("githubOidcProviderArn"), strconv.Quote(cfg.GithubOidcProviderArn), "want the existing provider's ARN, arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com (aws iam list-open-id-connect-providers)")
@@ -172,9 +187,14 @@ func Load(ctx *pulumi.Context) (Config, error) {
 	return cfg, nil
 }
 
-// Program is the bootstrap program.
-func Program(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
-	cfg, err := Load(ctx)
+// Program is the bootstrap program for the platform's stack files
+// (stackfiles.Read of the repository).
+func Program(stacks []stackfiles.Stack) func(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
+	return func(ctx *pulumi.Context) (map[string]pulumi.Input, error) { return program(ctx, stacks) }
+}
+
+func program(ctx *pulumi.Context, stacks []stackfiles.Stack) (map[string]pulumi.Input, error) {
+	cfg, err := Load(ctx, stacks)
 	if err != nil {
 		return nil, err
 	}
@@ -253,12 +273,13 @@ func Program(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 		}
 		return arns.ToStringArrayOutput()
 	}
-	for _, r := range Roles(cfg.Repository, cfg.Name, cfg.Environments) {
+	roles := pulumi.StringMap{}
+	for _, r := range Roles(cfg.Repository, cfg.Name, cfg.Stacks) {
 		role, err := githubRole(ctx, r, oidcArn, withAWS)
 		if err != nil {
 			return nil, err
 		}
-		variables[r.Variable] = role.Arn
+		roles[r.Name] = role.Arn
 		var others []string
 		for _, e := range cfg.Environments {
 			if e != r.Environment {
@@ -300,7 +321,10 @@ func Program(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 		secretsProviders[env] = pulumi.String(fmt.Sprintf("awskms://alias/%s?region=%s", n.Name("pulumi-secrets", env), cfg.Region))
 	}
 	outputs["secretsProviders"] = secretsProviders
+	// The workflows read the roles' ARNs from the stack files (cmd/stacks);
+	// the repository needs one variable.
 	outputs["githubVariables"] = variables
+	outputs["roles"] = roles
 	return outputs, nil
 }
 

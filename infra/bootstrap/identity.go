@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 )
 
 // Who may do what, per environment: the table the workflows and the trust
@@ -22,15 +24,15 @@ import (
 //     Object Lock bypass.
 //   - <name>-E-preview runs `pulumi preview` and the nightly drift check
 //     of E. ReadOnlyAccess minus the data reads (PreviewDenies), the state
-//     of E only, and Decrypt on E's secrets key only. Staging's is trusted
-//     by pull requests; production's only through the production-preview
-//     environment, whose required reviewers approve running a pull
-//     request's code with production's secrets. Both are trusted by main
-//     (the drift workflow, dispatched previews): code on main is reviewed.
-
-// PreviewEnvironment is the GitHub environment (required reviewers, any
-// branch) a pull request's production preview runs in.
-const PreviewEnvironment = "production-preview"
+//     of E only, and Decrypt on E's secrets key only. An unguarded
+//     stack's (staging's) is trusted by pull requests; a guarded stack's
+//     (guards.protect: true, production's) only through the GitHub
+//     environment E-preview, whose required reviewers approve running a
+//     pull request's code with E's secrets. Both are trusted by main (the
+//     drift workflow, dispatched previews): code on main is reviewed.
+//
+// The environments are the stack files (internal/stackfiles), which also
+// name the roles: the workflows read both from there (cmd/stacks).
 
 // Role is one role the bootstrap creates.
 type Role struct {
@@ -42,39 +44,24 @@ type Role struct {
 	Deploy bool
 	// Subjects are the GitHub OIDC token subjects its trust accepts.
 	Subjects []string
-	// Variable is the GitHub repository variable holding its ARN.
-	Variable string
 }
 
-// Roles lists the roles for the repository and environments, in a fixed
-// order.
-func Roles(repo, name string, environments []string) []Role {
+// Roles lists the roles for the repository and stacks, in a fixed order.
+func Roles(repo, name string, stacks []stackfiles.Stack) []Role {
 	var out []Role
-	for _, e := range environments {
+	for _, s := range stacks {
+		e := s.Stack
 		preview := []string{"repo:" + repo + ":pull_request"}
-		if e == "production" {
-			preview = []string{"repo:" + repo + ":environment:" + PreviewEnvironment}
+		if s.PreviewEnvironment != "" {
+			preview = []string{"repo:" + repo + ":environment:" + s.PreviewEnvironment}
 		}
 		preview = append(preview, "repo:"+repo+":ref:refs/heads/main")
 		out = append(out,
-			Role{Name: name + "-" + e + "-deploy", Environment: e, Deploy: true, Subjects: []string{"repo:" + repo + ":environment:" + e}, Variable: variable(e, "DEPLOY_ROLE_ARN")},
-			Role{Name: name + "-" + e + "-preview", Environment: e, Subjects: preview, Variable: variable(e, "PREVIEW_ROLE_ARN")},
+			Role{Name: name + "-" + e + "-deploy", Environment: e, Deploy: true, Subjects: []string{"repo:" + repo + ":environment:" + e}},
+			Role{Name: name + "-" + e + "-preview", Environment: e, Subjects: preview},
 		)
 	}
 	return out
-}
-
-func variable(env, what string) string {
-	b := []byte(env)
-	for i, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z':
-			b[i] = c - 'a' + 'A'
-		case c == '-':
-			b[i] = '_'
-		}
-	}
-	return string(b) + "_" + what
 }
 
 // StatePaths are the object keys of one stack in the S3 backend, as the
@@ -197,8 +184,8 @@ func (n names) deployGuard(env string, otherSecretsKeys, bootstrapKeys []string)
 		otherEnvs = append(otherEnvs, e)
 	}
 	var bootstrapIAM []string
-	for _, r := range Roles("", n.name, n.environments) {
-		bootstrapIAM = append(bootstrapIAM, n.iam("role", r.Name))
+	for _, e := range n.environments {
+		bootstrapIAM = append(bootstrapIAM, n.iam("role", n.name+"-"+e+"-deploy"), n.iam("role", n.name+"-"+e+"-preview"))
 	}
 	bootstrapIAM = append(bootstrapIAM, n.iam("role", n.name+"-runner"), n.iam("instance-profile", n.name+"-runner"),
 		n.iam("oidc-provider", githubIssuer))
@@ -242,13 +229,19 @@ func (n names) deployState(env, secretsKey string) []Statement {
 	}
 }
 
-func validEnvironments(envs []string) error {
+// validEnvironments checks the environments this account holds against
+// the platform's stack files.
+func validEnvironments(envs []string, stacks []stackfiles.Stack) error {
 	if len(envs) == 0 {
 		return fmt.Errorf("no environments")
 	}
+	var names []string
+	for _, s := range stacks {
+		names = append(names, s.Stack)
+	}
 	for i, e := range envs {
-		if !slices.Contains(Environments, e) {
-			return fmt.Errorf("environments[%d] = %q: want one of %v (the platform's stacks)", i, e, Environments)
+		if !slices.Contains(names, e) {
+			return fmt.Errorf("environments[%d] = %q: no Pulumi.%s.yaml; the platform's stacks are %v", i, e, e, names)
 		}
 		if slices.Contains(envs[:i], e) {
 			return fmt.Errorf("environments[%d] = %q: listed twice", i, e)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/scrolluniversity/platform/policy/rules"
 )
@@ -79,4 +80,33 @@ func CheckPolicies(res *Result, pc rules.PackConfig) (rules.Report, error) {
 // level, resource urn, message), sorted.
 func WritePolicy(r rules.Report, dir string) error {
 	return writeJSON(filepath.Join(dir, "policy.json"), r)
+}
+
+// GuardsAgree checks a stack's pack config against its stack file: every
+// policy with a productionLike knob must have it equal to the stack's
+// guards.protect (the stack file's word for "holds production data"), so
+// that a stack that guards its data is judged as production and one whose
+// file is new needs no pack config unless it does. file is where the pack
+// config was read from (it may not exist: every knob is then its default).
+func GuardsAgree(pc rules.PackConfig, protect bool, file, stack string) error {
+	var disagree []string
+	for _, p := range rules.Policies() {
+		if _, ok := p.Schema["productionLike"]; !ok {
+			continue
+		}
+		var overrides map[string]any
+		if raw, ok := pc[p.Name]; ok {
+			if err := json.Unmarshal(raw, &overrides); err != nil {
+				return fmt.Errorf("%s: %s: %w", file, p.Name, err)
+			}
+		}
+		if p.Configure(overrides).Bool("productionLike", false) != protect {
+			disagree = append(disagree, p.Name)
+		}
+	}
+	if len(disagree) > 0 {
+		return fmt.Errorf("%s: Pulumi.%s.yaml has guards.protect: %v, but the policies %s have productionLike %v; set each to {\"productionLike\": %v} in this file, which `pulumi preview --policy-pack-config` reads",
+			file, stack, protect, strings.Join(disagree, ", "), !protect, protect)
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 )
 
 // Stack is a stack's configuration as the Pulumi CLI would hand it to the
@@ -239,15 +240,7 @@ func configString(v any) (string, error) {
 }
 
 // Stacks are the stacks whose files are in dir, sorted.
-func Stacks(dir string) []string {
-	files, _ := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
-	var out []string
-	for _, f := range files {
-		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
-	}
-	sort.Strings(out)
-	return out
-}
+func Stacks(dir string) []string { return stackfiles.Names(dir) }
 
 // Check reads the stack's config exactly as the program will, plus what
 // only the stack file shows (unknown keys of any namespace), and returns

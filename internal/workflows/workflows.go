@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 )
 
 // The model of GitHub Actions this package checks the workflows with: for
@@ -42,6 +44,8 @@ type Job struct {
 	Environment string            `yaml:"environment"`
 	Permissions map[string]string `yaml:"permissions"`
 	Concurrency map[string]any    `yaml:"concurrency"`
+	Needs       any               `yaml:"needs"`
+	Outputs     map[string]string `yaml:"outputs"`
 	Strategy    struct {
 		Matrix map[string]any `yaml:"matrix"`
 	} `yaml:"strategy"`
@@ -73,15 +77,22 @@ type Action struct {
 	} `yaml:"runs"`
 }
 
-// Repo is the workflows and local actions of a repository.
+// Repo is the workflows and local actions of a repository, and its stack
+// files (the matrices cmd/stacks gives the workflows).
 type Repo struct {
 	Workflows map[string]Workflow
 	Actions   map[string]Action
+	Stacks    []stackfiles.Stack
 }
 
-// Load reads .github/workflows/*.yml and .github/actions/*/action.yml.
+// Load reads .github/workflows/*.yml, .github/actions/*/action.yml and the
+// stack files.
 func Load(root string) (*Repo, error) {
-	r := &Repo{Workflows: map[string]Workflow{}, Actions: map[string]Action{}}
+	stacks, err := stackfiles.Read(root)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Workflows: map[string]Workflow{}, Actions: map[string]Action{}, Stacks: stacks}
 	files, _ := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.yml"))
 	for _, f := range files {
 		var w Workflow
@@ -117,9 +128,9 @@ func readYAML(path string, into any) error {
 
 // Role is what the check needs of one of the bootstrap's roles.
 type Role struct {
-	Variable, Environment string
-	Deploy                bool
-	Subjects              []string
+	Name, Environment string
+	Deploy            bool
+	Subjects          []string
 }
 
 // Instance is one job as it runs: file/job[binding].
@@ -135,9 +146,9 @@ type Instance struct {
 	Steps []Step
 	// Stack is the stack it acts on ("" for none).
 	Stack string
-	// RoleVariable is the repository variable of the role it assumes
-	// ("" for none); RoleDuration its role-duration-seconds.
-	RoleVariable string
+	// RoleName is the name of the role it assumes ("" for none), from the
+	// ARN the stack file gives; RoleDuration its role-duration-seconds.
+	RoleName     string
 	RoleDuration int
 	// Command is the Pulumi command it runs (up, preview; "" for none).
 	Command string
@@ -156,7 +167,11 @@ func (r *Repo) Instances() ([]Instance, error) {
 		events := sortedKeys((w.On))
 		for _, name := range sortedKeys((w.Jobs)) {
 			job := w.Jobs[name]
-			for _, b := range bindings(w, job) {
+			bs, err := r.bindings(file, w, job)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range bs {
 				if job.Uses != "" {
 					callee, ok := r.Workflows[strings.TrimPrefix(job.Uses, "./.github/workflows/")]
 					if !ok {
@@ -168,7 +183,7 @@ func (r *Repo) Instances() ([]Instance, error) {
 					}
 					for _, cname := range sortedKeys((callee.Jobs)) {
 						cj := callee.Jobs[cname]
-						inst, err := r.instance(fmt.Sprintf("%s/%s -> %s/%s", file, name, job.Uses, cname), events, cj, inputs)
+						inst, err := r.instance(fmt.Sprintf("%s/%s%s -> %s/%s", file, name, describe(b), job.Uses, cname), events, cj, inputs)
 						if err != nil {
 							return nil, err
 						}
@@ -189,19 +204,92 @@ func (r *Repo) Instances() ([]Instance, error) {
 	return out, nil
 }
 
+// describe names a binding by its stack.
 func describe(b map[string]string) string {
-	if len(b) == 0 {
-		return ""
+	for _, k := range []string{"matrix.stack", "inputs.stack"} {
+		if v, ok := b[k]; ok {
+			return "[" + k + "=" + v + "]"
+		}
 	}
-	var parts []string
-	for _, k := range sortedKeys((b)) {
-		parts = append(parts, k+"="+b[k])
-	}
-	return "[" + strings.Join(parts, ",") + "]"
+	return ""
 }
 
-// bindings are the values a job runs with: one per matrix stack value,
-// one per dispatch choice of inputs.stack, or none.
+var (
+	fromJSONRE  = regexp.MustCompile(`^\$\{\{\s*fromJSON\((.*)\)\s*\}\}$`)
+	needsOutRE  = regexp.MustCompile(`needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`)
+	stepOutRE   = regexp.MustCompile(`^\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}$`)
+	guardedFlag = regexp.MustCompile(`--guarded=(true|false)\b`)
+)
+
+// stackMatrix is what a matrix include of fromJSON(needs.<job>.outputs.<o>)
+// holds: the job's step that writes <o> must run cmd/stacks, whose
+// filter (stackfiles.Select, with --guarded; --stack is a dispatch's
+// choice, so any stack) is applied to the stack files here. An expression
+// naming several outputs (a || between them) is the union.
+func (r *Repo) stackMatrix(file string, w Workflow, expr string) ([]map[string]string, error) {
+	refs := needsOutRE.FindAllStringSubmatch(expr, -1)
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%s: matrix include %q is not fromJSON(needs.<job>.outputs.<name>)", file, expr)
+	}
+	seen := map[string]bool{}
+	var out []map[string]string
+	for _, ref := range refs {
+		job, ok := w.Jobs[ref[1]]
+		if !ok {
+			return nil, fmt.Errorf("%s: matrix from needs.%s, which is no job", file, ref[1])
+		}
+		m := stepOutRE.FindStringSubmatch(job.Outputs[ref[2]])
+		if m == nil {
+			return nil, fmt.Errorf("%s: job %s's output %s is not one step's output", file, ref[1], ref[2])
+		}
+		var run string
+		for _, st := range job.Steps {
+			if st.ID == m[1] {
+				run = st.Run
+			}
+		}
+		line := regexp.MustCompile(`(?m)^.*\b` + regexp.QuoteMeta(m[2]) + `=\$\(go run \./cmd/stacks\b([^)]*)\).*$`).FindStringSubmatch(run)
+		if line == nil {
+			return nil, fmt.Errorf("%s: job %s's step %s does not write %s from go run ./cmd/stacks", file, ref[1], m[1], m[2])
+		}
+		var guarded *bool
+		if g := guardedFlag.FindStringSubmatch(line[1]); g != nil {
+			b := g[1] == "true"
+			guarded = &b
+		}
+		sel, err := stackfiles.Select(r.Stacks, guarded, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sel {
+			if seen[s.Stack] {
+				continue
+			}
+			seen[s.Stack] = true
+			out = append(out, map[string]string{
+				"matrix.stack": s.Stack, "matrix.region": s.Region, "matrix.guarded": fmt.Sprint(s.Guarded),
+				"matrix.deployRole": s.DeployRole, "matrix.previewRole": s.PreviewRole,
+				"matrix.previewEnvironment": s.PreviewEnvironment, "matrix.policyConfig": s.PolicyConfig,
+			})
+		}
+	}
+	return out, nil
+}
+
+// bindings are the values a job runs with: one per stack of a matrix
+// from cmd/stacks, one per matrix stack value, one per dispatch choice of
+// inputs.stack, or none.
+func (r *Repo) bindings(file string, w Workflow, job Job) ([]map[string]string, error) {
+	if inc, ok := job.Strategy.Matrix["include"].(string); ok {
+		m := fromJSONRE.FindStringSubmatch(inc)
+		if m == nil {
+			return nil, fmt.Errorf("%s: matrix include %q is not fromJSON(...)", file, inc)
+		}
+		return r.stackMatrix(file, w, m[1])
+	}
+	return bindings(w, job), nil
+}
+
 func bindings(w Workflow, job Job) []map[string]string {
 	if stacks, ok := job.Strategy.Matrix["stack"].([]any); ok {
 		var out []map[string]string
@@ -260,11 +348,11 @@ func (r *Repo) instance(where string, events []string, job Job, b map[string]str
 		switch action(s.Uses) {
 		case "aws-actions/configure-aws-credentials":
 			v := fmt.Sprint(s.With["role-to-assume"])
-			m := regexp.MustCompile(`^\$\{\{\s*vars\.([A-Z0-9_]+)\s*\}\}$`).FindStringSubmatch(v)
+			m := regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/([A-Za-z0-9+=,.@_-]+)$`).FindStringSubmatch(v)
 			if m == nil {
-				return inst, fmt.Errorf("%s: role-to-assume %q is not one repository variable", where, v)
+				return inst, fmt.Errorf("%s: role-to-assume %q is not a role ARN of a stack file (matrix.deployRole or matrix.previewRole, from cmd/stacks)", where, v)
 			}
-			inst.RoleVariable = m[1]
+			inst.RoleName = m[1]
 			fmt.Sscan(fmt.Sprint(s.With["role-duration-seconds"]), &inst.RoleDuration)
 			if inst.RoleDuration == 0 {
 				inst.RoleDuration = 3600 // the action's default
@@ -381,13 +469,13 @@ const DeliveryLabel = "scrolluniversity-delivery"
 // subject no job of its has.
 func CheckIdentity(instances []Instance, roles []Role, repo string) []string {
 	var problems []string
-	byVar := map[string]Role{}
+	byName := map[string]Role{}
 	for _, r := range roles {
-		byVar[r.Variable] = r
+		byName[r.Name] = r
 	}
-	used := map[string]bool{} // variable + " " + subject
+	used := map[string]bool{} // role + " " + subject
 	for _, in := range instances {
-		if in.RoleVariable == "" {
+		if in.RoleName == "" {
 			if in.Permissions["id-token"] == "write" {
 				problems = append(problems, in.Where+": holds id-token: write but assumes no role")
 			}
@@ -396,22 +484,22 @@ func CheckIdentity(instances []Instance, roles []Role, repo string) []string {
 			}
 			continue
 		}
-		role, ok := byVar[in.RoleVariable]
+		role, ok := byName[in.RoleName]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: assumes vars.%s, which no bootstrap role is", in.Where, in.RoleVariable))
+			problems = append(problems, fmt.Sprintf("%s: assumes %s, which no bootstrap role is", in.Where, in.RoleName))
 			continue
 		}
 		if in.Permissions["id-token"] != "write" {
 			problems = append(problems, in.Where+": assumes a role without id-token: write")
 		}
 		if in.Stack != role.Environment {
-			problems = append(problems, fmt.Sprintf("%s: acts on stack %q with %s, a role of %s", in.Where, in.Stack, in.RoleVariable, role.Environment))
+			problems = append(problems, fmt.Sprintf("%s: acts on stack %q with %s, a role of %s", in.Where, in.Stack, in.RoleName, role.Environment))
 		}
 		if role.Deploy && (in.Command != "up" || in.Environment != role.Environment) {
-			problems = append(problems, fmt.Sprintf("%s: the deploy role %s outside an up in environment %s (command %q, environment %q)", in.Where, in.RoleVariable, role.Environment, in.Command, in.Environment))
+			problems = append(problems, fmt.Sprintf("%s: the deploy role %s outside an up in environment %s (command %q, environment %q)", in.Where, in.RoleName, role.Environment, in.Command, in.Environment))
 		}
 		if !role.Deploy && in.Command != "preview" {
-			problems = append(problems, fmt.Sprintf("%s: the preview role %s for %q", in.Where, in.RoleVariable, in.Command))
+			problems = append(problems, fmt.Sprintf("%s: the preview role %s for %q", in.Where, in.RoleName, in.Command))
 		}
 		if in.Command == "up" && in.RoleDuration < in.Timeout*60 {
 			problems = append(problems, fmt.Sprintf("%s: credentials last %d s, the job up to %d s", in.Where, in.RoleDuration, in.Timeout*60))
@@ -423,18 +511,18 @@ func CheckIdentity(instances []Instance, roles []Role, repo string) []string {
 			trusted := slices.Contains(role.Subjects, sub)
 			switch {
 			case intended && !trusted:
-				problems = append(problems, fmt.Sprintf("%s: its token says %s, which %s does not trust", in.Where, sub, in.RoleVariable))
+				problems = append(problems, fmt.Sprintf("%s: its token says %s, which %s does not trust", in.Where, sub, in.RoleName))
 			case !intended && trusted:
-				problems = append(problems, fmt.Sprintf("%s: a run from another branch (%s) may assume %s", in.Where, sub, in.RoleVariable))
+				problems = append(problems, fmt.Sprintf("%s: a run from another branch (%s) may assume %s", in.Where, sub, in.RoleName))
 			case intended:
-				used[in.RoleVariable+" "+sub] = true
+				used[in.RoleName+" "+sub] = true
 			}
 		}
 	}
 	for _, r := range roles {
 		for _, s := range r.Subjects {
-			if !used[r.Variable+" "+s] {
-				problems = append(problems, fmt.Sprintf("%s trusts %s, which no job that assumes it has", r.Variable, s))
+			if !used[r.Name+" "+s] {
+				problems = append(problems, fmt.Sprintf("%s trusts %s, which no job that assumes it has", r.Name, s))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scrolluniversity/platform/internal/stackfiles"
 	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
@@ -120,14 +122,10 @@ func TestTriggersEnvironmentsAndConcurrency(t *testing.T) {
 	if _, ok := pr.On["pull_request"]; !ok || len(pr.On) != 1 {
 		t.Errorf("pull-request.yml runs on %v, want pull_request", pr.On)
 	}
-	for _, j := range []string{"preview-staging", "preview-production"} {
-		if pr.Jobs[j].If != "github.event.pull_request.head.repo.full_name == github.repository" {
-			t.Errorf("%s runs for forks, which get no OIDC token: if = %q", j, pr.Jobs[j].If)
-		}
+	if pr.Jobs["preview"].If != "github.event.pull_request.head.repo.full_name == github.repository" {
+		t.Errorf("preview runs for forks, which get no OIDC token: if = %q", pr.Jobs["preview"].If)
 	}
-	if pr.Jobs["preview-production"].Environment != "production-preview" {
-		t.Errorf("a pull request's production preview runs in %q, want the reviewed production-preview environment", pr.Jobs["preview-production"].Environment)
-	}
+	// Which environment each stack's preview runs in: TestInstancesAreWhatGitHubRuns.
 
 	deploy, _ := load(t, "deploy.yml")
 	push, _ := deploy.On["push"].(map[string]any)
@@ -202,10 +200,10 @@ func TestPulumiVersionPinned(t *testing.T) {
 func testRoles() []Role {
 	const r = "repo:o/r:"
 	return []Role{
-		{"STAGING_DEPLOY_ROLE_ARN", "staging", true, []string{r + "environment:staging"}},
-		{"STAGING_PREVIEW_ROLE_ARN", "staging", false, []string{r + "pull_request", r + "ref:refs/heads/main"}},
-		{"PRODUCTION_DEPLOY_ROLE_ARN", "production", true, []string{r + "environment:production"}},
-		{"PRODUCTION_PREVIEW_ROLE_ARN", "production", false, []string{r + "environment:production-preview", r + "ref:refs/heads/main"}},
+		{"scrolluniversity-staging-deploy", "staging", true, []string{r + "environment:staging"}},
+		{"scrolluniversity-staging-preview", "staging", false, []string{r + "pull_request", r + "ref:refs/heads/main"}},
+		{"scrolluniversity-production-deploy", "production", true, []string{r + "environment:production"}},
+		{"scrolluniversity-production-preview", "production", false, []string{r + "environment:production-preview", r + "ref:refs/heads/main"}},
 	}
 }
 
@@ -220,19 +218,19 @@ func TestInstancesAreWhatGitHubRuns(t *testing.T) {
 	}
 	var got []string
 	for _, in := range ins {
-		if in.RoleVariable != "" {
-			got = append(got, fmt.Sprintf("%s %s %s %s env=%q %d", in.Where, in.Command, in.Stack, in.RoleVariable, in.Environment, in.RoleDuration))
+		if in.RoleName != "" {
+			got = append(got, fmt.Sprintf("%s %s %s %s env=%q %d", in.Where, in.Command, in.Stack, in.RoleName, in.Environment, in.RoleDuration))
 		}
 	}
 	want := []string{
-		`deploy.yml/preview[inputs.stack=production] preview production PRODUCTION_PREVIEW_ROLE_ARN env="" 3600`,
-		`deploy.yml/preview[inputs.stack=staging] preview staging STAGING_PREVIEW_ROLE_ARN env="" 3600`,
-		`deploy.yml/production -> ./.github/workflows/deploy-stack.yml/deploy up production PRODUCTION_DEPLOY_ROLE_ARN env="production" 14400`,
-		`deploy.yml/staging -> ./.github/workflows/deploy-stack.yml/deploy up staging STAGING_DEPLOY_ROLE_ARN env="staging" 14400`,
-		`drift.yml/drift[matrix.stack=production] preview production PRODUCTION_PREVIEW_ROLE_ARN env="" 3600`,
-		`drift.yml/drift[matrix.stack=staging] preview staging STAGING_PREVIEW_ROLE_ARN env="" 3600`,
-		`pull-request.yml/preview-production preview production PRODUCTION_PREVIEW_ROLE_ARN env="production-preview" 3600`,
-		`pull-request.yml/preview-staging preview staging STAGING_PREVIEW_ROLE_ARN env="" 3600`,
+		`deploy.yml/guarded[matrix.stack=production] -> ./.github/workflows/deploy-stack.yml/deploy up production scrolluniversity-production-deploy env="production" 14400`,
+		`deploy.yml/preview[matrix.stack=production] preview production scrolluniversity-production-preview env="" 3600`,
+		`deploy.yml/preview[matrix.stack=staging] preview staging scrolluniversity-staging-preview env="" 3600`,
+		`deploy.yml/unguarded[matrix.stack=staging] -> ./.github/workflows/deploy-stack.yml/deploy up staging scrolluniversity-staging-deploy env="staging" 14400`,
+		`drift.yml/drift[matrix.stack=production] preview production scrolluniversity-production-preview env="" 3600`,
+		`drift.yml/drift[matrix.stack=staging] preview staging scrolluniversity-staging-preview env="" 3600`,
+		`pull-request.yml/preview[matrix.stack=production] preview production scrolluniversity-production-preview env="production-preview" 3600`,
+		`pull-request.yml/preview[matrix.stack=staging] preview staging scrolluniversity-staging-preview env="" 3600`,
 	}
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
@@ -271,23 +269,33 @@ func TestIdentityAndPermissions(t *testing.T) {
 		want   string
 	}{
 		{"production preview out of its environment", func(r *Repo) {
-			job(r, "pull-request.yml", "preview-production", func(j *Job) { j.Environment = "" })
-		}, nil, "pull-request.yml/preview-production: its token says repo:o/r:pull_request, which PRODUCTION_PREVIEW_ROLE_ARN does not trust"},
+			job(r, "pull-request.yml", "preview", func(j *Job) { j.Environment = "" })
+		}, nil, "pull-request.yml/preview[matrix.stack=production]: its token says repo:o/r:pull_request, which scrolluniversity-production-preview does not trust"},
 		{"a trust that admits every pull request to production", nil, func(rs []Role) []Role {
 			rs[3].Subjects = append(rs[3].Subjects, "repo:o/r:pull_request")
 			return rs
-		}, "PRODUCTION_PREVIEW_ROLE_ARN trusts repo:o/r:pull_request, which no job that assumes it has"},
+		}, "scrolluniversity-production-preview trusts repo:o/r:pull_request, which no job that assumes it has"},
 		{"drift's old trust (pull requests only)", nil, func(rs []Role) []Role {
 			rs[1].Subjects = rs[1].Subjects[:1]
 			return rs
-		}, "drift.yml/drift[matrix.stack=staging]: its token says repo:o/r:ref:refs/heads/main, which STAGING_PREVIEW_ROLE_ARN does not trust"},
+		}, "drift.yml/drift[matrix.stack=staging]: its token says repo:o/r:ref:refs/heads/main, which scrolluniversity-staging-preview does not trust"},
 		{"a trust of any branch", nil, func(rs []Role) []Role {
 			rs[1].Subjects = append(rs[1].Subjects, "repo:o/r:ref:refs/heads/some-branch")
 			return rs
-		}, "a run from another branch (repo:o/r:ref:refs/heads/some-branch) may assume STAGING_PREVIEW_ROLE_ARN"},
+		}, "a run from another branch (repo:o/r:ref:refs/heads/some-branch) may assume scrolluniversity-staging-preview"},
 		{"production deployed with staging's role", func(r *Repo) {
-			job(r, "deploy.yml", "production", func(j *Job) { j.With["role-to-assume"] = "${{ vars.STAGING_DEPLOY_ROLE_ARN }}" })
-		}, nil, `acts on stack "production" with STAGING_DEPLOY_ROLE_ARN, a role of staging`},
+			job(r, "deploy.yml", "guarded", func(j *Job) {
+				j.With = maps.Clone(j.With)
+				j.With["role-to-assume"] = "arn:aws:iam::123456789012:role/scrolluniversity-staging-deploy"
+			})
+		}, nil, `acts on stack "production" with scrolluniversity-staging-deploy, a role of staging`},
+		{"a production stack file whose preview waits for no reviewer", func(r *Repo) {
+			for i := range r.Stacks {
+				if r.Stacks[i].Stack == "production" {
+					r.Stacks[i].PreviewEnvironment = ""
+				}
+			}
+		}, nil, "pull-request.yml/preview[matrix.stack=production]: its token says repo:o/r:pull_request, which scrolluniversity-production-preview does not trust"},
 		{"credentials shorter than the deploy", func(r *Repo) {
 			j := r.Workflows["deploy-stack.yml"].Jobs["deploy"]
 			for i, s := range j.Steps {
@@ -309,8 +317,8 @@ func TestIdentityAndPermissions(t *testing.T) {
 			job(r, "ci.yml", "check", func(j *Job) { j.Permissions = map[string]string{"contents": "read", "id-token": "write"} })
 		}, nil, "ci.yml/check: holds id-token: write but assumes no role"},
 		{"secrets handed down", func(r *Repo) {
-			job(r, "deploy.yml", "staging", func(j *Job) { j.Secrets = "inherit" })
-		}, nil, "deploy.yml/staging passes secrets to ./.github/workflows/deploy-stack.yml"},
+			job(r, "deploy.yml", "unguarded", func(j *Job) { j.Secrets = "inherit" })
+		}, nil, "deploy.yml/unguarded passes secrets to ./.github/workflows/deploy-stack.yml"},
 		{"checkout keeps its token", func(r *Repo) {
 			job(r, "ci.yml", "check", func(j *Job) { j.Steps[0].With = map[string]any{} })
 		}, nil, "ci.yml/check: checkout leaves the job's token in .git/config"},
@@ -339,74 +347,41 @@ func toStrings(v any) []string {
 }
 
 // Every stack file is previewed, priced, checked for drift and deployable
-// by the workflows; a stack they do not name fails here with the place to
-// add it, instead of CI skipping it silently.
+// by the workflows, whose matrices come from the stack files (cmd/stacks):
+// a stack file added is covered with no edit to a workflow, shown here
+// with one added to the repository as the workflows see it.
 func TestEveryStackIsInTheWorkflows(t *testing.T) {
-	stackFiles, _ := filepath.Glob(filepath.Join(repoRoot, "Pulumi.*.yaml"))
-	var stacks []string
-	for _, f := range stackFiles {
-		stacks = append(stacks, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	r, err := Load(repoRoot)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(stacks) < 2 {
-		t.Fatalf("found %d stack files", len(stacks))
+	if len(r.Stacks) < 2 {
+		t.Fatalf("found %d stack files", len(r.Stacks))
 	}
-	raw := func(name string) map[string]any {
-		_, text := load(t, name)
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(text), &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
+	dev := r.Stacks[slices.IndexFunc(r.Stacks, func(s stackfiles.Stack) bool { return !s.Guarded })]
+	dev.Stack, dev.DeployRole, dev.PreviewRole = "dev", "arn:aws:iam::123456789012:role/scrolluniversity-dev-deploy", "arn:aws:iam::123456789012:role/scrolluniversity-dev-preview"
+	r.Stacks = append(r.Stacks, dev)
+	ins, err := r.Instances()
+	if err != nil {
+		t.Fatal(err)
 	}
-	dig := func(v any, keys ...string) any {
-		for _, k := range keys {
-			m, _ := v.(map[string]any)
-			v = m[k]
-		}
-		return v
+	places := []struct{ where, command string }{
+		{"pull-request.yml/preview[", "preview"}, {"pull-request.yml/cost[", ""}, {"drift.yml/drift[", "preview"},
+		{"deploy.yml/preview[", "preview"},
 	}
-	names := func(v any) []string {
-		l, _ := v.([]any)
-		var out []string
-		for _, e := range l {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
-	}
-	pr, drift, deploy := raw("pull-request.yml"), raw("drift.yml"), raw("deploy.yml")
-	places := []struct {
-		where string
-		has   func(stack string) bool
-	}{
-		{"pull-request.yml: a job preview-<stack>", func(s string) bool { return dig(pr, "jobs", "preview-"+s) != nil }},
-		{"pull-request.yml: jobs.cost.strategy.matrix.stack", func(s string) bool {
-			return slices.Contains(names(dig(pr, "jobs", "cost", "strategy", "matrix", "stack")), s)
-		}},
-		{"drift.yml: the jobs' strategy.matrix.stack", func(s string) bool {
-			jobs, _ := dig(drift, "jobs").(map[string]any)
-			for _, j := range jobs {
-				if slices.Contains(names(dig(j, "strategy", "matrix", "stack")), s) {
-					return true
-				}
-			}
-			return false
-		}},
-		{"deploy.yml: on.workflow_dispatch.inputs.stack.options", func(s string) bool {
-			return slices.Contains(names(dig(deploy, "on", "workflow_dispatch", "inputs", "stack", "options")), s)
-		}},
-		{"deploy.yml: a job <stack>", func(s string) bool { return dig(deploy, "jobs", s) != nil }},
-	}
-	for _, s := range stacks {
+	for _, s := range r.Stacks {
 		for _, p := range places {
-			if !p.has(s) {
-				t.Errorf("stack %s (Pulumi.%s.yaml) is not in %s", s, s, p.where)
+			if !slices.ContainsFunc(ins, func(in Instance) bool {
+				return strings.HasPrefix(in.Where, p.where+"matrix.stack="+s.Stack+"]") && in.Command == p.command
+			}) {
+				t.Errorf("stack %s has no instance of %s (command %q)", s.Stack, p.where, p.command)
 			}
 		}
-	}
-	// The check trips on a stack the workflows do not name.
-	for _, p := range places {
-		if p.has("dev-not-a-stack") {
-			t.Errorf("%s: a stack no file ships is found", p.where)
+		deployJob := map[bool]string{true: "guarded", false: "unguarded"}[s.Guarded]
+		if !slices.ContainsFunc(ins, func(in Instance) bool {
+			return strings.HasPrefix(in.Where, "deploy.yml/"+deployJob+"[matrix.stack="+s.Stack+"] -> ") && in.Command == "up" && in.Stack == s.Stack && in.Environment == s.Stack
+		}) {
+			t.Errorf("stack %s is not deployed by deploy.yml/%s in its environment", s.Stack, deployJob)
 		}
 	}
 }
