@@ -250,9 +250,12 @@ func TestUnknownStackListsTheStacks(t *testing.T) {
 // A problem is reported as its cause, alone: a check of a value derived
 // from a refused one stays quiet (the autoscaler's and kube-proxy's minor
 // against a refused Kubernetes version, CORS origins derived from a
-// refused hostname), a character a terminal shows as a blank is named,
-// and a type the price table does not know is refused at its key. Each
-// case gives the whole report.
+// refused hostname), a character a terminal shows as a blank is named, a
+// credential in clear is refused without being shown, a type the price
+// table does not know is refused at its key, and a node group relabelled
+// away from the pods that select it is refused. Each case gives the whole
+// report. (A region the price table lacks: internal/cost's
+// TestARegionWithoutPricesIsRefusedByName.)
 func TestMessagesPutTheCauseFirst(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -276,6 +279,9 @@ func TestMessagesPutTheCauseFirst(t *testing.T) {
 		}},
 		{"an instance type the price table does not know", "instanceTypes: [m6i.xlarge]", "instanceTypes: [m6i.24xlarge]", "instanceTypes: [m6i.24xlarge]", []string{
 			"Pulumi.production.yaml:LINE: scrolluniversity:cluster.nodeGroups.workload.instanceTypes[0] = \"m6i.24xlarge\": not one of the EC2 instance types the price table knows [m5.large m5.xlarge m6a.large m6a.xlarge m6i.large m6i.xlarge t3.large]: add its on-demand price to internal/cost/prices.json and its vCPUs, memory and network interfaces to internal/simcluster/instances.go",
+		}},
+		{"the app's node group relabelled", "labels: {scrolluniversity.io/pool: workload}", "labels: {scrolluniversity.io/pool: apps}", "labels: {scrolluniversity.io/pool: apps}", []string{
+			`Pulumi.production.yaml:LINE: scrolluniversity:cluster.nodeGroups.workload.labels = "scrolluniversity.io/pool=apps": the pods of app.nodePool, observability.nodePool, logging.nodePool select scrolluniversity.io/pool=workload, which the group's nodes would not carry: none of them could schedule`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
