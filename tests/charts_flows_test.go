@@ -278,7 +278,7 @@ func TestTheWebhookAdmitsOnlyTheControlPlane(t *testing.T) {
 	wantFailure(t, rep, "forbidden flow allowed: platform pods to the cert-manager webhook: ", "ingress allowed by cert-manager/webhook-from-api-server")
 }
 
-// The rendered charts and the flow report land where the README says.
+// The rendered charts and the flow report land where docs/BUILD.md says.
 func TestSynthesizerWritesChartsAndFlows(t *testing.T) {
 	res := renderedStack(t, "staging")
 	dir := t.TempDir()

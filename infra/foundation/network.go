@@ -240,7 +240,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	// costs no NAT processing. Its policy is the default full access, on
 	// purpose: limited to the stack's buckets it would break pulls from
 	// registries whose layers come from S3 in the region (quay.io), and
-	// NAT reaches any bucket anyway (README, EC2.10).
+	// NAT reaches any bucket anyway (docs/COMPONENTS.md, EC2.10).
 	s3, err := ec2.NewVpcEndpoint(ctx, n.Name("s3"), &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", args.Account.Region),

@@ -395,7 +395,7 @@ func TestAppBackupKeepsUploadsRestorableByDate(t *testing.T) {
 func TestBackupAtSize(t *testing.T) {
 	gib, _ := strconv.Atoi(os.Getenv("BACKUP_AT_SIZE_GIB"))
 	if gib <= 0 {
-		t.Skip("opt-in: BACKUP_AT_SIZE_GIB=1 (README, Backups: the figures)")
+		t.Skip("opt-in: BACKUP_AT_SIZE_GIB=1 (docs/COMPONENTS.md, Backups: the figures)")
 	}
 	// The scratch volume the drill needs: the compressed dump and the
 	// restored database (about 0.6 and 1.2 times the data).
