@@ -186,11 +186,12 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		return nil, err
 	}
 	app, err := apptier.New(ctx, "app", apptier.Args{
-		App:         cfg.App,
-		Project:     cfg.Project,
-		ClusterName: cfg.Cluster.Name,
-		Database:    apptier.DatabaseSettings{Name: cfg.Database.Name, Pool: cfg.Database.Pool},
-		Secrets:     cfg.Secrets,
+		App:             cfg.App,
+		ChartRepository: cfg.Cluster.ChartRepository,
+		Project:         cfg.Project,
+		ClusterName:     cfg.Cluster.Name,
+		Database:        apptier.DatabaseSettings{Name: cfg.Database.Name, Pool: cfg.Database.Pool},
+		Secrets:         cfg.Secrets,
 		Data: apptier.Data{
 			DatabaseURL:    data.DatabaseURL,
 			RedisURL:       data.RedisURL,
@@ -254,6 +255,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 
 	logs, err := logging.New(ctx, "logging", logging.Args{
 		Config:              cfg.Logging,
+		ChartRepository:     cfg.Cluster.ChartRepository,
 		Stack:               cfg.Stack,
 		RetainClaims:        cfg.Guards.Protect,
 		Namer:               n,
@@ -282,6 +284,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 
 	metrics, err := observability.New(ctx, "observability", observability.Args{
 		Config:          cfg.Observability,
+		ChartRepository: cfg.Cluster.ChartRepository,
 		ClusterName:     cfg.Cluster.Name,
 		Stack:           cfg.Stack,
 		Region:          cfg.Region,

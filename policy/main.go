@@ -58,6 +58,19 @@ func NewPack() (policyx.PolicyPack, error) {
 			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 				all := make([]rules.Resource, 0, len(args.Resources))
 				for _, r := range args.Resources {
+					// A stack rule judges how resources refer to each
+					// other, which it cannot while some are unknown: in a
+					// preview before the cluster exists the Kubernetes
+					// provider knows nothing of its objects (every output
+					// unknown, names and namespaces too), and each rule
+					// would report what it cannot see as missing (the
+					// end-to-end run's first preview did). Such a preview
+					// skips the stack rules; the update runs them on the
+					// final values, as the synthesizer and the tests do on
+					// every pull request.
+					if resource.ToResourcePropertyMap(r.Properties).ContainsUnknowns() {
+						return nil
+					}
 					all = append(all, toRule(r))
 				}
 				// policyx passes no config to stack policies; none of ours

@@ -129,6 +129,32 @@ func TestStackPolicyThroughTheAdapter(t *testing.T) {
 	}
 }
 
+// A stack some of whose resources are not known yet (a first preview: the
+// Kubernetes provider knows nothing of a cluster that does not exist) is
+// not judged by the stack rules, which would report what they cannot see.
+func TestStackPolicySkipsAStackNotYetKnown(t *testing.T) {
+	p := findPolicy(t, "k8s-namespace-default-deny").(policyx.StackValidationPolicy)
+	rec := &recorder{}
+	err := p.Validate(context.Background(), policyx.StackValidationArgs{
+		Manager: rec,
+		Resources: []policyx.AnalyzerResource{{
+			Type: "kubernetes:core/v1:Namespace", URN: "urn:ns", Name: "app",
+			Properties: property.NewMap(map[string]property.Value{
+				"metadata": property.New(property.NewMap(map[string]property.Value{"name": property.New("app")})),
+			}),
+		}, {
+			Type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", URN: "urn:np", Name: "default-deny",
+			Properties: property.NewMap(map[string]property.Value{"metadata": property.New(property.Computed), "spec": property.New(property.Computed)}),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.messages) != 0 {
+		t.Errorf("want no violation while a resource is unknown, got %q", rec.messages)
+	}
+}
+
 // Every policy with the productionLike knob is turned on in production's
 // pack config and off in staging's: a knob missing from the file leaves a
 // mandatory production guard dormant (delivery review D28, Object Lock).

@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.Alertmanager("."), toolcache.KWOK("."), toolcache.S3("."), toolcache.Lint("."), toolcache.Charts("."), toolcache.Netpol(".")}
+	sets := []toolcache.Set{apicheck.Servers(filepath.Join("tools", "kube")), toolcache.Prometheus("."), toolcache.Alertmanager("."), toolcache.KWOK("."), toolcache.S3("."), toolcache.Lint("."), toolcache.Charts("."), toolcache.Netpol("."), toolcache.PulumiCLI(".")}
 	for _, s := range sets {
 		paths, err := s.Ensure(os.Stderr)
 		if err != nil {
@@ -27,5 +27,16 @@ func main() {
 		for _, name := range slices.Sorted(maps.Keys(paths)) {
 			fmt.Printf("%s\t%s\n", name, paths[name])
 		}
+	}
+	// The real engine's Kubernetes and random providers, from their
+	// sources ($SCROLLUNIVERSITY_PULUMI_SRC, ../shared/pulumi-src, or a
+	// clone at their tags).
+	for _, b := range toolcache.PulumiProviders() {
+		p, err := b.Ensure(".", os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "buildtools:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("%s\t%s\n", b.Binary, p)
 	}
 }

@@ -66,6 +66,9 @@ type Data struct {
 type Args struct {
 	// App is the app section of the stack config (`app`).
 	App config.AppConfig
+	// ChartRepository mirrors every chart (cluster.chartRepository; empty:
+	// upstream).
+	ChartRepository string
 	// Project names the stack config namespace in error messages.
 	Project string
 	// ClusterName is the EKS cluster's name: the load balancer controller

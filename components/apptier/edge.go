@@ -94,10 +94,10 @@ func customResource(ctx *pulumi.Context, name, apiVersion, kind, namespace strin
 
 // release installs one of the edge's charts into a namespace this program
 // declares (never one the chart creates).
-func release(ctx *pulumi.Context, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*kit.Release, error) {
+func release(ctx *pulumi.Context, mirror, name, chart, repo, version, namespace string, values pulumi.Map, opts ...pulumi.ResourceOption) (*kit.Release, error) {
 	return kit.NewRelease(ctx, kit.Chart{
 		Name: name, Chart: chart, Repo: repo, Version: version,
-		Namespace: namespace, Values: values,
+		Namespace: namespace, Values: values, Mirror: mirror,
 	}, opts...)
 }
 
@@ -131,12 +131,21 @@ func resources(r config.ResourcesConfig) pulumi.Map {
 	return pulumi.ToMap(kit.ResourcesMap(r))
 }
 
+// GatewayAPICRDs is where the Gateway API's standard CRDs of a release are
+// read from: its GitHub release, or beside the charts in the chart mirror
+// (cluster.chartRepository) as gateway-api-<version>-standard-install.yaml.
+func GatewayAPICRDs(mirror, version string) string {
+	if mirror != "" {
+		return strings.TrimSuffix(mirror, "/") + "/gateway-api-" + version + "-standard-install.yaml"
+	}
+	return fmt.Sprintf("https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml", version)
+}
+
 func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	app := args.App
 	parent := pulumi.Parent(t)
 
-	crds, err := kit.NewConfigFile(ctx, "gateway-api-crds",
-		fmt.Sprintf("https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml", app.Charts.GatewayAPI), parent)
+	crds, err := kit.NewConfigFile(ctx, "gateway-api-crds", GatewayAPICRDs(args.ChartRepository, app.Charts.GatewayAPI), parent)
 	if err != nil {
 		return fmt.Errorf("installing the Gateway API CRDs: %w", err)
 	}
@@ -150,7 +159,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	lbc, err := release(ctx, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
+	lbc, err := release(ctx, args.ChartRepository, "aws-load-balancer-controller", "aws-load-balancer-controller", "https://aws.github.io/eks-charts", app.Charts.LoadBalancerController, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"clusterName":  pulumi.String(args.ClusterName),
 		"region":       pulumi.String(args.Account.Region),
 		"vpcId":        args.VpcId,
@@ -197,7 +206,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		namespaces[ns.Name] = created
 	}
 
-	certManager, err := release(ctx, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, onAddonsPool(args.AddonsPool, pulumi.Map{
+	certManager, err := release(ctx, args.ChartRepository, "cert-manager", "cert-manager", "https://charts.jetstack.io", app.Charts.CertManager, CertManagerNamespace, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"crds":                pulumi.Map{"enabled": pulumi.Bool(true)},
 		"replicaCount":        pulumi.Int(controllerReplicas),
 		"podDisruptionBudget": pulumi.Map{"enabled": pulumi.Bool(true)},
@@ -234,7 +243,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return fmt.Errorf("creating the %s LimitRange: %w", GatewayNamespace, err)
 	}
-	ngf, err := release(ctx, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app), parent, afterCRDs,
+	ngf, err := release(ctx, args.ChartRepository, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app), parent, afterCRDs,
 		pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace], gatewayLimits}))
 	if err != nil {
 		return err
@@ -259,7 +268,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := release(ctx, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
+	if _, err := release(ctx, args.ChartRepository, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"provider":      pulumi.Map{"name": pulumi.String("aws")},
 		"sources":       pulumi.ToStringArray([]string{"gateway-httproute"}),
 		"domainFilters": pulumi.ToStringArray(app.Hostnames),

@@ -26,6 +26,9 @@ import (
 type Args struct {
 	// Config is the logging section of the stack config.
 	Config config.LoggingConfig
+	// ChartRepository mirrors the operator's chart
+	// (cluster.chartRepository; empty: upstream).
+	ChartRepository string
 	// Stack names the log data streams' namespace (logs-kubernetes-<stack>).
 	Stack string
 	// RetainClaims keeps Elasticsearch's claims when the cluster is
@@ -124,7 +127,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	operator, err := kit.NewRelease(ctx, kit.Chart{
 		Name: "eck-operator", Chart: "eck-operator", Repo: "https://helm.elastic.co", Version: l.OperatorChart,
-		Namespace: Namespace, Values: pulumi.ToMap(OperatorValues(l)),
+		Namespace: Namespace, Values: pulumi.ToMap(OperatorValues(l)), Mirror: args.ChartRepository,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{ns, beatNS}))
 	if err != nil {
 		return nil, err

@@ -61,6 +61,9 @@ type Cache struct {
 type Args struct {
 	// Config is the observability section of the stack config.
 	Config config.ObservabilityConfig
+	// ChartRepository mirrors the chart (cluster.chartRepository; empty:
+	// upstream).
+	ChartRepository string
 	// ClusterName and Stack label every series (Prometheus's external
 	// labels) and name the AWS role.
 	ClusterName, Stack string
@@ -181,7 +184,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	// The chart's values name the two Secrets; the release waits for them.
 	stack, err := kit.NewRelease(ctx, kit.Chart{
 		Name: releaseName, Chart: "kube-prometheus-stack", Repo: chartRepo, Version: o.Chart,
-		Namespace: Namespace, Values: pulumi.ToMap(StackValues(o, args.ClusterName, args.Stack)),
+		Namespace: Namespace, Values: pulumi.ToMap(StackValues(o, args.ClusterName, args.Stack)), Mirror: args.ChartRepository,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{ns, nodeNS, receivers, grafanaAdmin}))
 	if err != nil {
 		return nil, err

@@ -176,6 +176,14 @@ type ClusterConfig struct {
 	// Autoscaler is the Cluster Autoscaler, which grows and shrinks the
 	// node groups within their bounds as pods need room.
 	Autoscaler AutoscalerConfig `json:"autoscaler"`
+	// ChartRepository is a Helm chart repository (an http or https URL)
+	// that holds every chart the program installs at its pinned version,
+	// under the chart's name: an air-gapped or private mirror, and the
+	// end-to-end run's local one (cmd/e2e). It also serves the Gateway
+	// API's CRDs as gateway-api-<version>-standard-install.yaml. Empty
+	// (the default): each chart's upstream repository or OCI registry,
+	// and the Gateway API's GitHub release.
+	ChartRepository string `json:"chartRepository"`
 	// AddonVersions pins every EKS add-on (ManagedAddons) by name, so that
 	// no run resolves AWS's current default afresh: a version changes when
 	// the stack file says so. kube-proxy's minor is the control plane's;

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -198,6 +199,11 @@ func (c *Config) validateCluster(p *problems) {
 			p.add(key, arn, "already given access by %s; EKS allows one access entry per principal", first)
 		}
 		principals[arn] = key
+	}
+	if r := k.ChartRepository; r != "" {
+		if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p.add("cluster.chartRepository", strconv.Quote(r), "want a Helm chart repository's http or https URL (its index.yaml beside the charts), such as https://charts.example.com/scrolluniversity")
+		}
 	}
 	if r := k.RunnerEgressParameter; r != "none" && !ssmNameRE.MatchString(r) {
 		p.add("cluster.runnerEgressParameter", r, "want the SSM parameter the bootstrap writes the runners' egress to (/<name>/delivery/runner-egress-cidrs), or none")

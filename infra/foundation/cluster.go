@@ -612,6 +612,7 @@ func (c *Cluster) autoscaler(ctx *pulumi.Context, args ClusterArgs, nodeGroups [
 		Chart:     "cluster-autoscaler",
 		Version:   cfg.Autoscaler.Chart,
 		Repo:      "https://kubernetes.github.io/autoscaler",
+		Mirror:    cfg.ChartRepository,
 		Namespace: "kube-system",
 		Values: pulumi.Map{
 			"cloudProvider": pulumi.String("aws"),

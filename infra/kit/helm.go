@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -23,6 +24,20 @@ type Chart struct {
 	Namespace string
 	// Values configure the chart.
 	Values pulumi.Map
+	// Mirror is a chart repository that holds the chart at Version under
+	// its name (cluster.chartRepository); when set, the chart is pulled
+	// from there instead of Repo or the OCI registry.
+	Mirror string
+}
+
+// Source is where a chart is pulled from: its name (the last element of an
+// oci:// reference) in the mirror when there is one, else the chart and
+// repository as given.
+func (c Chart) Source() (chart, repo string) {
+	if c.Mirror == "" {
+		return c.Chart, c.Repo
+	}
+	return path.Base(c.Chart), c.Mirror
 }
 
 // ReleaseTimeoutSeconds bounds how long Helm waits for a release's pods to
@@ -79,9 +94,10 @@ func (releaseArgs) ElementType() reflect.Type { return reflect.TypeOf((*releaseI
 // helm/v3 package links all of its Kubernetes API groups (some sixty
 // packages) into every binary and test that builds the program.
 func NewRelease(ctx *pulumi.Context, c Chart, opts ...pulumi.ResourceOption) (*Release, error) {
+	chart, repo := c.Source()
 	args := releaseArgs{
 		Name:            pulumi.String(c.Name),
-		Chart:           pulumi.String(c.Chart),
+		Chart:           pulumi.String(chart),
 		Version:         pulumi.String(c.Version),
 		Namespace:       pulumi.String(c.Namespace),
 		CreateNamespace: pulumi.Bool(false),
@@ -91,8 +107,8 @@ func NewRelease(ctx *pulumi.Context, c Chart, opts ...pulumi.ResourceOption) (*R
 		Values:          c.Values,
 		Compat:          pulumi.String("true"),
 	}
-	if c.Repo != "" {
-		args.RepositoryOpts = pulumi.Map{"repo": pulumi.String(c.Repo)}
+	if repo != "" {
+		args.RepositoryOpts = pulumi.Map{"repo": pulumi.String(repo)}
 	}
 	var r Release
 	opts = append([]pulumi.ResourceOption{pulumi.Version(KubernetesSDKVersion)}, opts...)

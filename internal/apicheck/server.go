@@ -59,6 +59,15 @@ type Binaries struct {
 	APIServer, Etcd, Scheduler, ControllerManager string
 }
 
+// versionLDFlags stamp KubernetesVersion into component-base's version
+// variables, as hack/lib/version.sh does for a release.
+var versionLDFlags = func() string {
+	v := strings.TrimPrefix(KubernetesVersion, "v")
+	parts := strings.SplitN(v, ".", 3)
+	const pkg = "k8s.io/component-base/version"
+	return fmt.Sprintf("-X %s.gitVersion=v%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitTreeState=clean", pkg, v, pkg, parts[0], pkg, parts[1], pkg)
+}()
+
 // Servers is the wrapper module tools/kube and what it builds.
 func Servers(toolsDir string) toolcache.Set {
 	return toolcache.Set{
@@ -66,7 +75,12 @@ func Servers(toolsDir string) toolcache.Set {
 		Dir:    toolsDir,
 		Inputs: []string{filepath.Join("etcd", "main.go")},
 		Targets: []toolcache.Target{
-			{Binary: "kube-apiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver"}, {Binary: "etcd", Package: "./etcd"},
+			// Stamped with its version as Kubernetes' release build does:
+			// unstamped it reports v0.0.0-master, which Helm's
+			// .Capabilities.KubeVersion (the end-to-end run's releases)
+			// cannot compare.
+			{Binary: "kube-apiserver", Package: "k8s.io/kubernetes/cmd/kube-apiserver", LDFlags: versionLDFlags},
+			{Binary: "etcd", Package: "./etcd"},
 			{Binary: "kube-scheduler", Package: "k8s.io/kubernetes/cmd/kube-scheduler"},
 			{Binary: "kube-controller-manager", Package: "k8s.io/kubernetes/cmd/kube-controller-manager"},
 		},
@@ -120,9 +134,10 @@ func (p *proc) exited() bool {
 }
 
 // Start starts etcd and the API server with a throwaway data directory and
-// waits until the API server is ready. Call Stop when done, also on error
-// paths; Start stops what it started when it fails.
-func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
+// waits until the API server is ready; extra are more API server flags
+// (the end-to-end run's). Call Stop when done, also on error paths; Start
+// stops what it started when it fails.
+func Start(ctx context.Context, bins Binaries, extra ...string) (s *Server, err error) {
 	dir, err := os.MkdirTemp("", "apicheck-")
 	if err != nil {
 		return nil, err
@@ -174,25 +189,25 @@ func Start(ctx context.Context, bins Binaries) (s *Server, err error) {
 	}
 	certDir := filepath.Join(dir, "certs")
 	s.URL = fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	if err := s.Spawn(bins.APIServer, "kube-apiserver",
-		"--etcd-servers="+etcdClient,
+	if err := s.Spawn(bins.APIServer, "kube-apiserver", append([]string{
+		"--etcd-servers=" + etcdClient,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", ports[2]),
-		"--cert-dir="+certDir,
-		"--token-auth-file="+tokens,
+		"--cert-dir=" + certDir,
+		"--token-auth-file=" + tokens,
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+saKey,
-		"--service-account-signing-key-file="+saKey,
-		"--service-cluster-ip-range="+serviceRange,
+		"--service-account-key-file=" + saKey,
+		"--service-account-signing-key-file=" + saKey,
+		"--service-cluster-ip-range=" + serviceRange,
 		// The admission plugins every EKS platform version enables: the
 		// server's defaults and these two (EKS user guide, "View Amazon
 		// EKS platform versions for each Kubernetes version").
 		"--enable-admission-plugins=NodeRestriction,ExtendedResourceToleration",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
-	); err != nil {
+	}, extra...)...); err != nil {
 		return s, err
 	}
 	// The server writes its self-signed serving certificate on start; trust
@@ -271,6 +286,9 @@ current-context: apicheck
 `, s.URL, s.CertFile(), adminUser, s.token, adminUser)
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
+
+// Token is the API server's admin token (system:masters).
+func (s *Server) Token() string { return s.token }
 
 // CertFile is the API server's self-signed serving certificate.
 func (s *Server) CertFile() string { return filepath.Join(s.dir, "certs", "apiserver.crt") }

@@ -51,9 +51,10 @@ type Cluster struct {
 	client *apicheck.Client
 }
 
-// Start starts the control plane and KWOK. Call Stop when done.
-func Start(ctx context.Context, bins Binaries) (c *Cluster, err error) {
-	s, err := apicheck.Start(ctx, bins.Kube)
+// Start starts the control plane and KWOK; extra are more API server
+// flags. Call Stop when done.
+func Start(ctx context.Context, bins Binaries, extra ...string) (c *Cluster, err error) {
+	s, err := apicheck.Start(ctx, bins.Kube, extra...)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/scrolluniversity/platform/infra/config"
+	"github.com/scrolluniversity/platform/internal/simaws"
 	"github.com/scrolluniversity/platform/internal/stackfiles"
 )
 
@@ -43,49 +44,15 @@ type Stack struct {
 	World *World
 }
 
-// World is what the mock engine's AWS account answers the program's
-// questions with: EKS's release calendar, the clusters that already
-// exist, the newest add-on versions. Simulated, not asked of AWS.
-type World struct {
-	// StandardSupport are the EKS versions in standard support and the
-	// end of it (RFC 3339).
-	StandardSupport map[string]string
-	// Clusters are existing EKS clusters and their versions.
-	Clusters map[string]string
-	// LatestAddons are the newest version of each add-on (for whatever
-	// Kubernetes version is asked).
-	LatestAddons map[string]string
-	// Parameters are SSM parameters by name (the public AMI ones, the
-	// bootstrap's runner egress).
-	Parameters map[string]string
-	// OIDCProviders are existing IAM OIDC providers: ARN to audiences.
-	OIDCProviders map[string][]string
-}
+// World is what the simulated AWS account holds (internal/simaws).
+type World = simaws.World
 
 // MockRunnerEgress is the delivery runners' egress address in the
-// simulated account (a documentation range: simulated, nothing sends
-// from it); the bootstrap's mock Elastic IP has the same address.
-const MockRunnerEgress = "198.51.100.10"
+// simulated account (simaws.RunnerEgress).
+const MockRunnerEgress = simaws.RunnerEgress
 
-// DefaultWorld is the account as of 2026-12-02: AWS's EKS calendar (1.34
-// left standard support that day), no cluster yet, and the add-on
-// versions an EKS 1.36 cluster ran in 2026-09, which the committed stacks
-// pin.
-func DefaultWorld() *World {
-	return &World{
-		StandardSupport: map[string]string{"1.35": "2027-03-27T00:00:00Z", "1.36": "2027-08-02T00:00:00Z"},
-		Clusters:        map[string]string{},
-		LatestAddons: map[string]string{
-			"vpc-cni": "v1.23.1-eksbuild.1", "kube-proxy": "v1.36.0-eksbuild.25", "coredns": "v1.14.6-eksbuild.4",
-			"aws-ebs-csi-driver": "v1.66.0-eksbuild.1", "metrics-server": "v0.9.0-eksbuild.11",
-		},
-		Parameters: map[string]string{
-			"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64": "ami-0mockal2023",
-			"/scrolluniversity/delivery/runner-egress-cidrs":                        MockRunnerEgress + "/32",
-		},
-		OIDCProviders: map[string][]string{},
-	}
-}
+// DefaultWorld is the simulated account as of 2026-12-02 (simaws.DefaultWorld).
+func DefaultWorld() *World { return simaws.DefaultWorld() }
 
 type projectFile struct {
 	Name   string                    `yaml:"name"`

@@ -41,6 +41,9 @@ type Target struct {
 	// with each stub an empty page; the Go code built is the module's.
 	Stubs      []string
 	StubModule string
+	// LDFlags are passed to go build (a version the module's build
+	// stamps in at release).
+	LDFlags string
 }
 
 // Base is where every set is cached: $SCROLLUNIVERSITY_TOOLS_CACHE, else
@@ -71,6 +74,11 @@ func (s Set) CacheDir() (string, error) {
 			return "", fmt.Errorf("reading the %s build module: %w", s.Name, err)
 		}
 		h.Write(b)
+	}
+	for _, t := range s.Targets {
+		if t.LDFlags != "" {
+			h.Write([]byte(t.Binary + "\x00" + t.LDFlags))
+		}
 	}
 	return filepath.Join(base, s.Name+"-"+hex.EncodeToString(h.Sum(nil))[:12]), nil
 }
@@ -124,6 +132,9 @@ func (s Set) Ensure(log io.Writer) (map[string]string, error) {
 		// build never leaves a half-written binary that looks cached.
 		tmp := out + ".partial"
 		args := []string{"build", "-trimpath", "-o", tmp}
+		if t.LDFlags != "" {
+			args = append(args, "-ldflags", t.LDFlags)
+		}
 		if len(t.Stubs) > 0 {
 			modfile, err := s.stubbed(t, filepath.Dir(out))
 			if err != nil {
