@@ -109,21 +109,27 @@ func TestResourcePolicyThroughTheAdapter(t *testing.T) {
 	}
 }
 
-func TestStackPolicyThroughTheAdapter(t *testing.T) {
+// validateNamespaces runs the default-deny stack rule through the adapter
+// over a Namespace "app" (urn:ns) and the other resources given.
+func validateNamespaces(t *testing.T, others ...policyx.AnalyzerResource) *recorder {
+	t.Helper()
 	p := findPolicy(t, "k8s-namespace-default-deny").(policyx.StackValidationPolicy)
 	rec := &recorder{}
-	err := p.Validate(context.Background(), policyx.StackValidationArgs{
-		Manager: rec,
-		Resources: []policyx.AnalyzerResource{{
-			Type: "kubernetes:core/v1:Namespace", URN: "urn:ns", Name: "app",
-			Properties: property.NewMap(map[string]property.Value{
-				"metadata": property.New(property.NewMap(map[string]property.Value{"name": property.New("app")})),
-			}),
-		}},
-	})
+	ns := policyx.AnalyzerResource{
+		Type: "kubernetes:core/v1:Namespace", URN: "urn:ns", Name: "app",
+		Properties: property.NewMap(map[string]property.Value{
+			"metadata": property.New(property.NewMap(map[string]property.Value{"name": property.New("app")})),
+		}),
+	}
+	err := p.Validate(context.Background(), policyx.StackValidationArgs{Manager: rec, Resources: append([]policyx.AnalyzerResource{ns}, others...)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec
+}
+
+func TestStackPolicyThroughTheAdapter(t *testing.T) {
+	rec := validateNamespaces(t)
 	if len(rec.messages) != 1 || rec.urns[0] != "urn:ns" {
 		t.Fatalf("want one violation on urn:ns, got %q %q", rec.messages, rec.urns)
 	}
@@ -133,23 +139,10 @@ func TestStackPolicyThroughTheAdapter(t *testing.T) {
 // Kubernetes provider knows nothing of a cluster that does not exist) is
 // not judged by the stack rules, which would report what they cannot see.
 func TestStackPolicySkipsAStackNotYetKnown(t *testing.T) {
-	p := findPolicy(t, "k8s-namespace-default-deny").(policyx.StackValidationPolicy)
-	rec := &recorder{}
-	err := p.Validate(context.Background(), policyx.StackValidationArgs{
-		Manager: rec,
-		Resources: []policyx.AnalyzerResource{{
-			Type: "kubernetes:core/v1:Namespace", URN: "urn:ns", Name: "app",
-			Properties: property.NewMap(map[string]property.Value{
-				"metadata": property.New(property.NewMap(map[string]property.Value{"name": property.New("app")})),
-			}),
-		}, {
-			Type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", URN: "urn:np", Name: "default-deny",
-			Properties: property.NewMap(map[string]property.Value{"metadata": property.New(property.Computed), "spec": property.New(property.Computed)}),
-		}},
+	rec := validateNamespaces(t, policyx.AnalyzerResource{
+		Type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", URN: "urn:np", Name: "default-deny",
+		Properties: property.NewMap(map[string]property.Value{"metadata": property.New(property.Computed), "spec": property.New(property.Computed)}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(rec.messages) != 0 {
 		t.Errorf("want no violation while a resource is unknown, got %q", rec.messages)
 	}

@@ -33,7 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +45,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
@@ -53,6 +53,7 @@ import (
 	"github.com/scrolluniversity/platform/internal/charts"
 	"github.com/scrolluniversity/platform/internal/simcluster"
 	"github.com/scrolluniversity/platform/internal/stackfiles"
+	"github.com/scrolluniversity/platform/internal/synth"
 	"github.com/scrolluniversity/platform/internal/toolcache"
 )
 
@@ -143,7 +144,7 @@ func run(stacks []string, out string, keep bool) error {
 	if err != nil {
 		return err
 	}
-	repo, stopRepo, err := serveCharts(work, t.chartrender)
+	repo, stopRepo, err := serveCharts(work, t.chartrender, stacks)
 	if err != nil {
 		return err
 	}
@@ -167,34 +168,39 @@ func run(stacks []string, out string, keep bool) error {
 	return nil
 }
 
-// serveCharts serves the chart mirror as a Helm chart repository on
-// 127.0.0.1: the pinned charts and an index.yaml that Helm's own indexer
-// (chartrender index) writes for the address.
-func serveCharts(work, chartrender string) (string, func(), error) {
-	mirror := os.Getenv(charts.MirrorEnv)
-	if mirror == "" {
-		if _, err := os.Stat(filepath.Join("..", "shared", "charts")); err == nil {
-			mirror = filepath.Join("..", "shared", "charts")
-		}
-	}
-	if mirror == "" {
-		return "", nil, fmt.Errorf("no chart mirror: set %s to a folder of the pinned chart archives", charts.MirrorEnv)
-	}
+// serveCharts serves the charts the stacks install as a Helm chart
+// repository on 127.0.0.1: each release the synthesizer rendered
+// (build/synth/<stack>/charts/releases.json), its archive from the chart
+// cache that the synthesizer filled (from the mirror or the chart's own
+// repository, as charts.Source does), and an index.yaml that Helm's own
+// indexer (chartrender index) writes for the address.
+func serveCharts(work, chartrender string, stacks []string) (string, func(), error) {
 	dir := filepath.Join(work, "charts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", nil, err
 	}
-	archives, _ := filepath.Glob(filepath.Join(mirror, "*.tgz"))
-	if len(archives) == 0 {
-		return "", nil, fmt.Errorf("%s holds no chart archives", mirror)
+	cache, err := charts.DefaultCache()
+	if err != nil {
+		return "", nil, err
 	}
-	for _, a := range archives {
-		b, err := os.ReadFile(a)
+	src := charts.Source{Cache: cache, Mirror: os.Getenv(charts.MirrorEnv), Tool: chartrender}
+	for _, stack := range stacks {
+		releases, err := charts.ReadReleaseIndex(filepath.Join("build", "synth", stack, "charts"))
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("stack %s: %w", stack, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(a)), b, 0o644); err != nil {
-			return "", nil, err
+		for _, rel := range releases {
+			archive, err := src.Archive(rel.Release())
+			if err != nil {
+				return "", nil, err
+			}
+			b, err := os.ReadFile(archive)
+			if err != nil {
+				return "", nil, err
+			}
+			if err := os.WriteFile(filepath.Join(dir, filepath.Base(archive)), b, 0o644); err != nil {
+				return "", nil, err
+			}
 		}
 	}
 	// The Gateway API's standard CRDs, as its release's standard-install.yaml
@@ -242,10 +248,13 @@ func gatewayCRDs(dir string) error {
 
 // step is one engine operation's outcome.
 type step struct {
-	Name     string         `json:"name"`
-	Seconds  float64        `json:"seconds"`
-	Changes  map[string]int `json:"changes"`
-	Problems []string       `json:"problems,omitempty"`
+	Name    string         `json:"name"`
+	Seconds float64        `json:"seconds"`
+	Changes map[string]int `json:"changes"`
+	// Detail is what the step showed besides its counts (a planted
+	// failure's message).
+	Detail   string   `json:"detail,omitempty"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 type stackReport struct {
@@ -328,11 +337,21 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 		return r, err
 	}
 
-	text, err := stackFile(stack, repo)
+	sf, err := stackfiles.ReadOne(".", stack)
 	if err != nil {
 		return r, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), []byte(text), 0o644); err != nil {
+	// The stack's config as the program reads it: which keys are secret
+	// (Pulumi.yaml's, and any the stack file holds encrypted).
+	loaded, err := synth.LoadStack(".", stack)
+	if err != nil {
+		return r, err
+	}
+	text, err := stackFile(stack)
+	if err != nil {
+		return r, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), text, 0o644); err != nil {
 		return r, err
 	}
 	proj, err := workspace.LoadProject("Pulumi.yaml")
@@ -367,30 +386,34 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	if err != nil {
 		return r, err
 	}
-	// The stack's secrets: stand-ins, as secrets.
-	for _, key := range secretKeys() {
-		if err := s.SetConfig(ctx, "scrolluniversity:"+key, auto.ConfigValue{Value: "simulated-" + key + "-0123456789", Secret: true}); err != nil {
+	// The stack's secrets: the synthesizer's stand-ins, as secrets.
+	for _, key := range loaded.SecretKeys {
+		if err := s.SetConfig(ctx, key, auto.ConfigValue{Value: synth.StandIn(key), Secret: true}); err != nil {
 			return r, err
 		}
 	}
-	packConfig := filepath.Join("policy", "config."+stack+".json")
+	// The charts from the local repository, set as a user of a private
+	// mirror sets it.
+	if err := s.SetConfigWithOptions(ctx, "scrolluniversity:cluster.chartRepository", auto.ConfigValue{Value: repo}, &auto.ConfigOptions{Path: true}); err != nil {
+		return r, err
+	}
+	var packConfigs []string
+	if sf.PolicyConfig != "" {
+		packConfigs = []string{absPath(sf.PolicyConfig)}
+	}
 	previewOpts := func(extra ...optpreview.Option) []optpreview.Option {
-		o := []optpreview.Option{optpreview.ProgressStreams(log), optpreview.ErrorProgressStreams(log), optpreview.PolicyPacks(t.policy), optpreview.Diff()}
-		if _, err := os.Stat(packConfig); err == nil {
-			o = append(o, optpreview.PolicyPackConfigs(absPath(packConfig)))
-		}
+		o := []optpreview.Option{optpreview.ProgressStreams(log), optpreview.ErrorProgressStreams(log), optpreview.PolicyPacks(t.policy), optpreview.PolicyPackConfigs(packConfigs...), optpreview.Diff()}
 		return append(o, extra...)
 	}
 	upOpts := func() []optup.Option {
-		o := []optup.Option{optup.ProgressStreams(log), optup.ErrorProgressStreams(log), optup.PolicyPacks(t.policy)}
-		if _, err := os.Stat(packConfig); err == nil {
-			o = append(o, optup.PolicyPackConfigs(absPath(packConfig)))
-		}
-		return o
+		return []optup.Option{optup.ProgressStreams(log), optup.ErrorProgressStreams(log), optup.PolicyPacks(t.policy), optup.PolicyPackConfigs(packConfigs...)}
+	}
+	recordDetail := func(name string, start time.Time, changes map[string]int, detail string, problems ...string) {
+		r.Steps = append(r.Steps, step{Name: name, Seconds: time.Since(start).Seconds(), Changes: changes, Detail: detail, Problems: problems})
+		fmt.Fprintf(os.Stderr, "e2e %s: %-36s %6.1fs %v %s %s\n", stack, name, time.Since(start).Seconds(), changes, detail, strings.Join(problems, "; "))
 	}
 	record := func(name string, start time.Time, changes map[string]int, problems ...string) {
-		r.Steps = append(r.Steps, step{Name: name, Seconds: time.Since(start).Seconds(), Changes: changes, Problems: problems})
-		fmt.Fprintf(os.Stderr, "e2e %s: %-28s %6.1fs %v %s\n", stack, name, time.Since(start).Seconds(), changes, strings.Join(problems, "; "))
+		recordDetail(name, start, changes, "", problems...)
 	}
 	fail := func(name string, start time.Time, err error) (stackReport, error) {
 		record(name, start, nil, err.Error())
@@ -417,7 +440,7 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	if err != nil {
 		return fail("preview (no changes)", start, err)
 	}
-	record("preview (no changes)", start, opCounts(p.ChangeSummary), changed(p.ChangeSummary)...)
+	record("preview (no changes)", start, opCounts(p.ChangeSummary), changedCounts(opCounts(p.ChangeSummary))...)
 
 	// 3. A change users make: the backend's image tag. The preview shows
 	// the app tier's backend objects and nothing else; the up applies it.
@@ -490,6 +513,52 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 		return r, errors.New(kept[0])
 	}
 
+	// Planted failures: the program as it is, with one value changed by a
+	// resource transform, as a user's mistake would change it.
+	//
+	// A custom resource with a value its CRD's schema refuses: the
+	// preview fails with the API server's message (the provider's preview
+	// of an update is a server-side dry run).
+	start = time.Now()
+	s.Workspace().SetProgram(plant("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "httproute-app", []string{"spec", "hostnames"}, pulumi.Array{pulumi.String("Not_A_Hostname")}))
+	_, err = s.Preview(ctx, previewOpts()...)
+	msg, problem := refused(err, "spec.hostnames[0]", "should match")
+	recordDetail("planted: CR field refused", start, nil, msg, problem...)
+	if len(problem) > 0 {
+		return r, fmt.Errorf("planted CR field: %v", problem)
+	}
+	// A Helm value the chart's values.schema.json refuses (external-dns's
+	// policy is one of three). The provider's Release does not render the
+	// chart with its values at preview (helm_release.go: Check only loads
+	// the chart, Diff compares inputs, Update returns at a preview before
+	// helmUpdate), so the preview passes; the up fails with Helm's
+	// message before the release is touched (helmUpdate lints the chart
+	// with the values first), and the state is as before. The synthesizer
+	// renders every release with its values before any preview (in CI and
+	// cmd/synth), which is where a pull request meets this mistake first.
+	start = time.Now()
+	s.Workspace().SetProgram(plant("kubernetes:helm.sh/v3:Release", "external-dns", []string{"values", "policy"}, pulumi.String("everything")))
+	p, err = s.Preview(ctx, previewOpts()...)
+	if err != nil {
+		return fail("planted: Helm value (preview)", start, err)
+	}
+	recordDetail("planted: Helm value (preview)", start, opCounts(p.ChangeSummary), "passes: the provider does not render a Release's values at preview")
+	start = time.Now()
+	_, err = s.Up(ctx, upOpts()...)
+	msg, problem = refused(err, "values don't meet the specifications of the schema", "at '/policy'", "must be one of")
+	recordDetail("planted: Helm value refused (up)", start, nil, msg, problem...)
+	if len(problem) > 0 {
+		return r, fmt.Errorf("planted Helm value: %v", problem)
+	}
+	// The program as it is again: nothing was changed by either.
+	s.Workspace().SetProgram(infra.Program)
+	start = time.Now()
+	p, err = s.Preview(ctx, previewOpts(optpreview.ExpectNoChanges())...)
+	if err != nil {
+		return fail("preview (after the planted failures)", start, err)
+	}
+	record("preview (after the planted failures)", start, opCounts(p.ChangeSummary))
+
 	// 4. Refresh: no drift.
 	start = time.Now()
 	ref, err := s.Refresh(ctx, optrefresh.ProgressStreams(log), optrefresh.ErrorProgressStreams(log))
@@ -506,7 +575,7 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	// the engine refuses for the protected resources.
 	start = time.Now()
 	des, err := s.Destroy(ctx, optdestroy.ProgressStreams(log), optdestroy.ErrorProgressStreams(log))
-	guarded := strings.Contains(text, "protect: true")
+	guarded := sf.Guarded
 	switch {
 	case guarded && err == nil:
 		record("destroy (guarded: refused)", start, upCounts(des.Summary), "the destroy of a guarded stack went through")
@@ -538,23 +607,82 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	return r, nil
 }
 
-// changedCounts are the operations other than same in an update's counts.
+// plant is the program with the value at path of the resource of type
+// typ and name set to value, by a resource transform.
+func plant(typ, name string, path []string, value pulumi.Input) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		err := ctx.RegisterResourceTransform(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+			if a.Type != typ || a.Name != name {
+				return nil
+			}
+			return &pulumi.ResourceTransformResult{Props: setPath(a.Props, path, value), Opts: a.Opts}
+		})
+		if err != nil {
+			return err
+		}
+		return infra.Program(ctx)
+	}
+}
+
+// setPath is m with the value at path set, the maps on the way copied.
+func setPath(m pulumi.Map, path []string, value pulumi.Input) pulumi.Map {
+	out := pulumi.Map{}
+	maps.Copy(out, m)
+	if len(path) == 1 {
+		out[path[0]] = value
+		return out
+	}
+	inner, _ := m[path[0]].(pulumi.Map)
+	out[path[0]] = setPath(inner, path[1:], value)
+	return out
+}
+
+// refused is the provider's message in err: the first run of at most four
+// lines that starts with want[0] and holds every one of want; or the
+// problem: no error, or not that one.
+func refused(err error, want ...string) (string, []string) {
+	if err == nil {
+		return "", []string{"went through; want it refused with " + strings.Join(want, " ... ")}
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, line := range lines {
+		if !strings.Contains(line, want[0]) {
+			continue
+		}
+		for j := i; j < min(i+4, len(lines)); j++ {
+			msg := strings.Join(trimAll(lines[i:j+1]), " ")
+			if containsAll(msg, want) {
+				return msg, nil
+			}
+		}
+	}
+	return "", []string{fmt.Sprintf("refused, but not with %q: %.2000s", strings.Join(want, " ... "), err)}
+}
+
+func trimAll(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimSpace(l)
+	}
+	return out
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// changedCounts are the operations other than same in an operation's
+// counts (opCounts, upCounts).
 func changedCounts(c map[string]int) []string {
 	var out []string
 	for op, n := range c {
 		if op != string(apitype.OpSame) && n > 0 {
 			out = append(out, fmt.Sprintf("%d %s", n, op))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func changed(summary map[apitype.OpType]int) []string {
-	var out []string
-	for op, n := range summary {
-		if op != apitype.OpSame && n > 0 {
-			out = append(out, fmt.Sprintf("%d to %s", n, op))
 		}
 	}
 	slices.Sort(out)
@@ -596,51 +724,24 @@ func cliRoot(dir, cli string) string {
 // the documentation's example, which `pulumi up` refuses in role ARNs.
 const simulatedAccount = "210987654321"
 
-// secretKeys are the config keys Pulumi.yaml marks secret.
-func secretKeys() []string {
-	return []string{"openaiApiKey", "stripeSecretKey", "stripeWebhookSecret", "sentryDsn", "slackWebhookUrl", "pagerdutyRoutingKey", "smtpPassword", "heartbeatUrl"}
-}
-
-// stackFile is the stack's file as the run deploys it: its secrets
-// removed (set again as stand-ins), the charts from the local repository,
-// and the placeholders `pulumi up` refuses replaced with simulated values
-// of the same shape.
-func stackFile(stack, repo string) (string, error) {
-	b, err := os.ReadFile("Pulumi." + stack + ".yaml")
+// stackFile is the stack's file as the run deploys it: without its
+// secrets (stackfiles.WithoutSecrets; the run sets stand-ins), and with
+// the placeholders `pulumi up` refuses (infra/config's placeholder check)
+// replaced by simulated values of the same shape.
+func stackFile(stack string) ([]byte, error) {
+	file := "Pulumi." + stack + ".yaml"
+	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var lines []string
-	skip := false
-	for _, l := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(l)
-		if skip && strings.HasPrefix(l, "    ") {
-			continue
-		}
-		skip = false
-		if strings.HasPrefix(l, "encryptionsalt:") || strings.HasPrefix(l, "secretsprovider:") || strings.HasPrefix(l, "encryptedkey:") {
-			continue
-		}
-		if m := regexp.MustCompile(`^  scrolluniversity:([A-Za-z]+):\s*$`).FindStringSubmatch(l); m != nil && slices.Contains(secretKeys(), m[1]) {
-			skip = true
-			continue
-		}
-		if strings.Contains(trimmed, "secure:") {
-			continue
-		}
-		lines = append(lines, l)
+	b, _, err = stackfiles.WithoutSecrets(file, b)
+	if err != nil {
+		return nil, err
 	}
-	text := strings.Join(lines, "\n")
-	text = strings.ReplaceAll(text, config.ExampleAccountID, simulatedAccount)
+	text := strings.ReplaceAll(string(b), config.ExampleAccountID, simulatedAccount)
 	text = strings.ReplaceAll(text, "Z0123456789", "Z0SIMULATED")
 	text = strings.ReplaceAll(text, "EXAMPLE", "SIMULAT")
-	i := strings.Index(text, "  scrolluniversity:cluster:\n")
-	if i < 0 {
-		return "", fmt.Errorf("Pulumi.%s.yaml: no scrolluniversity:cluster section", stack)
-	}
-	i += len("  scrolluniversity:cluster:\n")
-	text = text[:i] + "    chartRepository: " + repo + "\n" + text[i:]
-	return text, nil
+	return []byte(text), nil
 }
 
 func writeReport(out string, reports []stackReport) error {
@@ -654,9 +755,9 @@ func writeReport(out string, reports []stackReport) error {
 	var md strings.Builder
 	fmt.Fprintln(&md, "# End-to-end run: the real Pulumi engine")
 	for _, r := range reports {
-		fmt.Fprintf(&md, "\n## %s\n\n| step | seconds | changes | problems |\n|---|---|---|---|\n", r.Stack)
+		fmt.Fprintf(&md, "\n## %s\n\n| step | seconds | changes | detail | problems |\n|---|---|---|---|---|\n", r.Stack)
 		for _, s := range r.Steps {
-			fmt.Fprintf(&md, "| %s | %.1f | %v | %s |\n", s.Name, s.Seconds, s.Changes, strings.Join(s.Problems, "; "))
+			fmt.Fprintf(&md, "| %s | %.1f | %v | %s | %s |\n", s.Name, s.Seconds, s.Changes, strings.ReplaceAll(s.Detail, "|", "\\|"), strings.Join(s.Problems, "; "))
 		}
 	}
 	if len(reports) > 0 {

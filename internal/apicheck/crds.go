@@ -62,23 +62,14 @@ func CRDFiles(sources []CRDSource) ([]string, error) {
 	return files, nil
 }
 
-// releaseFile is an entry of the synthesizer's charts/releases.json.
-type releaseFile struct {
-	Name, Namespace, Chart, Version, File string
-}
-
 // ChartObjects reads what the synthesizer rendered of every Helm release
 // (charts/releases.json and the files it lists): the CRDs they ship, to
 // install first, and their other objects, to check, each defaulting to its
 // release's namespace as Helm does.
 func ChartObjects(chartsDir string) (crds, objects []Object, err error) {
-	b, err := os.ReadFile(filepath.Join(chartsDir, "releases.json"))
+	releases, err := charts.ReadReleaseIndex(chartsDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the rendered charts: %w (run the synthesizer with its charts first)", err)
-	}
-	var releases []releaseFile
-	if err := json.Unmarshal(b, &releases); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(chartsDir, "releases.json"), err)
+		return nil, nil, err
 	}
 	for _, r := range releases {
 		file := filepath.Join(chartsDir, r.File)

@@ -203,3 +203,38 @@ func copyFile(src, dst string) error {
 	}
 	return os.Rename(tmp, dst)
 }
+
+// ReleaseIndex is the file of a folder of rendered releases (the
+// synthesizer's build/synth/<stack>/charts) that lists them.
+const ReleaseIndex = "releases.json"
+
+// ReleaseFile is one entry of a ReleaseIndex: a rendered release and the
+// file holding its manifest. Namespace is where Helm puts the release's
+// namespaced objects that name none.
+type ReleaseFile struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Chart     string `json:"chart"`
+	Version   string `json:"version"`
+	Repo      string `json:"repo,omitempty"`
+	File      string `json:"file"`
+}
+
+// Release is the entry's release, without its values.
+func (f ReleaseFile) Release() Release {
+	return Release{Name: f.Name, Namespace: f.Namespace, Chart: f.Chart, Version: f.Version, Repo: f.Repo}
+}
+
+// ReadReleaseIndex reads the ReleaseIndex of dir.
+func ReadReleaseIndex(dir string) ([]ReleaseFile, error) {
+	path := filepath.Join(dir, ReleaseIndex)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the rendered charts: %w (run the synthesizer with its charts first)", err)
+	}
+	var out []ReleaseFile
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
+}

@@ -20,15 +20,9 @@ import (
 	"github.com/scrolluniversity/platform/internal/plain"
 )
 
-// Fixed identities the simulated account answers with, so that two runs
+// AccountID is the simulated account's fixed identity, so that two runs
 // are byte-identical.
-const (
-	AccountID = "123456789012"
-	// Password is what every random password resolves to under the mock
-	// engine; it is secret in every output, so it never appears in what
-	// the synthesizer writes.
-	Password = "mock-password-0123456789abcdef"
-)
+const AccountID = "123456789012"
 
 // Account is the account the outputs and functions answer for: AccountID,
 // unless a process of its own sets another (the end-to-end run's plugin
@@ -79,22 +73,22 @@ func DefaultWorld() *World {
 	}
 }
 
-// digest is a short deterministic hex string for a resource.
-func digest(parts ...string) string {
+// Digest is a deterministic hex string (SHA-256) of a resource's URN and
+// other parts, which its simulated IDs and names are made of.
+func Digest(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(h[:])
 }
 
 // Outputs is what the AWS provider returns for a resource, simulated: its
 // inputs plus the computed properties the program reads, deterministic in
-// the resource's URN. (The random provider's types too, for the mock
-// engine, which has no random provider.)
+// the resource's URN.
 func Outputs(urn, typ, name, region string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
 	r := struct {
 		URN, Type, Name string
 	}{urn, typ, name}
 	state := inputs.Copy()
-	d := digest(r.URN)
+	d := Digest(r.URN)
 	str := func(k string) string {
 		if v, ok := state[resource.PropertyKey(k)]; ok && v.IsString() {
 			return v.StringValue()
@@ -135,7 +129,7 @@ func Outputs(urn, typ, name, region string, inputs resource.PropertyMap) (string
 		if v, ok := state["vpcConfig"]; ok && v.IsObject() {
 			vpc = v.Mappable().(map[string]any)
 		}
-		vpc["clusterSecurityGroupId"] = "sg-" + digest(r.URN, "cluster-sg")[:17]
+		vpc["clusterSecurityGroupId"] = "sg-" + Digest(r.URN, "cluster-sg")[:17]
 		vpc["vpcId"] = "vpc-mock"
 		set("vpcConfig", vpc)
 		set("arn", fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", region, Account, name))
@@ -194,12 +188,6 @@ func Outputs(urn, typ, name, region string, inputs resource.PropertyMap) (string
 		id = str("bucket")
 	case "aws:ec2/securityGroup:SecurityGroup":
 		set("arn", fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", region, Account, id))
-	case "random:index/randomPassword:RandomPassword":
-		set("result", Password)
-		set("bcryptHash", "$2a$10$mock")
-	case "random:index/randomId:RandomId":
-		set("hex", d[:16])
-		set("b64Url", base64.RawURLEncoding.EncodeToString([]byte(d[:12])))
 	}
 	return id, state
 }
@@ -317,7 +305,7 @@ func Invoke(world *World, region, token string, args resource.PropertyMap) (reso
 		if err != nil {
 			return nil, err
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"json": doc, "minifiedJson": doc, "id": digest(doc)[:10]}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"json": doc, "minifiedJson": doc, "id": Digest(doc)[:10]}), nil
 	}
 	return nil, fmt.Errorf("simulated AWS: no answer for function %s; add one to internal/simaws", token)
 }

@@ -11,6 +11,7 @@
 package stackfiles
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -152,4 +153,64 @@ func Select(all []Stack, guarded *bool, only string) ([]Stack, error) {
 		return nil, fmt.Errorf("stack %q: no Pulumi.%s.yaml; the stacks are %v", only, only, names)
 	}
 	return out, nil
+}
+
+// WithoutSecrets is a stack file's text as a stack of another backend and
+// secrets provider needs it: its secrets provider, salt and encrypted key
+// removed, and every config value the CLI encrypted (`secure:`) dropped,
+// since no other secrets provider can decrypt it. It returns the keys it
+// dropped, which the caller sets again (cmd/e2e sets stand-ins). Comments
+// and order stay as they were.
+func WithoutSecrets(file string, b []byte) ([]byte, []string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("%s: not a mapping of settings", file)
+	}
+	top := doc.Content[0]
+	var dropped []string
+	top.Content = dropPairs(top.Content, func(key string, value *yaml.Node) bool {
+		switch key {
+		case "secretsprovider", "encryptionsalt", "encryptedkey":
+			return true
+		case "config":
+			if value.Kind == yaml.MappingNode {
+				value.Content = dropPairs(value.Content, func(key string, value *yaml.Node) bool {
+					if isSecure(value) {
+						dropped = append(dropped, key)
+						return true
+					}
+					return false
+				})
+			}
+		}
+		return false
+	})
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	sort.Strings(dropped)
+	return out.Bytes(), dropped, nil
+}
+
+// dropPairs keeps a mapping node's key-value pairs for which drop is false.
+func dropPairs(pairs []*yaml.Node, drop func(string, *yaml.Node) bool) []*yaml.Node {
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !drop(pairs[i].Value, pairs[i+1]) {
+			kept = append(kept, pairs[i], pairs[i+1])
+		}
+	}
+	return kept
+}
+
+// isSecure says whether a config value is one the CLI encrypted: a
+// mapping {secure: <ciphertext>}.
+func isSecure(n *yaml.Node) bool {
+	return n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "secure"
 }

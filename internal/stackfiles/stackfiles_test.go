@@ -105,3 +105,41 @@ func TestSelect(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutSecrets(t *testing.T) {
+	in := `secretsprovider: awskms://alias/scrolluniversity-staging
+encryptedkey: AQICAHh
+config:
+  aws:region: us-east-1
+  scrolluniversity:openaiApiKey:
+    secure: v1:abc
+  # the cluster
+  scrolluniversity:cluster:
+    version: "1.34"
+    note:
+      secure: not-a-secret-a-nested-setting-named-secure
+`
+	out, dropped, err := WithoutSecrets("Pulumi.staging.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	if !slices.Equal(dropped, []string{"scrolluniversity:openaiApiKey"}) {
+		t.Errorf("dropped %v, want the one encrypted top-level value", dropped)
+	}
+	for _, gone := range []string{"secretsprovider", "encryptedkey", "openaiApiKey", "v1:abc"} {
+		if strings.Contains(text, gone) {
+			t.Errorf("%q is still in\n%s", gone, text)
+		}
+	}
+	// What is not a secret stays, comments included; a nested key named
+	// secure is a setting, not a ciphertext the CLI wrote.
+	for _, kept := range []string{"aws:region: us-east-1", "  # the cluster\n  scrolluniversity:cluster:\n    version: \"1.34\"", "secure: not-a-secret"} {
+		if !strings.Contains(text, kept) {
+			t.Errorf("%q is missing from\n%s", kept, text)
+		}
+	}
+	if _, _, err := WithoutSecrets("Pulumi.bad.yaml", []byte("- a list\n")); err == nil || !strings.Contains(err.Error(), "Pulumi.bad.yaml: not a mapping") {
+		t.Errorf("a file that is not a mapping: %v", err)
+	}
+}

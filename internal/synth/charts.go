@@ -222,18 +222,6 @@ func withNamespace(obj, meta map[string]any, ns string) map[string]any {
 	return out
 }
 
-// ReleaseFile is one entry of charts/releases.json: a rendered release and
-// the file holding its manifest. Namespace is where Helm puts the
-// release's namespaced objects that name none.
-type ReleaseFile struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Chart     string `json:"chart"`
-	Version   string `json:"version"`
-	Repo      string `json:"repo,omitempty"`
-	File      string `json:"file"`
-}
-
 // writeCharts writes charts/<release>.yaml for each rendered release, as
 // Helm renders it, and charts/releases.json listing them.
 func writeCharts(res *Result, dir string) error {
@@ -243,7 +231,7 @@ func writeCharts(res *Result, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	index := []ReleaseFile{}
+	index := []charts.ReleaseFile{}
 	for _, c := range res.Charts {
 		if c.Err != nil {
 			continue
@@ -252,9 +240,9 @@ func writeCharts(res *Result, dir string) error {
 		if err := os.WriteFile(filepath.Join(dir, file), c.Manifest, 0o644); err != nil {
 			return err
 		}
-		index = append(index, ReleaseFile{Name: c.Release.Name, Namespace: c.Release.Namespace, Chart: c.Release.Chart, Version: c.Release.Version, Repo: c.Release.Repo, File: file})
+		index = append(index, charts.ReleaseFile{Name: c.Release.Name, Namespace: c.Release.Namespace, Chart: c.Release.Chart, Version: c.Release.Version, Repo: c.Release.Repo, File: file})
 	}
-	return writeJSON(filepath.Join(dir, "releases.json"), index)
+	return writeJSON(filepath.Join(dir, charts.ReleaseIndex), index)
 }
 
 // workloadKinds are the kinds the summary lists per release.

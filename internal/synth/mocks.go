@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,11 +14,14 @@ import (
 	"github.com/scrolluniversity/platform/internal/simaws"
 )
 
-// Fixed identities the mock engine answers with (internal/simaws's), so
-// that two runs are byte-identical.
+// Fixed identities the mock engine answers with, so that two runs are
+// byte-identical.
 const (
+	// MockAccountID is the simulated AWS account (internal/simaws's).
 	MockAccountID = simaws.AccountID
-	MockPassword  = simaws.Password
+	// MockPassword is what every random password resolves to; it is secret
+	// in every output, so it never appears in what the synthesizer writes.
+	MockPassword = "mock-password-0123456789abcdef"
 )
 
 // mocks implements pulumi.MockResourceMonitor: it answers every resource
@@ -91,10 +95,31 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
-// outputs computes what the provider would return: simaws's table, the
-// one the simulated AWS provider of the end-to-end run answers with too.
+// outputs computes what the provider would return: for AWS, simaws's
+// table, the one the simulated AWS provider of the end-to-end run answers
+// with too; for the random provider, which the mock engine lacks (the
+// end-to-end run has the real one), fixed values.
 func (m *mocks) outputs(r *Resource) (string, resource.PropertyMap) {
+	if strings.HasPrefix(r.Type, "random:") {
+		return randomOutputs(r)
+	}
 	return simaws.Outputs(r.URN, r.Type, r.Name, m.region, r.Inputs)
+}
+
+// randomOutputs are the random provider's outputs the program reads,
+// deterministic in the resource's URN.
+func randomOutputs(r *Resource) (string, resource.PropertyMap) {
+	state := r.Inputs.Copy()
+	d := simaws.Digest(r.URN)
+	switch r.Type {
+	case "random:index/randomPassword:RandomPassword":
+		state["result"] = resource.NewStringProperty(MockPassword)
+		state["bcryptHash"] = resource.NewStringProperty("$2a$10$mock")
+	case "random:index/randomId:RandomId":
+		state["hex"] = resource.NewStringProperty(d[:16])
+		state["b64Url"] = resource.NewStringProperty(base64.RawURLEncoding.EncodeToString([]byte(d[:12])))
+	}
+	return r.Name + "-" + d[:8], state
 }
 
 // Call answers provider functions (invokes) from simaws's table.
