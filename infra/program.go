@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scrolluniversity/platform/components/apptier"
+	"github.com/scrolluniversity/platform/components/audit"
 	"github.com/scrolluniversity/platform/components/backups"
 	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/components/logging"
@@ -30,6 +31,7 @@ type Platform struct {
 	Metrics *observability.Observability
 	Logs    *logging.Logging
 	Backups *backups.Backups
+	Audit   *audit.Audit
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run. Unlike
@@ -253,6 +255,19 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		return nil, fmt.Errorf("building backups: %w", err)
 	}
 
+	trail, err := audit.New(ctx, "audit", audit.Args{
+		Config:         cfg.Audit,
+		DataBucketArns: []pulumi.StringInput{data.UploadsBucketArn, backupsComponent.BucketArn},
+		LogBucket:      backupsComponent.LogBucket,
+		Protect:        cfg.Guards.Protect,
+		Namer:          n,
+		Account:        account,
+		AWSProvider:    awsProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the audit trail: %w", err)
+	}
+
 	logs, err := logging.New(ctx, "logging", logging.Args{
 		Config:              cfg.Logging,
 		ChartRepository:     cfg.Cluster.ChartRepository,
@@ -316,7 +331,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		return nil, fmt.Errorf("building observability: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs, Backups: backupsComponent}, nil
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs, Backups: backupsComponent, Audit: trail}, nil
 }
 
 // LogGroupPatterns are the names of every log group the stack creates (VPC
@@ -347,6 +362,7 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"redisPrimaryHost":        p.Data.RedisPrimaryHost,
 		"redisReaderHost":         p.Data.RedisReaderHost,
 		"uploadsBucket":           p.Data.UploadsBucketName,
+		"auditTrailArn":           p.Audit.TrailArn,
 		"backendRoleArn":          p.Data.BackendRoleArn,
 		"appUrl":                  p.App.URL,
 		// What cmd/verify checks after each deploy.

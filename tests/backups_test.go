@@ -147,7 +147,7 @@ func TestBackupCronJobs(t *testing.T) {
 func TestBackupBucket(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		bucket := one(t, res, typeBucketV2, cfg.Cluster.Name+"-backups")
-		locks := res.ByType(typeObjectLock)
+		locks := bucketResources(res, typeObjectLock, bucket.Plain()["bucket"])
 		if cfg.Backups.ObjectLock {
 			if bucket.Plain()["objectLockEnabled"] != true || len(locks) != 1 ||
 				!equalJSON(path(locks[0].Plain(), "rule", "defaultRetention"), map[string]any{"mode": "GOVERNANCE", "days": 90}) {
@@ -276,4 +276,16 @@ func TestReplicaParameterGroup(t *testing.T) {
 			}
 		}
 	})
+}
+
+// bucketResources are the resources of a type that configure the named
+// bucket (their bucket input).
+func bucketResources(res *synth.Result, typ string, bucket any) []synth.Resource {
+	var out []synth.Resource
+	for _, r := range res.ByType(typ) {
+		if r.Plain()["bucket"] == bucket {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -181,6 +181,11 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"curl image unpinned", []change{{"logging", "images.curl", "curlimages/curl:latest"}}, "scrolluniversity:logging.images.curl", "curlimages/curl:latest"},
 		{"missing PagerDuty key", []change{{"scrolluniversity:pagerdutyRoutingKey", "", nil}}, "scrolluniversity:pagerdutyRoutingKey = (not set)", "pulumi config set --secret scrolluniversity:pagerdutyRoutingKey"},
 		{"region that is not one", []change{{"aws:region", "", "useast1"}}, "aws:region", "useast1"},
+		{"audit trail of an unknown kind", []change{{"audit", "trail", "organization"}}, "scrolluniversity:audit.trail", "organization"},
+		{"existing trail not named", []change{{"audit", "trail", "existing"}}, "scrolluniversity:audit.existingTrailArn", `"": with audit.trail "existing"`},
+		{"trail ARN with a trail of its own", []change{{"audit", "existingTrailArn", "arn:aws:cloudtrail:us-east-1:123456789012:trail/org"}}, "scrolluniversity:audit.existingTrailArn", `set only with audit.trail "existing"`},
+		{"audit record kept longer than the EKS audit log", []change{{"audit", "retentionDays", 400}}, "scrolluniversity:cluster.logRetentionDays", "keep them at least audit.retentionDays (400)"},
+		{"audit retention past ten years", []change{{"audit", "retentionDays", 4000}}, "scrolluniversity:audit.retentionDays", "4000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,9 +77,11 @@ type Args struct {
 type Backups struct {
 	pulumi.ResourceState
 
-	// Bucket is the backup bucket's name; KeyArn its key.
-	Bucket pulumi.StringOutput
-	KeyArn pulumi.StringOutput
+	// Bucket is the backup bucket's name, BucketArn its ARN; KeyArn its
+	// key.
+	Bucket    pulumi.StringOutput
+	BucketArn pulumi.StringOutput
+	KeyArn    pulumi.StringOutput
 	// LogBucket receives the S3 access logs.
 	LogBucket pulumi.StringOutput
 	// DatabasePrefix is where database dumps go.
@@ -223,6 +225,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	c.Bucket = bucket.Bucket.Bucket
+	c.BucketArn = bucket.Bucket.Arn
 	c.KeyArn = key.Arn
 	c.LogBucket = logs.Bucket.Bucket
 	c.DatabasePrefix = pulumi.String(DatabasePrefix(args.Stack)).ToStringOutput()

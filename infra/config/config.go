@@ -51,6 +51,8 @@ type Config struct {
 	Logging LoggingConfig `json:"logging"`
 	// Backups are scheduled database dumps to S3.
 	Backups BackupsConfig `json:"backups"`
+	// Audit is the account's audit trail (CloudTrail).
+	Audit AuditConfig `json:"audit"`
 
 	// Secrets are the external API keys the backend needs, by the
 	// environment variable it reads them from. They come from secret stack
@@ -99,6 +101,35 @@ var AlertingSecrets = []AlertingSecret{
 	{"smtpPassword", SMTPPasswordFile, "the SMTP password info alerts are mailed with"},
 	{"heartbeatUrl", HeartbeatURLFile, "the dead man's switch URL the always-firing Watchdog alert is sent to"},
 }
+
+// AuditConfig is the account's audit trail: who did what to the account's
+// resources, and who read or wrote the objects of the buckets that hold
+// student data (FERPA's record of disclosures, GDPR's accountability).
+type AuditConfig struct {
+	// Trail is "create" (the stack makes a multi-region CloudTrail trail
+	// of its account, with log file validation, management events and the
+	// uploads and backups buckets' S3 data events, into a locked bucket)
+	// or "existing" (a trail already records the account: an AWS
+	// Organizations trail, or another stack's in the same account; the
+	// stack makes none). Default "create".
+	Trail string `json:"trail"`
+	// ExistingTrailArn names the trail that records the account when
+	// Trail is "existing"; required then. Its owner must also select this
+	// stack's buckets' data events (docs/DEPLOYMENT.md).
+	ExistingTrailArn string `json:"existingTrailArn"`
+	// RetentionDays is the compliance retention of the audit record, in
+	// days: the trail's log files are locked (S3 Object Lock, governance)
+	// and kept this long, then expire; the EKS control-plane logs, which
+	// hold the Kubernetes audit log, must be kept at least as long
+	// (cluster.logRetentionDays). 1 to 3653. Default 365.
+	RetentionDays int `json:"retentionDays"`
+}
+
+// The audit trail's kinds (AuditConfig.Trail).
+const (
+	TrailCreate   = "create"
+	TrailExisting = "existing"
+)
 
 // GuardsConfig says how hard stateful resources are guarded against loss.
 type GuardsConfig struct {
@@ -249,7 +280,7 @@ func (c *Config) sections() map[string]any {
 		"tags": &c.Tags, "guards": &c.Guards, "network": &c.Network,
 		"cluster": &c.Cluster, "database": &c.Database, "cache": &c.Cache,
 		"uploads": &c.Uploads, "app": &c.App, "observability": &c.Observability,
-		"logging": &c.Logging, "backups": &c.Backups,
+		"logging": &c.Logging, "backups": &c.Backups, "audit": &c.Audit,
 	}
 }
 

@@ -205,6 +205,7 @@ func Defaults(project, stack string) *Config {
 				AwsCli:   "amazon/aws-cli:2.31.0",
 			},
 		},
+		Audit: AuditConfig{Trail: TrailCreate, RetentionDays: 365},
 	}
 }
 

@@ -658,6 +658,31 @@ func (c *Config) validateAddOns(p *problems) {
 	c.validateObservability(p)
 	c.validateLogging(p)
 	c.validateBackups(p)
+	c.validateAudit(p)
+}
+
+// trailArnRE is a CloudTrail trail's ARN.
+var trailArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{3,128}$`)
+
+func (c *Config) validateAudit(p *problems) {
+	a := c.Audit
+	switch a.Trail {
+	case TrailCreate:
+		if a.ExistingTrailArn != "" {
+			p.add("audit.existingTrailArn", a.ExistingTrailArn, "set only with audit.trail %q; with %q the stack makes its own trail", TrailExisting, TrailCreate)
+		}
+	case TrailExisting:
+		if !trailArnRE.MatchString(a.ExistingTrailArn) {
+			p.add("audit.existingTrailArn", a.ExistingTrailArn, "with audit.trail %q, want the ARN of the trail that records the account, arn:aws:cloudtrail:<region>:<account>:trail/<name>", TrailExisting)
+		}
+	default:
+		p.add("audit.trail", a.Trail, "want %q (the stack makes the account's trail) or %q (a trail already records the account)", TrailCreate, TrailExisting)
+	}
+	if a.RetentionDays < 1 || a.RetentionDays > 3653 {
+		p.add("audit.retentionDays", a.RetentionDays, "want 1 to 3653 days")
+	} else if c.Cluster.LogRetentionDays < a.RetentionDays {
+		p.add("cluster.logRetentionDays", c.Cluster.LogRetentionDays, "the EKS control-plane logs hold the Kubernetes audit log: keep them at least audit.retentionDays (%d), one of CloudWatch's periods %v", a.RetentionDays, cloudWatchRetentionDays)
+	}
 }
 
 // compareVersions compares dotted numeric versions ("1.58.0"): -1, 0, 1.

@@ -43,6 +43,9 @@ type PrivateBucketArgs struct {
 	AccountID string
 	// Tags are extra tags of the bucket.
 	Tags map[string]string
+	// Statements are more bucket policy statements, given the bucket's
+	// ARN (a service's delivery, such as CloudTrail's); nil adds none.
+	Statements func(bucketArn pulumi.StringOutput) iam.GetPolicyDocumentStatementArray
 }
 
 // PrefixExpiry expires the current objects under a prefix after Days,
@@ -196,6 +199,9 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 				iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"), Variable: pulumi.String("aws:SourceAccount"), Values: pulumi.StringArray{pulumi.String(args.AccountID)}},
 			},
 		})
+	}
+	if args.Statements != nil {
+		statements = append(statements, args.Statements(bucket.Arn)...)
 	}
 	policy := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{Statements: statements}, InvokeOptions(opts)...).Json()
 	if args.ObjectLockDays > 0 {

@@ -76,6 +76,7 @@ var componentOrder = []string{
 	"scrolluniversity:infra:Network", "scrolluniversity:infra:Cluster", "scrolluniversity:components:DataTier",
 	"scrolluniversity:components:AppTier", "scrolluniversity:components:Observability",
 	"scrolluniversity:components:Logging", "scrolluniversity:components:Backups",
+	"scrolluniversity:components:Audit",
 }
 
 func componentRank(typ string) int {
@@ -123,6 +124,7 @@ var figures = map[string]func(g Group) []string{
 	"scrolluniversity:components:Observability": observabilityFigures,
 	"scrolluniversity:components:Logging":       loggingFigures,
 	"scrolluniversity:components:Backups":       backupsFigures,
+	"scrolluniversity:components:Audit":         auditFigures,
 }
 
 func ofType(g Group, typ string) []Resource {
@@ -358,6 +360,28 @@ func backupsFigures(g Group) []string {
 		}
 		sort.Strings(expiry)
 		out = append(out, fmt.Sprintf("bucket %v: SSE-KMS, versioned, %s; expiry %s", p["bucket"], lock, strings.Join(expiry, ", ")))
+	}
+	return out
+}
+
+func auditFigures(g Group) []string {
+	trails := ofType(g, "aws:cloudtrail/trail:Trail")
+	if len(trails) == 0 {
+		return []string{"no trail of its own: an existing trail records the account (audit.existingTrailArn)"}
+	}
+	var out []string
+	for _, t := range trails {
+		p := t.Plain()
+		var selectors []string
+		for _, sel := range asList(p["advancedEventSelectors"]) {
+			selectors = append(selectors, fmt.Sprint(rules.Get(sel, "name")))
+		}
+		out = append(out, fmt.Sprintf("trail %v: multi-region %v, log file validation %v, SSE-KMS %v; selects %s",
+			p["name"], p["isMultiRegionTrail"], p["enableLogFileValidation"], p["kmsKeyId"] != nil, strings.Join(selectors, ", ")))
+	}
+	for _, l := range ofType(g, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
+		r := rules.Get(l.Plain(), "rule", "defaultRetention")
+		out = append(out, fmt.Sprintf("log files locked (%v) and kept %v days", rules.Get(r, "mode"), rules.Get(r, "days")))
 	}
 	return out
 }

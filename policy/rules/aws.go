@@ -18,6 +18,7 @@ const (
 	typeLaunchTemplate = "aws:ec2/launchTemplate:LaunchTemplate"
 	typeEC2Instance    = "aws:ec2/instance:Instance"
 	typeBucket         = "aws:s3/bucketV2:BucketV2"
+	typeTrail          = "aws:cloudtrail/trail:Trail"
 	typePublicBlock    = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 	typeBucketACL      = "aws:s3/bucketAclV2:BucketAclV2"
 	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
@@ -177,6 +178,34 @@ func awsRules() []ResourceRule {
 				return nil
 			}
 			return []string{fmt.Sprintf("EKS cluster %s does not log %s; add them to enabledClusterLogTypes", shortName(r), strings.Join(missing, ", "))}
+		}},
+		{Policy{"cloudtrail-trail-hardened", "a CloudTrail trail records every region and the management events, validates its log files and encrypts them with a customer-managed key", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeTrail {
+				return nil
+			}
+			var missing []string
+			if r.Props["isMultiRegionTrail"] != true && !unknown(r.Props["isMultiRegionTrail"]) {
+				missing = append(missing, "isMultiRegionTrail: true (a trail of one region misses what is done elsewhere)")
+			}
+			if r.Props["includeGlobalServiceEvents"] == false {
+				missing = append(missing, "includeGlobalServiceEvents: true (IAM and STS are global)")
+			}
+			if r.Props["enableLogFileValidation"] != true && !unknown(r.Props["enableLogFileValidation"]) {
+				missing = append(missing, "enableLogFileValidation: true (digest files prove a log file unchanged)")
+			}
+			if Str(r.Props["kmsKeyId"]) == "" && !unknown(r.Props["kmsKeyId"]) {
+				missing = append(missing, "kmsKeyId: a customer-managed key (SSE-KMS)")
+			}
+			if r.Props["enableLogging"] == false {
+				missing = append(missing, "enableLogging: true (the trail is stopped)")
+			}
+			if !recordsManagementEvents(r.Props) {
+				missing = append(missing, "a selector of the management events (eventCategory Management)")
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			return []string{fmt.Sprintf("CloudTrail trail %s lacks %s", shortName(r), strings.Join(missing, "; "))}
 		}},
 		{Policy{"eks-public-endpoint-restricted", "the EKS public endpoint is off or limited to listed CIDRs", Mandatory, nil}, func(r Resource, _ Config) []string {
 			if r.Type != typeEKSCluster {
@@ -367,4 +396,28 @@ func checkOpenIngress(r Resource, cfg Config) []string {
 		}
 	}
 	return msgs
+}
+
+// recordsManagementEvents says whether a trail's selectors keep the
+// management events: no selectors (CloudTrail's default), a basic selector
+// that includes them (its default too), or an advanced selector of
+// eventCategory Management.
+func recordsManagementEvents(props map[string]any) bool {
+	advanced, basic := list(props["advancedEventSelectors"]), list(props["eventSelectors"])
+	if len(advanced) == 0 && len(basic) == 0 {
+		return true
+	}
+	for _, sel := range basic {
+		if v := Get(sel, "includeManagementEvents"); v == nil || v == true {
+			return true
+		}
+	}
+	for _, sel := range advanced {
+		for _, f := range list(Get(sel, "fieldSelectors")) {
+			if Get(f, "field") == "eventCategory" && contains(strList(Get(f, "equals")), "Management") {
+				return true
+			}
+		}
+	}
+	return false
 }

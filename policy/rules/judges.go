@@ -22,6 +22,7 @@ var judges = map[string][]string{
 	"eks-secrets-encryption":             {typeEKSCluster},
 	"eks-control-plane-logging":          {typeEKSCluster},
 	"eks-public-endpoint-restricted":     {typeEKSCluster},
+	"cloudtrail-trail-hardened":          {typeTrail},
 	"security-group-no-open-ingress":     {typeSecurityGroup, typeSGRule, typeSGIngressRule},
 	"iam-no-admin-wildcard":              slices.Sorted(maps.Keys(iamPolicyTypes)),
 	"aws-required-tags":                  {"aws:"},

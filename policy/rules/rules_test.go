@@ -140,6 +140,19 @@ var resourceCases = map[string][]struct {
 		{"no audit", res(typeEKSCluster, m{"enabledClusterLogTypes": l{"api"}}), nil, "audit, authenticator"},
 		{"all", res(typeEKSCluster, m{"enabledClusterLogTypes": l{"api", "audit", "authenticator", "scheduler"}}), nil, ""},
 	},
+	"cloudtrail-trail-hardened": {
+		{"one region, no validation, no key", res(typeTrail, m{"s3BucketName": "b"}), nil, "isMultiRegionTrail: true (a trail of one region misses what is done elsewhere); enableLogFileValidation: true (digest files prove a log file unchanged); kmsKeyId"},
+		{"stopped, no global events", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x", "enableLogging": false, "includeGlobalServiceEvents": false}), nil, "includeGlobalServiceEvents: true (IAM and STS are global); enableLogging: true"},
+		{"data events only", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x", "advancedEventSelectors": l{
+			m{"fieldSelectors": l{m{"field": "eventCategory", "equals": l{"Data"}}, m{"field": "resources.type", "equals": l{"AWS::S3::Object"}}}},
+		}}), nil, "a selector of the management events"},
+		{"basic selector without management events", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x", "eventSelectors": l{m{"includeManagementEvents": false}}}), nil, "a selector of the management events"},
+		{"hardened, management and data events", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x", "includeGlobalServiceEvents": true, "enableLogging": true, "advancedEventSelectors": l{
+			m{"fieldSelectors": l{m{"field": "eventCategory", "equals": l{"Management"}}}},
+			m{"fieldSelectors": l{m{"field": "eventCategory", "equals": l{"Data"}}}},
+		}}), nil, ""},
+		{"hardened, default selectors", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x"}), nil, ""},
+	},
 	"eks-public-endpoint-restricted": {
 		{"open to the world", res(typeEKSCluster, m{"vpcConfig": m{"endpointPublicAccess": true, "publicAccessCidrs": l{"0.0.0.0/0"}}}), nil, "open to the internet"},
 		{"default public, no CIDRs", res(typeEKSCluster, m{"vpcConfig": m{}}), nil, "open to the internet"},
