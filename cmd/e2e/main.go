@@ -464,19 +464,28 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	if err != nil {
 		return fail("preview (image tag)", start, err)
 	}
-	var stray []string
+	var stray, names []string
+	rolled := false
 	for _, t := range touched {
-		// The backend's objects, and the backups' ConfigMap, which holds
-		// the whole stack config (settings.json, what app-backup saves)
-		// and is immutable: any config change replaces it, by design.
-		if !strings.Contains(t, "backend") && !strings.Contains(t, "migrate") && !strings.HasSuffix(t, "kubernetes:core/v1:ConfigMap::backup-scripts") {
+		op, urn, _ := strings.Cut(t, " ")
+		names = append(names, op+" "+urn[strings.LastIndex(urn, "::")+2:])
+		// The new image rolls the backend's Deployment out in place.
+		if op == string(apitype.OpUpdate) && strings.HasSuffix(urn, "kubernetes:apps/v1:Deployment::backend") {
+			rolled = true
+		}
+		// The backend's objects (its migration Job is named for the
+		// release), and the backups' ConfigMap, which holds the whole
+		// stack config (settings.json, what app-backup saves) and is
+		// immutable: any config change replaces it, by design.
+		if !strings.Contains(urn, "backend") && !strings.Contains(urn, "migrate") && !strings.HasSuffix(urn, "kubernetes:core/v1:ConfigMap::backup-scripts") {
 			stray = append(stray, t)
 		}
 	}
-	if len(touched) == 0 {
-		stray = append(stray, "the preview shows no change for a new backend image tag")
+	if !rolled {
+		stray = append(stray, "the preview does not update the backend's Deployment for a new image tag")
 	}
-	record("preview (image tag)", start, opCounts(p.ChangeSummary), stray...)
+	slices.Sort(names)
+	recordDetail("preview (image tag)", start, opCounts(p.ChangeSummary), strings.Join(slices.Compact(names), ", "), stray...)
 	if len(stray) > 0 {
 		return r, fmt.Errorf("preview (image tag): %v", stray)
 	}
