@@ -89,6 +89,31 @@ func TestAuditTrail(t *testing.T) {
 		if want := fmt.Sprintf("arn:aws:s3:::%s/AWSLogs/%s/*", bucketName, synth.MockAccountID); !slices.Equal(writes, []string{want}) {
 			t.Errorf("CloudTrail may write %v, want only %s", writes, want)
 		}
+		// The key policy sections CloudTrail requires, and no more: data
+		// keys under a trail's encryption context, DescribeKey for this
+		// trail; never Decrypt (the bucket has no Bucket Key, which would
+		// need it).
+		var grants []string
+		for _, st := range parsePolicy(t, key.Plain()["policy"]).Statement {
+			if st.Principal["Service"] != "cloudtrail.amazonaws.com" {
+				continue
+			}
+			for _, a := range list(st.Action) {
+				grants = append(grants, fmt.Sprintf("%s %v", a, st.Condition))
+			}
+		}
+		wantGrants := []string{
+			fmt.Sprintf("kms:GenerateDataKey* map[StringLike:map[kms:EncryptionContext:aws:cloudtrail:arn:arn:aws:cloudtrail:*:%s:trail/*]]", synth.MockAccountID),
+			fmt.Sprintf("kms:DescribeKey map[StringEquals:map[aws:SourceArn:%s]]", trailArn),
+		}
+		if !slices.Equal(grants, wantGrants) {
+			t.Errorf("CloudTrail's key grants:\n%v\nwant\n%v", grants, wantGrants)
+		}
+		enc := bucketResources(res, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", bucketName)
+		if len(enc) != 1 || path(enc[0].Plain()["rules"].([]any)[0], "bucketKeyEnabled") != false ||
+			path(enc[0].Plain()["rules"].([]any)[0], "applyServerSideEncryptionByDefault", "kmsMasterKeyId") != key.State["arn"].StringValue() {
+			t.Errorf("the trail bucket: want SSE-KMS with the audit key and no Bucket Key (CloudTrail would need kms:Decrypt), got %v", enc)
+		}
 		if got := res.Outputs["auditTrailArn"].Value; got != trail.State["arn"].StringValue() {
 			t.Errorf("auditTrailArn output %v, want the trail's ARN %v", got, trail.State["arn"].StringValue())
 		}

@@ -68,12 +68,17 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	key, err := kit.NewKey(ctx, n.Name("audit"), acct, kit.KeyArgs{
 		Description: "CloudTrail audit trail of " + n.Prefix,
+		// The key policy sections CloudTrail requires ("Configure AWS KMS
+		// key policies for CloudTrail"): data keys for log and digest files
+		// under the trails' encryption context, and DescribeKey, which
+		// carries no encryption context, for this trail only.
 		ServicePrincipals: []kit.ServiceKeyUse{{
-			Principal: "cloudtrail.amazonaws.com",
-			// CloudTrail names the trail in the encryption context of
-			// every log file it encrypts.
+			Principal: "cloudtrail.amazonaws.com", Actions: []string{"kms:GenerateDataKey*"},
 			ConditionTest: "StringLike", ConditionVariable: "kms:EncryptionContext:aws:cloudtrail:arn",
 			ConditionValues: []string{fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", acct.Partition, acct.AccountID)},
+		}, {
+			Principal: "cloudtrail.amazonaws.com", Actions: []string{"kms:DescribeKey"},
+			ConditionTest: "StringEquals", ConditionVariable: "aws:SourceArn", ConditionValues: []string{trailArn},
 		}},
 		// The audit record must outlive the stack.
 		Retain: true,
@@ -89,6 +94,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	bucket, err := kit.NewPrivateBucket(ctx, n.Name("audit-trail"), kit.PrivateBucketArgs{
 		Bucket: n.Name("audit-trail", acct.AccountID), KmsKeyArn: key.Arn,
+		// CloudTrail writes with the trail's key; with a Bucket Key it
+		// would need kms:Decrypt too.
+		NoBucketKey: true,
 		// Log files are written once; a version replaced or deleted
 		// (only possible after its lock) goes the next day.
 		NoncurrentVersionDays: 1, AbortIncompleteMultipartDays: 1,

@@ -64,6 +64,9 @@ type KeyArgs struct {
 // ServiceKeyUse lets one AWS service use a key under a condition.
 type ServiceKeyUse struct {
 	Principal string
+	// Actions are what it may do; nil: encrypt, decrypt, re-encrypt,
+	// generate data keys and describe (what CloudWatch Logs needs).
+	Actions []string
 	// Condition limits the use, e.g. ArnLike on kms:EncryptionContext:aws:logs:arn.
 	ConditionTest, ConditionVariable string
 	ConditionValues                  []string
@@ -85,8 +88,12 @@ func NewKey(ctx *pulumi.Context, name string, account Account, args KeyArgs, opt
 		},
 	}
 	for _, s := range args.ServicePrincipals {
+		actions := s.Actions
+		if actions == nil {
+			actions = []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}
+		}
 		statements = append(statements, iam.GetPolicyDocumentStatementArgs{
-			Actions: pulumi.ToStringArray([]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}),
+			Actions: pulumi.ToStringArray(actions),
 			Principals: iam.GetPolicyDocumentStatementPrincipalArray{
 				iam.GetPolicyDocumentStatementPrincipalArgs{Type: pulumi.String("Service"), Identifiers: pulumi.StringArray{pulumi.String(s.Principal)}},
 			},

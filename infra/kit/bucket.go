@@ -43,6 +43,11 @@ type PrivateBucketArgs struct {
 	AccountID string
 	// Tags are extra tags of the bucket.
 	Tags map[string]string
+	// NoBucketKey turns the S3 Bucket Key off: every object is then
+	// encrypted with a data key of its own from KMS. A service that writes
+	// with its own SSE-KMS key would otherwise need kms:Decrypt as well
+	// (CloudTrail: "Granting decrypt permissions for trails").
+	NoBucketKey bool
 	// Statements are more bucket policy statements, given the bucket's
 	// ARN (a service's delivery, such as CloudTrail's); nil adds none.
 	Statements func(bucketArn pulumi.StringOutput) iam.GetPolicyDocumentStatementArray
@@ -119,7 +124,7 @@ func NewPrivateBucket(ctx *pulumi.Context, name string, args PrivateBucketArgs, 
 				ApplyServerSideEncryptionByDefault: sse(args),
 				// One data key per bucket rather than per object: far fewer
 				// KMS calls, same protection (SSE-KMS only).
-				BucketKeyEnabled: pulumi.Bool(!args.AcceptsAccessLogs),
+				BucketKeyEnabled: pulumi.Bool(!args.AcceptsAccessLogs && !args.NoBucketKey),
 			},
 		},
 	}, opts...)); err != nil {
