@@ -51,6 +51,9 @@ func TestAuditTrail(t *testing.T) {
 		}
 
 		bucket := one(t, res, typeBucketV2, cfg.Cluster.Name+"-audit-trail")
+		if !bucket.RetainOnDelete || bucket.Protect != cfg.Guards.Protect {
+			t.Errorf("the trail bucket: retained on destroy %v (want true), protect %v (want %v)", bucket.RetainOnDelete, bucket.Protect, cfg.Guards.Protect)
+		}
 		locks := bucketResources(res, typeObjectLock, bucketName)
 		if bucket.Plain()["objectLockEnabled"] != true || len(locks) != 1 ||
 			!equalJSON(path(locks[0].Plain(), "rule", "defaultRetention"), map[string]any{"mode": "GOVERNANCE", "days": cfg.Audit.RetentionDays}) {

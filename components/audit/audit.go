@@ -125,7 +125,11 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 				},
 			}
 		},
-	}, parent)
+	}, parent,
+		// The audit record outlives the stack: a destroy leaves the bucket
+		// and its settings (the lock, the expiry) as they are; its locked
+		// log files could not be deleted before their retention anyway.
+		pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, err
 	}
