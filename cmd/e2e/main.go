@@ -378,6 +378,7 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 		"SIMAWS_EKS_ENDPOINT": c.URL,
 		"SIMAWS_EKS_CA":       base64.StdEncoding.EncodeToString(ca),
 		"SIMAWS_STATE":        filepath.Join(dir, "simaws.json"),
+		"SIMAWS_DELETED":      filepath.Join(dir, "simaws-deleted"),
 		"SIMAWS_ACCOUNT_ID":   simulatedAccount,
 	}
 	s, err := auto.UpsertStackInlineSource(ctx, stack, proj.Name.String(), infra.Program,
@@ -581,7 +582,30 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	}
 
 	// 5. Destroy: everything goes, unless the stack guards its data, where
-	// the engine refuses for the protected resources.
+	// the engine refuses for the protected resources; what the program
+	// retains on delete (keys, the audit trail's bucket) stays in AWS.
+	before, err := stateResources(ctx, s)
+	if err != nil {
+		return r, err
+	}
+	guardedURNs, retained := guardsOf(before)
+	// The destroy's preview (what `pulumi destroy` shows before it asks):
+	// of a guarded stack it is refused for the protected resources before
+	// anything is deleted.
+	start = time.Now()
+	pd, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(log), optdestroy.ErrorProgressStreams(log))
+	switch {
+	case sf.Guarded:
+		msg, problem := refused(err, "Preview failed: resource", "cannot be deleted", "because it is protected")
+		recordDetail("preview of the destroy (guarded: refused)", start, nil, msg, problem...)
+		if len(problem) > 0 {
+			return r, fmt.Errorf("preview of the destroy: %v", problem)
+		}
+	case err != nil:
+		return fail("preview of the destroy", start, err)
+	default:
+		record("preview of the destroy", start, opCounts(pd.ChangeSummary))
+	}
 	start = time.Now()
 	des, err := s.Destroy(ctx, optdestroy.ProgressStreams(log), optdestroy.ErrorProgressStreams(log))
 	guarded := sf.Guarded
@@ -593,27 +617,102 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 		if !strings.Contains(err.Error(), "protect") {
 			return fail("destroy (guarded: refused)", start, err)
 		}
-		record("destroy (guarded: refused)", start, nil)
+		// What the stack guards is still there: in the state, and never
+		// asked of AWS to delete. A destroy without its preview (`pulumi
+		// destroy --yes --skip-preview`, what the Automation API runs)
+		// deletes everything not protected before it reaches what is; the
+		// preview above refused before deleting anything.
+		deleted, _ := os.ReadFile(env["SIMAWS_DELETED"])
+		after, err := stateURNs(ctx, s)
+		if err != nil {
+			return r, err
+		}
+		var problems []string
+		for _, urn := range guardedURNs {
+			if !slices.Contains(after, urn) || slices.Contains(strings.Split(string(deleted), "\n"), urn) {
+				problems = append(problems, "protected, yet deleted: "+urn)
+			}
+		}
+		if len(guardedURNs) == 0 {
+			problems = append(problems, "no protected resource in a guarded stack")
+		}
+		recordDetail("destroy (guarded: refused)", start, nil, fmt.Sprintf("%d protected resources kept; %d AWS resources deleted before the refusal", len(guardedURNs), strings.Count(string(deleted), "\n")), problems...)
+		if len(problems) > 0 {
+			return r, fmt.Errorf("destroy: %v", problems)
+		}
 	case err != nil:
 		return fail("destroy", start, err)
 	default:
-		left, err := s.Export(ctx)
-		var leftover []string
-		if err == nil {
-			var dep struct {
-				Resources []struct{ URN string } `json:"resources"`
-			}
-			_ = json.Unmarshal(left.Deployment, &dep)
-			for _, res := range dep.Resources {
-				leftover = append(leftover, res.URN)
+		leftover, err := stateURNs(ctx, s)
+		if err != nil {
+			return r, err
+		}
+		// Retained: out of the state, and never asked of AWS to delete.
+		deleted, _ := os.ReadFile(env["SIMAWS_DELETED"])
+		var problems []string
+		for _, urn := range leftover {
+			problems = append(problems, "left in the state: "+urn)
+		}
+		for _, urn := range retained {
+			if slices.Contains(strings.Split(string(deleted), "\n"), urn) {
+				problems = append(problems, "deleted, though retained on delete: "+urn)
 			}
 		}
-		record("destroy", start, upCounts(des.Summary), leftover...)
-		if len(leftover) > 0 {
-			return r, fmt.Errorf("destroy left %v", leftover)
+		if len(retained) == 0 {
+			problems = append(problems, "no resource retained on delete: the keys and the audit trail's bucket should be")
+		}
+		recordDetail("destroy", start, upCounts(des.Summary), fmt.Sprintf("%d AWS resources deleted; %d retained on delete, kept", strings.Count(string(deleted), "\n"), len(retained)), problems...)
+		if len(problems) > 0 {
+			return r, fmt.Errorf("destroy: %v", problems)
 		}
 	}
 	return r, nil
+}
+
+// stateResource is one resource of the stack's state, with its guards.
+type stateResource struct {
+	URN            string `json:"urn"`
+	Protect        bool   `json:"protect"`
+	RetainOnDelete bool   `json:"retainOnDelete"`
+}
+
+// stateResources are the resources of the stack's state.
+func stateResources(ctx context.Context, s auto.Stack) ([]stateResource, error) {
+	state, err := s.Export(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var dep struct {
+		Resources []stateResource `json:"resources"`
+	}
+	if err := json.Unmarshal(state.Deployment, &dep); err != nil {
+		return nil, err
+	}
+	return dep.Resources, nil
+}
+
+// stateURNs are the URNs of the state's resources.
+func stateURNs(ctx context.Context, s auto.Stack) ([]string, error) {
+	res, err := stateResources(ctx, s)
+	var out []string
+	for _, r := range res {
+		out = append(out, r.URN)
+	}
+	return out, err
+}
+
+// guardsOf are the URNs of the resources that are protected, and of those
+// retained on delete.
+func guardsOf(res []stateResource) (protected, retained []string) {
+	for _, r := range res {
+		if r.Protect {
+			protected = append(protected, r.URN)
+		}
+		if r.RetainOnDelete {
+			retained = append(retained, r.URN)
+		}
+	}
+	return protected, retained
 }
 
 // plant is the program with the value at path of the resource of type

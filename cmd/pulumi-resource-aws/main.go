@@ -13,7 +13,9 @@
 // clusters it made (for the program's preflight, which asks for the
 // running version) are kept in $SIMAWS_STATE; $SIMAWS_ACCOUNT_ID is the
 // account it answers for (the mock engine's, the AWS documentation's
-// example, otherwise).
+// example, otherwise). Every resource it is asked to delete is appended to
+// $SIMAWS_DELETED, one URN a line, so that a run can show what a destroy
+// deleted and what it kept.
 package main
 
 import (
@@ -45,7 +47,7 @@ func main() {
 		simaws.Account = id
 	}
 	if err := provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return &server{region: "us-east-1", statePath: os.Getenv("SIMAWS_STATE")}, nil
+		return &server{region: "us-east-1", statePath: os.Getenv("SIMAWS_STATE"), deletedPath: os.Getenv("SIMAWS_DELETED")}, nil
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "pulumi-resource-aws (simulated):", err)
 		os.Exit(1)
@@ -54,9 +56,10 @@ func main() {
 
 type server struct {
 	pulumirpc.UnimplementedResourceProviderServer
-	mu        sync.Mutex
-	region    string
-	statePath string
+	mu          sync.Mutex
+	region      string
+	statePath   string
+	deletedPath string
 }
 
 var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: false}
@@ -288,7 +291,25 @@ func (s *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*empty
 			return nil, err
 		}
 	}
-	return &emptypb.Empty{}, nil
+	return &emptypb.Empty{}, s.recordDeleted(req.GetUrn())
+}
+
+// recordDeleted appends a deleted resource's URN to $SIMAWS_DELETED.
+func (s *server) recordDeleted(urn string) error {
+	if s.deletedPath == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := os.OpenFile(s.deletedPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(f, urn); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (s *server) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {

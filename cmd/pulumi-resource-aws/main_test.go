@@ -104,7 +104,8 @@ func TestTheClusterIsTheSimulatedOne(t *testing.T) {
 	t.Setenv("SIMAWS_EKS_ENDPOINT", "https://127.0.0.1:6443")
 	t.Setenv("SIMAWS_EKS_CA", "Q0E=")
 	statePath := filepath.Join(t.TempDir(), "simaws.json")
-	s := &server{region: "us-east-1", statePath: statePath}
+	deleted := filepath.Join(t.TempDir(), "deleted")
+	s := &server{region: "us-east-1", statePath: statePath, deletedPath: deleted}
 	urn := "urn:pulumi:staging::scrolluniversity::aws:eks/cluster:Cluster::cluster"
 	got, err := s.Create(context.Background(), &pulumirpc.CreateRequest{Urn: urn, Properties: props(t, map[string]any{"name": "scrolluniversity-staging", "version": "1.36"})})
 	if err != nil {
@@ -136,5 +137,11 @@ func TestTheClusterIsTheSimulatedOne(t *testing.T) {
 	}
 	if m := read(); len(m) != 0 {
 		t.Errorf("clusters recorded after the delete: %v", m)
+	}
+	if _, err := s.Delete(context.Background(), &pulumirpc.DeleteRequest{Urn: bucketURN, Id: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(deleted); string(b) != urn+"\n"+bucketURN+"\n" {
+		t.Errorf("deleted log %q, want the cluster's and the bucket's URNs", b)
 	}
 }
