@@ -608,12 +608,14 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	}
 	start = time.Now()
 	des, err := s.Destroy(ctx, optdestroy.ProgressStreams(log), optdestroy.ErrorProgressStreams(log))
-	guarded := sf.Guarded
+	// What the destroy asked AWS to delete, one URN a line.
+	deletedLog, _ := os.ReadFile(env["SIMAWS_DELETED"])
+	deleted := strings.FieldsFunc(string(deletedLog), func(r rune) bool { return r == '\n' })
 	switch {
-	case guarded && err == nil:
+	case sf.Guarded && err == nil:
 		record("destroy (guarded: refused)", start, upCounts(des.Summary), "the destroy of a guarded stack went through")
 		return r, errors.New("destroy of a guarded stack went through")
-	case guarded:
+	case sf.Guarded:
 		if !strings.Contains(err.Error(), "protect") {
 			return fail("destroy (guarded: refused)", start, err)
 		}
@@ -622,21 +624,20 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 		// destroy --yes --skip-preview`, what the Automation API runs)
 		// deletes everything not protected before it reaches what is; the
 		// preview above refused before deleting anything.
-		deleted, _ := os.ReadFile(env["SIMAWS_DELETED"])
 		after, err := stateURNs(ctx, s)
 		if err != nil {
 			return r, err
 		}
 		var problems []string
 		for _, urn := range guardedURNs {
-			if !slices.Contains(after, urn) || slices.Contains(strings.Split(string(deleted), "\n"), urn) {
+			if !slices.Contains(after, urn) || slices.Contains(deleted, urn) {
 				problems = append(problems, "protected, yet deleted: "+urn)
 			}
 		}
 		if len(guardedURNs) == 0 {
 			problems = append(problems, "no protected resource in a guarded stack")
 		}
-		recordDetail("destroy (guarded: refused)", start, nil, fmt.Sprintf("%d protected resources kept; %d AWS resources deleted before the refusal", len(guardedURNs), strings.Count(string(deleted), "\n")), problems...)
+		recordDetail("destroy (guarded: refused)", start, nil, fmt.Sprintf("%d protected resources kept; %d AWS resources deleted before the refusal", len(guardedURNs), len(deleted)), problems...)
 		if len(problems) > 0 {
 			return r, fmt.Errorf("destroy: %v", problems)
 		}
@@ -648,20 +649,19 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 			return r, err
 		}
 		// Retained: out of the state, and never asked of AWS to delete.
-		deleted, _ := os.ReadFile(env["SIMAWS_DELETED"])
 		var problems []string
 		for _, urn := range leftover {
 			problems = append(problems, "left in the state: "+urn)
 		}
 		for _, urn := range retained {
-			if slices.Contains(strings.Split(string(deleted), "\n"), urn) {
+			if slices.Contains(deleted, urn) {
 				problems = append(problems, "deleted, though retained on delete: "+urn)
 			}
 		}
 		if len(retained) == 0 {
 			problems = append(problems, "no resource retained on delete: the keys and the audit trail's bucket should be")
 		}
-		recordDetail("destroy", start, upCounts(des.Summary), fmt.Sprintf("%d AWS resources deleted; %d retained on delete, kept", strings.Count(string(deleted), "\n"), len(retained)), problems...)
+		recordDetail("destroy", start, upCounts(des.Summary), fmt.Sprintf("%d AWS resources deleted; %d retained on delete, kept", len(deleted), len(retained)), problems...)
 		if len(problems) > 0 {
 			return r, fmt.Errorf("destroy: %v", problems)
 		}
