@@ -11,9 +11,11 @@ import (
 	"github.com/scrolluniversity/platform/components/apptier"
 	"github.com/scrolluniversity/platform/components/audit"
 	"github.com/scrolluniversity/platform/components/backups"
+	"github.com/scrolluniversity/platform/components/cdn"
 	"github.com/scrolluniversity/platform/components/datatier"
 	"github.com/scrolluniversity/platform/components/logging"
 	"github.com/scrolluniversity/platform/components/observability"
+	"github.com/scrolluniversity/platform/components/observability/content"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/foundation"
 	"github.com/scrolluniversity/platform/infra/kit"
@@ -32,6 +34,8 @@ type Platform struct {
 	Logs    *logging.Logging
 	Backups *backups.Backups
 	Audit   *audit.Audit
+	// CDN is nil when cdn.enabled is false.
+	CDN *cdn.CDN
 }
 
 // Program is the Pulumi program: main.go runs it with pulumi.Run. Unlike
@@ -187,6 +191,29 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	var edgeCDN *cdn.CDN
+	var origin *apptier.Origin
+	var waf *content.WAFAlert
+	if cfg.CDN.Enabled {
+		// CloudFront takes its certificate and web ACL from us-east-1
+		// only, wherever the stack is.
+		global, err := aws.NewProvider(ctx, "aws-"+cdn.Region, &aws.ProviderArgs{
+			Region:      pulumi.String(cdn.Region),
+			DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(cfg.AWSTags())},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("creating the %s AWS provider: %w", cdn.Region, err)
+		}
+		edgeCDN, err = cdn.New(ctx, "cdn", cdn.Args{
+			Config: cfg.CDN, Hostnames: cfg.App.Hostnames, ZoneId: cfg.App.Route53ZoneId, WebSocketPath: cfg.App.WebSocketPath,
+			Protect: cfg.Guards.Protect, Namer: n, Account: account, Provider: global,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building the CDN: %w", err)
+		}
+		origin = &apptier.Origin{Header: cdn.OriginHeader, Secret: edgeCDN.OriginSecret, Hostname: cfg.CDN.OriginHostname}
+		waf = &content.WAFAlert{WebACL: edgeCDN.WebACL, BlockedPerFiveMinutes: cfg.CDN.BlockedRequestsAlert}
+	}
 	app, err := apptier.New(ctx, "app", apptier.Args{
 		App:             cfg.App,
 		ChartRepository: cfg.Cluster.ChartRepository,
@@ -210,6 +237,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		Tags:                   cfg.AWSTags(),
 		ClusterSecurityGroupId: cluster.SecurityGroupId,
 		AddonsPool:             foundation.CriticalAddonsPool(cfg.Cluster.NodeGroups),
+		CDN:                    origin,
 		KubernetesProvider:     cluster.Provider,
 		AWSProvider:            awsProvider,
 	})
@@ -303,6 +331,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		ClusterName:     cfg.Cluster.Name,
 		Stack:           cfg.Stack,
 		Region:          cfg.Region,
+		WAF:             waf,
 		AppNamespace:    cfg.App.Namespace,
 		DrillRtoMinutes: cfg.Backups.DrillRtoMinutes,
 		AlertingSecrets: cfg.AlertingSecrets,
@@ -331,7 +360,7 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		return nil, fmt.Errorf("building observability: %w", err)
 	}
 
-	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs, Backups: backupsComponent, Audit: trail}, nil
+	return &Platform{Config: cfg, Account: account, Network: network, Cluster: cluster, Data: data, App: app, Metrics: metrics, Logs: logs, Backups: backupsComponent, Audit: trail, CDN: edgeCDN}, nil
 }
 
 // LogGroupPatterns are the names of every log group the stack creates (VPC
@@ -347,6 +376,18 @@ func LogGroupPatterns(clusterName string) []string {
 
 // Outputs are the stack outputs; secrets stay secret.
 func (p *Platform) Outputs() map[string]pulumi.Input {
+	out := p.outputs()
+	if p.CDN != nil {
+		out["cdnDistributionId"] = p.CDN.DistributionId
+		out["cdnDomainName"] = p.CDN.DomainName
+		out["webAclArn"] = p.CDN.WebACLArn
+		// cmd/verify asks it directly: it must not serve the app.
+		out["cdnOriginHostname"] = pulumi.String(p.Config.CDN.OriginHostname)
+	}
+	return out
+}
+
+func (p *Platform) outputs() map[string]pulumi.Input {
 	return map[string]pulumi.Input{
 		"vpcId":           p.Network.VpcId,
 		"clusterName":     p.Cluster.Name,

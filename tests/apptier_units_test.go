@@ -116,7 +116,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAppRouteOrder(t *testing.T) {
-	spec := apptier.AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io")
+	spec := apptier.AppRouteSpec([]string{"a.example.com", "b.example.com"}, "/socket.io", nil)
 	rules := spec["rules"].([]any)
 	var order []string
 	for _, r := range rules {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scrolluniversity/platform/components/cdn"
 	"github.com/scrolluniversity/platform/infra"
 	"github.com/scrolluniversity/platform/infra/config"
 	"github.com/scrolluniversity/platform/infra/kit"
@@ -489,26 +490,45 @@ func TestIRSATrustPolicies(t *testing.T) {
 	})
 }
 
+// Every AWS resource is created by one of the stack's AWS providers, each
+// tagging with the stack's tags: the stack's region's, and, with the CDN,
+// us-east-1's for what CloudFront takes from there only.
 func TestEveryAWSResourceTaggedThroughTheProvider(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		providers := res.ByType(typeAwsProvider)
-		if len(providers) != 1 {
-			t.Fatalf("AWS providers: want 1, got %d", len(providers))
+		want := 1
+		if cfg.CDN.Enabled {
+			want = 2
 		}
-		tags, _ := path(providers[0].Plain(), "defaultTags", "tags").(map[string]any)
-		want := map[string]string{"Project": "scrolluniversity", "Environment": name, "ManagedBy": "pulumi", "CostCenter": cfg.Tags["CostCenter"]}
-		for k, v := range want {
-			if tags[k] != v {
-				t.Errorf("default tag %s: want %q, got %v", k, v, tags[k])
+		if len(providers) != want {
+			t.Fatalf("AWS providers: want %d, got %d", want, len(providers))
+		}
+		byURN := map[string]synth.Resource{}
+		for _, p := range providers {
+			byURN[p.URN] = p
+			tags, _ := path(p.Plain(), "defaultTags", "tags").(map[string]any)
+			wantTags := map[string]string{"Project": "scrolluniversity", "Environment": name, "ManagedBy": "pulumi", "CostCenter": cfg.Tags["CostCenter"]}
+			for k, v := range wantTags {
+				if tags[k] != v {
+					t.Errorf("provider %s default tag %s: want %q, got %v", p.Name, k, v, tags[k])
+				}
 			}
 		}
 		count := 0
 		for _, r := range res.Resources {
-			if strings.HasPrefix(r.Type, "aws:") {
-				count++
-				if r.Provider != providers[0].URN {
-					t.Errorf("%s %s does not use the tagged AWS provider (provider %q)", r.Type, r.Name, r.Provider)
-				}
+			if !strings.HasPrefix(r.Type, "aws:") {
+				continue
+			}
+			count++
+			p, ok := byURN[r.Provider]
+			if !ok {
+				t.Errorf("%s %s does not use a tagged AWS provider (provider %q)", r.Type, r.Name, r.Provider)
+				continue
+			}
+			region := path(p.Plain(), "region")
+			inCDN := strings.Contains(r.Parent, "components:CDN")
+			if region != cfg.Region && !(inCDN && region == cdn.Region) {
+				t.Errorf("%s %s is made in %v, outside the stack's region %s", r.Type, r.Name, region, cfg.Region)
 			}
 		}
 		if count < 50 {

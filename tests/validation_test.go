@@ -186,6 +186,14 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"trail ARN with a trail of its own", []change{{"audit", "existingTrailArn", "arn:aws:cloudtrail:us-east-1:123456789012:trail/org"}}, "scrolluniversity:audit.existingTrailArn", `set only with audit.trail "existing"`},
 		{"audit record kept longer than the EKS audit log", []change{{"audit", "retentionDays", 400}}, "scrolluniversity:cluster.logRetentionDays", "keep them at least audit.retentionDays (400)"},
 		{"audit retention past ten years", []change{{"audit", "retentionDays", 4000}}, "scrolluniversity:audit.retentionDays", "4000"},
+		{"CDN price class that is not one", []change{{"cdn", "priceClass", "PriceClass_300"}}, "scrolluniversity:cdn.priceClass", "PriceClass_300"},
+		{"static path that caches the API", []change{{"cdn", "staticPaths", []any{"/assets/*", "/api/*"}}}, "scrolluniversity:cdn.staticPaths[1]", "/api/*"},
+		{"static path that caches ACME's challenges", []change{{"cdn", "staticPaths", []any{"/.well-known/*"}}}, "scrolluniversity:cdn.staticPaths[0]", "/.well-known/*"},
+		{"static path without its slash", []change{{"cdn", "staticPaths", []any{"assets/*"}}}, "scrolluniversity:cdn.staticPaths[0]", "assets/*"},
+		{"WAF rate limit below AWS's minimum", []change{{"cdn", "rateLimitPerFiveMinutes", 5}}, "scrolluniversity:cdn.rateLimitPerFiveMinutes", "5"},
+		{"WAF logs kept for a period CloudWatch has not", []change{{"cdn", "logRetentionDays", 45}}, "scrolluniversity:cdn.logRetentionDays", "45"},
+		{"origin outside the app's domains", []change{{"cdn", "originHostname", "origin.example.org"}}, "scrolluniversity:cdn.originHostname", "origin.example.org"},
+		{"CDN outside us-east-1", []change{{"aws:region", "", "eu-west-1"}}, "scrolluniversity:cdn.enabled", "eu-west-1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

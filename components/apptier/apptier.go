@@ -107,10 +107,24 @@ type Args struct {
 	// balancer controller adds the NLB's ingress rule to it.
 	ClusterSecurityGroupId pulumi.StringInput
 
+	// CDN is the origin side of the CDN in front of the Gateway (cdn
+	// section); nil without one.
+	CDN *Origin
+
 	// KubernetesProvider is the cluster's provider, for every object here.
 	KubernetesProvider *kubernetes.Provider
 	// AWSProvider is the stack's AWS provider, for the IRSA roles.
 	AWSProvider pulumi.ProviderResource
+}
+
+// Origin is how the Gateway serves as a CDN's origin: the app's routes
+// require Header with Secret (which only the CDN sends), external-dns
+// points Hostname at the Gateway, and NGINX takes the client's address
+// from the X-Forwarded-For the CDN appends it to.
+type Origin struct {
+	Header   string
+	Secret   pulumi.StringInput
+	Hostname string
 }
 
 // AppTier is the web app.

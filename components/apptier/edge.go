@@ -243,7 +243,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return fmt.Errorf("creating the %s LimitRange: %w", GatewayNamespace, err)
 	}
-	ngf, err := release(ctx, args.ChartRepository, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app), parent, afterCRDs,
+	ngf, err := release(ctx, args.ChartRepository, "nginx-gateway-fabric", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "", app.Charts.GatewayFabric, GatewayNamespace, GatewayFabricValues(app, args.CDN != nil), parent, afterCRDs,
 		pulumi.DependsOn([]pulumi.Resource{namespaces[GatewayNamespace], gatewayLimits}))
 	if err != nil {
 		return err
@@ -272,6 +272,12 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 		"provider":      pulumi.Map{"name": pulumi.String("aws")},
 		"sources":       pulumi.ToStringArray([]string{"gateway-httproute"}),
 		"domainFilters": pulumi.ToStringArray(app.Hostnames),
+		// Only the routes labelled for it (external-dns v0.19.0 lists
+		// routes with --label-filter, source/gateway.go:200): with a CDN,
+		// the hostnames are Pulumi's alias records to it, and neither the
+		// app's routes nor cert-manager's HTTP-01 routes (same hostnames,
+		// labels of cert-manager's) may point them back at the NLB.
+		"labelFilter": pulumi.String(DNSLabel + "=" + DNSLabelValue),
 		// Never delete records it did not create, and mark the ones it did.
 		"policy":     pulumi.String("upsert-only"),
 		"registry":   pulumi.String("txt"),
@@ -384,18 +390,34 @@ func backendRef(service string) []any {
 	return []any{obj{"name": service, "port": ServicePort}}
 }
 
+// HeaderMatch is a header every request of a route must carry.
+type HeaderMatch struct {
+	Name, Value string
+}
+
 // AppRouteSpec routes /api and the WebSocket path to the backend and
 // everything else to the frontend, on every HTTPS listener. It sets no
 // Gateway API `timeouts`: NGF 2.4 ignores them (the route is accepted with
 // reason UnsupportedField); the backend enforces app.requestTimeoutSeconds
 // itself (REQUEST_TIMEOUT_SECONDS) and NGINX's 60 s proxy read timeout ends
 // an upstream that goes silent.
-func AppRouteSpec(hostnames []string, webSocketPath string) obj {
+//
+// Behind a CDN every match also requires the origin header (an Exact
+// header match, Core in Gateway API v1.4.1 and served by NGF 2.4.0): a
+// request to the load balancer that did not come through the CDN matches
+// no rule and gets NGINX's 404.
+func AppRouteSpec(hostnames []string, webSocketPath string, origin *HeaderMatch) obj {
 	var parents []any
 	for _, h := range hostnames {
 		parents = append(parents, obj{"name": gatewayName, "namespace": GatewayNamespace, "sectionName": listenerName(h)})
 	}
-	prefix := func(p string) []any { return []any{obj{"path": obj{"type": "PathPrefix", "value": p}}} }
+	prefix := func(p string) []any {
+		m := obj{"path": obj{"type": "PathPrefix", "value": p}}
+		if origin != nil {
+			m["headers"] = []any{obj{"type": "Exact", "name": origin.Name, "value": origin.Value}}
+		}
+		return []any{m}
+	}
 	hdr := headerFilter(hostnames)
 	return obj{
 		"parentRefs": parents,
@@ -410,22 +432,66 @@ func AppRouteSpec(hostnames []string, webSocketPath string) obj {
 	}
 }
 
+// DNSLabel marks the HTTPRoutes whose hostnames external-dns points at the
+// Gateway (its labelFilter): the app's routes without a CDN, the origin
+// route with one.
+const (
+	DNSLabel      = "scrolluniversity.io/dns"
+	DNSLabelValue = "external-dns"
+)
+
+// OriginRouteSpec gives the CDN's origin hostname a route on the HTTP
+// listener, so that external-dns points it at the Gateway; a visitor who
+// asks for it is sent to the app's first hostname.
+func OriginRouteSpec(originHost, appHost string) obj {
+	return obj{
+		"parentRefs": []any{obj{"name": gatewayName, "sectionName": "http"}},
+		"hostnames":  []any{originHost},
+		"rules": []any{obj{"filters": []any{obj{
+			"type": "RequestRedirect", "requestRedirect": obj{"scheme": "https", "hostname": appHost, "statusCode": 301},
+		}}}},
+	}
+}
+
 func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error {
 	app := args.App
-	if _, err := customResource(ctx, "https-redirect", "gateway.networking.k8s.io/v1", "HTTPRoute", GatewayNamespace, obj{
+	route := func(name, namespace string, spec any, dns bool) (*apiextensions.CustomResource, error) {
+		cr := kit.CustomResource{
+			APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute", Name: name, Namespace: namespace, PartOf: PartOf,
+			Fields: map[string]any{"spec": spec},
+		}
+		if dns {
+			cr.Labels = map[string]string{DNSLabel: DNSLabelValue}
+		}
+		return kit.NewCustomResource(ctx, cr, opts...)
+	}
+	behindCDN := args.CDN != nil
+	if _, err := route("https-redirect", GatewayNamespace, obj{
 		"parentRefs": []any{obj{"name": gatewayName, "sectionName": "http"}},
 		"hostnames":  app.Hostnames,
 		"rules": []any{obj{"filters": []any{obj{
 			"type": "RequestRedirect", "requestRedirect": obj{"scheme": "https", "statusCode": 301},
 		}}}},
-	}, opts...); err != nil {
+	}, !behindCDN); err != nil {
 		return fmt.Errorf("creating the HTTPS redirect: %w", err)
 	}
-	route, err := customResource(ctx, "app", "gateway.networking.k8s.io/v1", "HTTPRoute", app.Namespace, AppRouteSpec(app.Hostnames, app.WebSocketPath), opts...)
+	var appSpec any = AppRouteSpec(app.Hostnames, app.WebSocketPath, nil)
+	if behindCDN {
+		if _, err := route("origin", GatewayNamespace, OriginRouteSpec(args.CDN.Hostname, app.Hostnames[0]), true); err != nil {
+			return fmt.Errorf("creating the origin route: %w", err)
+		}
+		// The spec holds the origin secret: built once the secret is
+		// known, and kept a secret in the state (an output nested in a
+		// plain map would lose its secret mark).
+		appSpec = pulumi.ToSecret(args.CDN.Secret.ToStringOutput().ApplyT(func(secret string) map[string]any {
+			return AppRouteSpec(app.Hostnames, app.WebSocketPath, &HeaderMatch{Name: args.CDN.Header, Value: secret})
+		}))
+	}
+	appRoute, err := route("app", app.Namespace, appSpec, !behindCDN)
 	if err != nil {
 		return fmt.Errorf("creating the app route: %w", err)
 	}
-	if _, err := customResource(ctx, "app-rate-limit", "gateway.nginx.org/v1alpha1", "RateLimitPolicy", app.Namespace, RateLimitSpec(app.RateLimit), append(opts, pulumi.DependsOn([]pulumi.Resource{route}))...); err != nil {
+	if _, err := customResource(ctx, "app-rate-limit", "gateway.nginx.org/v1alpha1", "RateLimitPolicy", app.Namespace, RateLimitSpec(app.RateLimit), append(opts, pulumi.DependsOn([]pulumi.Resource{appRoute}))...); err != nil {
 		return fmt.Errorf("creating the rate limit: %w", err)
 	}
 	return nil

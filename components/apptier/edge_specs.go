@@ -133,7 +133,14 @@ func EdgeNamespaces(net kit.Addresses, appNamespace string) []kit.NamespaceArgs 
 // NGINX data plane it provisions per Gateway sized from config, spread
 // evenly over the zones on the app's zonal node groups (the autoscaler can
 // then add a node in the zone a pod needs).
-func GatewayFabricValues(app config.AppConfig) pulumi.Map {
+//
+// Behind a CDN, NGINX takes the client's address from the last entry of
+// X-Forwarded-For, the one the CDN appends (the viewer's address as the
+// CDN saw it), so that the per-IP rate limit and the logs see viewers, not
+// CDN edge servers. Any peer is trusted to set it: only the CDN's requests
+// (with the origin header) reach a route that serves, and a forged
+// X-Forwarded-For on others changes no more than a log line.
+func GatewayFabricValues(app config.AppConfig, behindCDN bool) pulumi.Map {
 	spread := func(labels map[string]string) pulumi.Array {
 		return pulumi.Array{pulumi.Map{
 			"maxSkew":           pulumi.Int(1),
@@ -142,6 +149,23 @@ func GatewayFabricValues(app config.AppConfig) pulumi.Map {
 			"labelSelector":     pulumi.Map{"matchLabels": pulumi.ToStringMap(labels)},
 			// Nodes of a lost zone, tainted, do not count (k8s F7).
 			"nodeTaintsPolicy": pulumi.String("Honor"),
+		}}
+	}
+	nginx := pulumi.Map{
+		"replicas":  pulumi.Int(app.Gateway.Replicas),
+		"container": pulumi.Map{"resources": resources(app.Gateway.Resources)},
+		"pod": pulumi.Map{
+			"nodeSelector":              pulumi.StringMap{config.PoolLabel: pulumi.String(app.NodePool)},
+			"topologySpreadConstraints": spread(ngfDataPlane()),
+		},
+	}
+	if behindCDN {
+		// The chart renders nginx.config as the NginxProxy's spec
+		// (templates/nginxproxy.yaml, v2.4.0).
+		nginx["config"] = pulumi.Map{"rewriteClientIP": pulumi.Map{
+			"mode":             pulumi.String("XForwardedFor"),
+			"setIPRecursively": pulumi.Bool(false),
+			"trustedAddresses": pulumi.Array{pulumi.Map{"type": pulumi.String("CIDR"), "value": pulumi.String("0.0.0.0/0")}},
 		}}
 	}
 	return pulumi.Map{
@@ -154,14 +178,7 @@ func GatewayFabricValues(app config.AppConfig) pulumi.Map {
 			// the platform needs it, and its egress is not allowed.
 			"productTelemetry": pulumi.Map{"enable": pulumi.Bool(false)},
 		},
-		"nginx": pulumi.Map{
-			"replicas":  pulumi.Int(app.Gateway.Replicas),
-			"container": pulumi.Map{"resources": resources(app.Gateway.Resources)},
-			"pod": pulumi.Map{
-				"nodeSelector":              pulumi.StringMap{config.PoolLabel: pulumi.String(app.NodePool)},
-				"topologySpreadConstraints": spread(ngfDataPlane()),
-			},
-		},
+		"nginx": nginx,
 	}
 }
 

@@ -69,6 +69,9 @@ type Args struct {
 	ClusterName, Stack string
 	// Region is where CloudWatch is read.
 	Region string
+	// WAF is the CDN's web ACL, whose blocked requests the CloudWatch
+	// exporter reads and an alert watches; nil without a CDN.
+	WAF *content.WAFAlert
 	// AppNamespace is the web app's namespace, which the rules watch.
 	AppNamespace string
 	// DrillRtoMinutes is the restore drill's recovery time objective
@@ -122,7 +125,7 @@ const grafanaPasswordLength = 32
 // configuration are rendered and checked before anything is registered.
 func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	o := args.Config
-	rules, err := content.RuleFiles(content.RuleParams{Thresholds: o.Thresholds, SLO: o.SLO, AppNamespace: args.AppNamespace, DrillRtoMinutes: args.DrillRtoMinutes})
+	rules, err := content.RuleFiles(content.RuleParams{Thresholds: o.Thresholds, SLO: o.SLO, AppNamespace: args.AppNamespace, DrillRtoMinutes: args.DrillRtoMinutes, WAF: args.WAF})
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +350,11 @@ func newExporters(ctx *pulumi.Context, c *Observability, args Args, inNS []pulum
 		for i := 1; i <= args.Cache.Nodes; i++ {
 			members = append(members, fmt.Sprintf("%s-%03d", v[1].(string), i))
 		}
-		return content.CloudWatchConfig(args.Region, content.CloudWatchTargets{DBInstanceIdentifier: v[0].([]string), CacheClusterId: members})
+		targets := content.CloudWatchTargets{DBInstanceIdentifier: v[0].([]string), CacheClusterId: members}
+		if args.WAF != nil {
+			targets.WebACL = args.WAF.WebACL
+		}
+		return content.CloudWatchConfig(args.Region, targets)
 	}).(pulumi.StringOutput)
 	if _, err := corev1.NewConfigMap(ctx, CloudWatchExporter, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(CloudWatchExporter), Namespace: pulumi.String(Namespace), Labels: pulumi.ToStringMap(Labels(CloudWatchExporter))},

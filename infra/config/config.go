@@ -53,6 +53,8 @@ type Config struct {
 	Backups BackupsConfig `json:"backups"`
 	// Audit is the account's audit trail (CloudTrail).
 	Audit AuditConfig `json:"audit"`
+	// CDN is CloudFront with AWS WAF in front of the Gateway.
+	CDN CDNConfig `json:"cdn"`
 
 	// Secrets are the external API keys the backend needs, by the
 	// environment variable it reads them from. They come from secret stack
@@ -123,6 +125,43 @@ type AuditConfig struct {
 	// hold the Kubernetes audit log, must be kept at least as long
 	// (cluster.logRetentionDays). 1 to 3653. Default 365.
 	RetentionDays int `json:"retentionDays"`
+}
+
+// CDNConfig is CloudFront, with an AWS WAF web ACL, in front of the
+// Gateway: viewers reach the app's hostnames at CloudFront's edge, which
+// reaches the Gateway's load balancer at OriginHostname with a secret
+// header the app's routes require.
+type CDNConfig struct {
+	// Enabled puts CloudFront and the WAF in front of the Gateway; false
+	// points the hostnames at the load balancer as before. Default true.
+	Enabled bool `json:"enabled"`
+	// PriceClass is where CloudFront serves from: PriceClass_100 (North
+	// America, Europe, Israel), PriceClass_200 (and most of Asia, Africa
+	// and the Middle East) or PriceClass_All. Default PriceClass_100.
+	PriceClass string `json:"priceClass"`
+	// StaticPaths are the CloudFront path patterns of the frontend's
+	// fingerprinted static assets, cached at the edge for up to a year
+	// whatever the origin says (CachingOptimized). Everything else of the
+	// frontend is cached as its Cache-Control says; /api and the WebSocket
+	// path are never cached. Default ["/assets/*", "/static/*"] (the build
+	// output directories of Vite and Create React App).
+	StaticPaths []string `json:"staticPaths"`
+	// RateLimitPerFiveMinutes is the WAF's per-IP limit: a viewer IP past
+	// this many requests in five minutes is blocked at the edge until it
+	// falls below. It complements the Gateway's per-second limit
+	// (app.rateLimit), which catches bursts. 10 to 2000000000. Default 2000.
+	RateLimitPerFiveMinutes int `json:"rateLimitPerFiveMinutes"`
+	// BlockedRequestsAlert is the number of requests the WAF blocks in
+	// five minutes above which the WafBlockedRequestsSpike alert fires.
+	// Default 500.
+	BlockedRequestsAlert int `json:"blockedRequestsAlert"`
+	// LogRetentionDays is how long the WAF's logs are kept (a CloudWatch
+	// Logs period). Default 365.
+	LogRetentionDays int `json:"logRetentionDays"`
+	// OriginHostname is the name CloudFront reaches the Gateway's load
+	// balancer at (external-dns points it there). Default "origin." and
+	// the first of app.hostnames.
+	OriginHostname string `json:"originHostname"`
 }
 
 // The audit trail's kinds (AuditConfig.Trail).
@@ -280,7 +319,7 @@ func (c *Config) sections() map[string]any {
 		"tags": &c.Tags, "guards": &c.Guards, "network": &c.Network,
 		"cluster": &c.Cluster, "database": &c.Database, "cache": &c.Cache,
 		"uploads": &c.Uploads, "app": &c.App, "observability": &c.Observability,
-		"logging": &c.Logging, "backups": &c.Backups, "audit": &c.Audit,
+		"logging": &c.Logging, "backups": &c.Backups, "audit": &c.Audit, "cdn": &c.CDN,
 	}
 }
 

@@ -206,6 +206,10 @@ func Defaults(project, stack string) *Config {
 			},
 		},
 		Audit: AuditConfig{Trail: TrailCreate, RetentionDays: 365},
+		CDN: CDNConfig{
+			Enabled: true, PriceClass: "PriceClass_100", StaticPaths: []string{"/assets/*", "/static/*"},
+			RateLimitPerFiveMinutes: 2000, BlockedRequestsAlert: 500, LogRetentionDays: 365,
+		},
 	}
 }
 
@@ -236,6 +240,9 @@ func (c *Config) resolveDerivedDefaults() {
 		for _, h := range c.App.Hostnames {
 			c.App.CorsOrigins = append(c.App.CorsOrigins, "https://"+h)
 		}
+	}
+	if c.CDN.OriginHostname == "" && len(c.App.Hostnames) > 0 {
+		c.CDN.OriginHostname = "origin." + c.App.Hostnames[0]
 	}
 	o := &c.Observability
 	if o.Prometheus.RetentionSizeGiB == 0 {

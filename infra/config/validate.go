@@ -659,6 +659,96 @@ func (c *Config) validateAddOns(p *problems) {
 	c.validateLogging(p)
 	c.validateBackups(p)
 	c.validateAudit(p)
+	c.validateCDN(p)
+}
+
+// cdnPriceClasses are CloudFront's price classes.
+var cdnPriceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
+
+// cdnPathRE is what a CloudFront cache behaviour's path pattern may hold
+// (A-Z, a-z, 0-9, _ - . $ / ~ " ' @ : + and the wildcards * and ?), here
+// starting with "/".
+var cdnPathRE = regexp.MustCompile(`^/[A-Za-z0-9_\-.$/~"'@:+*?&]*$`)
+
+// maxStaticPaths keeps the distribution within CloudFront's 25 cache
+// behaviours (a default quota) with the four the program adds.
+const maxStaticPaths = 20
+
+func (c *Config) validateCDN(p *problems) {
+	d := c.CDN
+	if !d.Enabled {
+		return
+	}
+	// The WAF of a CloudFront distribution publishes its metrics in
+	// us-east-1 only; the stack's cloudwatch_exporter reads one region
+	// (its config's top-level region, v0.18.0), the stack's.
+	if regionRE.MatchString(c.Region) && c.Region != "us-east-1" {
+		p.add("cdn.enabled", d.Enabled, "the WAF's metrics (its blocked-requests alert) are in us-east-1 and the CloudWatch exporter reads only the stack's region %s: deploy in us-east-1 or set cdn.enabled false", c.Region)
+	}
+	if !slices.Contains(cdnPriceClasses, d.PriceClass) {
+		p.add("cdn.priceClass", d.PriceClass, "want one of %v", cdnPriceClasses)
+	}
+	if len(d.StaticPaths) > maxStaticPaths {
+		p.add("cdn.staticPaths", summary(fmt.Sprintf("%d paths", len(d.StaticPaths))), "want at most %d (CloudFront's 25 cache behaviours per distribution, 4 of them the program's)", maxStaticPaths)
+	}
+	p.duplicates("cdn.staticPaths", d.StaticPaths)
+	for i, path := range d.StaticPaths {
+		key := fmt.Sprintf("cdn.staticPaths[%d]", i)
+		switch {
+		case !cdnPathRE.MatchString(path) || len(path) > 255:
+			p.add(key, path, "want a CloudFront path pattern starting with /, such as /assets/*")
+		case overlaps(path, "/api"), overlaps(path, c.App.WebSocketPath), overlaps(path, acmeChallengePrefix):
+			p.add(key, path, "would cache a path of the API, the WebSocket (app.webSocketPath %s) or ACME's challenges; static paths are the frontend's only", c.App.WebSocketPath)
+		}
+	}
+	if d.RateLimitPerFiveMinutes < 10 || d.RateLimitPerFiveMinutes > 2000000000 {
+		p.add("cdn.rateLimitPerFiveMinutes", d.RateLimitPerFiveMinutes, "want 10 to 2000000000 requests (AWS WAF's rate-based rule limits)")
+	}
+	if d.BlockedRequestsAlert < 1 {
+		p.add("cdn.blockedRequestsAlert", d.BlockedRequestsAlert, "want 1 or more blocked requests in five minutes")
+	}
+	if !slices.Contains(cloudWatchRetentionDays, d.LogRetentionDays) {
+		p.add("cdn.logRetentionDays", d.LogRetentionDays, "want one of CloudWatch's periods %v", cloudWatchRetentionDays)
+	}
+	h := d.OriginHostname
+	if p.has("app.hostnames") && len(c.App.Hostnames) > 0 && h == "origin."+c.App.Hostnames[0] {
+		return // derived from a hostname already reported
+	}
+	if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 || !strings.Contains(h, ".") {
+		p.add("cdn.originHostname", h, "want a fully qualified lower-case hostname such as origin.app.example.com")
+	} else if slices.Contains(c.App.Hostnames, h) {
+		p.add("cdn.originHostname", h, "is one of app.hostnames, which point at CloudFront; the origin needs a name of its own")
+	} else if !underAny(h, c.App.Hostnames) {
+		p.add("cdn.originHostname", h, "want a name under one of app.hostnames %v: external-dns manages only those domains (their zone, app.route53ZoneId)", c.App.Hostnames)
+	}
+}
+
+// acmeChallengePrefix is where ACME's HTTP-01 challenges are asked for.
+const acmeChallengePrefix = "/.well-known/acme-challenge/"
+
+// overlaps says whether a CloudFront path pattern could match a request
+// under prefix: the part before its first wildcard and the prefix agree
+// as far as both go.
+func overlaps(pattern, prefix string) bool {
+	if prefix == "" {
+		return false
+	}
+	literal := pattern
+	if i := strings.IndexAny(pattern, "*?"); i >= 0 {
+		literal = pattern[:i]
+	}
+	n := min(len(literal), len(prefix))
+	return literal[:n] == prefix[:n]
+}
+
+// underAny says whether host is a subdomain of one of the domains.
+func underAny(host string, domains []string) bool {
+	for _, d := range domains {
+		if strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // trailArnRE is a CloudTrail trail's ARN.

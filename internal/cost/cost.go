@@ -210,6 +210,10 @@ func Compute(stack string, p Prices, resources []Resource) (Estimate, error) {
 		case "aws:kms/key:Key":
 			c := p.Monthly["kms:key"]
 			add(r, "KMS key", c, c)
+		case "aws:wafv2/webAcl:WebAcl":
+			rulesN := float64(len(asList(in["rules"])))
+			c := p.Monthly["waf:webAcl"] + rulesN*p.Monthly["waf:rule"]
+			add(r, fmt.Sprintf("WAF web ACL and its %g rules", rulesN), c, c)
 		case "kubernetes:core/v1:Service":
 			if rules.Get(in, "spec", "type") == "LoadBalancer" {
 				nlbs++

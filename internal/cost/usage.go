@@ -29,6 +29,9 @@ type Usage struct {
 	DatabaseLogGiBPerInstanceMonth Assumption `json:"databaseLogGiBPerInstanceMonth"`
 	LogCompression                 Assumption `json:"logCompression"`
 	NatGiBPerNodeMonth             Assumption `json:"natGiBPerNodeMonth"`
+	CDNMillionRequestsPerNodeMonth Assumption `json:"cdnMillionRequestsPerNodeMonth"`
+	CDNGiBPerNodeMonth             Assumption `json:"cdnGiBPerNodeMonth"`
+	WAFLogKiBPerRequest            Assumption `json:"wafLogKiBPerRequest"`
 }
 
 // UsageTable is the repository's usage assumptions.
@@ -135,6 +138,12 @@ func usageLines(p Prices, resources []Resource, hourly func(string) float64, mis
 				max = u.ControlPlaneLogGiBMonth.Value + u.ControlPlaneLogGiBPerNodeMonth.Value*nodesMax
 				what = "CloudWatch Logs: EKS control plane"
 				basis = fmt.Sprintf("%g GiB a month (%s) and %g GiB a node (%s) x %s", u.ControlPlaneLogGiBMonth.Value, u.ControlPlaneLogGiBMonth.Why, u.ControlPlaneLogGiBPerNodeMonth.Value, u.ControlPlaneLogGiBPerNodeMonth.Why, nodes)
+			case strings.HasPrefix(name, "aws-waf-logs-"):
+				price = unit("cloudwatch:logs:vendedIngest:gb")
+				per := u.CDNMillionRequestsPerNodeMonth.Value * 1e6 * u.WAFLogKiBPerRequest.Value / (1 << 20)
+				min, max = per*nodesMin, per*nodesMax
+				what = "CloudWatch Logs: the WAF's"
+				basis = fmt.Sprintf("%g KiB a request (%s) x %g million requests a node a month (%s) x %s", u.WAFLogKiBPerRequest.Value, u.WAFLogKiBPerRequest.Why, u.CDNMillionRequestsPerNodeMonth.Value, u.CDNMillionRequestsPerNodeMonth.Why, nodes)
 			case strings.HasPrefix(name, "/aws/rds/") && strings.HasSuffix(name, "/postgresql"):
 				min, max = u.DatabaseLogGiBPerInstanceMonth.Value, u.DatabaseLogGiBPerInstanceMonth.Value
 				what = "CloudWatch Logs: PostgreSQL"
@@ -148,6 +157,16 @@ func usageLines(p Prices, resources []Resource, hourly func(string) float64, mis
 			cost := func(gib float64) float64 { return gib*price + gib*held*store }
 			add(r, what, cost(min), cost(max), fmt.Sprintf("%s; ingestion %.2f/GB, kept %g days, stored at %g of its size (%s) at %.2f/GB-month",
 				basis, price, days, u.LogCompression.Value, u.LogCompression.Why, store))
+		case "aws:cloudfront/distribution:Distribution":
+			reqMin, reqMax := u.CDNMillionRequestsPerNodeMonth.Value*nodesMin, u.CDNMillionRequestsPerNodeMonth.Value*nodesMax
+			per := unit("cloudfront:httpsRequests:million")
+			add(r, "CloudFront HTTPS requests", reqMin*per, reqMax*per, fmt.Sprintf("%g million requests a node a month (%s) x %s; %.2f a million (North America and Europe)", u.CDNMillionRequestsPerNodeMonth.Value, u.CDNMillionRequestsPerNodeMonth.Why, nodes, per))
+			out1 := unit("cloudfront:dataTransferOut:gb")
+			add(r, "CloudFront data transfer to viewers", u.CDNGiBPerNodeMonth.Value*nodesMin*out1, u.CDNGiBPerNodeMonth.Value*nodesMax*out1, fmt.Sprintf("%g GiB a node a month (%s) x %s; %.3f/GB (the first 10 TB, North America and Europe)", u.CDNGiBPerNodeMonth.Value, u.CDNGiBPerNodeMonth.Why, nodes, out1))
+			if rules.Str(in["webAclId"]) != "" {
+				w := unit("waf:requests:million")
+				add(r, "WAF requests inspected", reqMin*w, reqMax*w, fmt.Sprintf("every CloudFront request: %g million a node a month x %s; %.2f a million", u.CDNMillionRequestsPerNodeMonth.Value, nodes, w))
+			}
 		case "aws:ec2/natGateway:NatGateway":
 			// Each gateway carries its zone's share of the nodes' traffic.
 			share := 1 / float64(max(1, count(resources, "aws:ec2/natGateway:NatGateway")))

@@ -188,8 +188,53 @@ func Outputs(urn, typ, name, region string, inputs resource.PropertyMap) (string
 		id = str("bucket")
 	case "aws:ec2/securityGroup:SecurityGroup":
 		set("arn", fmt.Sprintf("arn:aws:ec2:%s:%s:security-group/%s", region, Account, id))
+	case "aws:acm/certificate:Certificate":
+		// One DNS validation record per name, as ACM gives them.
+		names := []string{str("domainName")}
+		if v, ok := state["subjectAlternativeNames"]; ok && v.IsArray() {
+			for _, n := range v.ArrayValue() {
+				if n.IsString() {
+					names = append(names, n.StringValue())
+				}
+			}
+		}
+		var options []any
+		for _, n := range names {
+			token := Digest(r.URN, n)
+			options = append(options, map[string]any{
+				"domainName":          n,
+				"resourceRecordName":  "_" + token[:32] + "." + n + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_" + token[32:64] + ".mhbtsbpdnt.acm-validations.aws.",
+			})
+		}
+		set("domainValidationOptions", options)
+		id = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", region, Account, uuid(d))
+		set("arn", id)
+		set("status", "ISSUED")
+	case "aws:route53/record:Record":
+		set("fqdn", strings.TrimSuffix(str("name"), "."))
+		id = str("zoneId") + "_" + str("name") + "_" + str("type")
+	case "aws:cloudfront/distribution:Distribution":
+		id = "E" + strings.ToUpper(d[:13])
+		set("domainName", "d"+d[13:26]+".cloudfront.net")
+		// CloudFront's one hosted zone, for alias records.
+		set("hostedZoneId", "Z2FDTNDATAQYW2")
+		set("arn", fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", Account, id))
+		set("status", "Deployed")
+	case "aws:cloudfront/originRequestPolicy:OriginRequestPolicy":
+		id = uuid(d)
+	case "aws:wafv2/webAcl:WebAcl":
+		id = uuid(d)
+		set("arn", fmt.Sprintf("arn:aws:wafv2:%s:%s:global/webacl/%s/%s", region, Account, str("name"), id))
 	}
 	return id, state
+}
+
+// uuid formats the start of a digest as a UUID, the IDs ACM, CloudFront
+// policies and WAF give.
+func uuid(d string) string {
+	return fmt.Sprintf("%s-%s-%s-%s-%s", d[:8], d[8:12], d[12:16], d[16:20], d[20:32])
 }
 
 // idPrefixes give EC2-style IDs to the types whose IDs look like that.

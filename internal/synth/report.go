@@ -125,6 +125,7 @@ var figures = map[string]func(g Group) []string{
 	"scrolluniversity:components:Logging":       loggingFigures,
 	"scrolluniversity:components:Backups":       backupsFigures,
 	"scrolluniversity:components:Audit":         auditFigures,
+	"scrolluniversity:components:CDN":           cdnFigures,
 }
 
 func ofType(g Group, typ string) []Resource {
@@ -382,6 +383,46 @@ func auditFigures(g Group) []string {
 	for _, l := range ofType(g, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2") {
 		r := rules.Get(l.Plain(), "rule", "defaultRetention")
 		out = append(out, fmt.Sprintf("log files locked (%v) and kept %v days", rules.Get(r, "mode"), rules.Get(r, "days")))
+	}
+	return out
+}
+
+func cdnFigures(g Group) []string {
+	var out []string
+	for _, d := range ofType(g, "aws:cloudfront/distribution:Distribution") {
+		p := d.Plain()
+		var cached, uncached []string
+		for _, b := range asList(p["orderedCacheBehaviors"]) {
+			path := fmt.Sprint(rules.Get(b, "pathPattern"))
+			if rules.Get(b, "cachePolicyId") == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" {
+				uncached = append(uncached, path)
+			} else {
+				cached = append(cached, path)
+			}
+		}
+		out = append(out, fmt.Sprintf("CloudFront for %s (%v, TLS %v) -> %v",
+			strings.Join(strs(p["aliases"]), ", "), p["priceClass"], rules.Get(p, "viewerCertificate", "minimumProtocolVersion"), rules.Get(asList(p["origins"])[0], "domainName")),
+			fmt.Sprintf("cached at the edge: %s; never: %s; the rest as the origin's Cache-Control says", strings.Join(cached, ", "), strings.Join(uncached, ", ")))
+	}
+	for _, a := range ofType(g, "aws:wafv2/webAcl:WebAcl") {
+		p := a.Plain()
+		var names []string
+		for _, r := range asList(p["rules"]) {
+			n := fmt.Sprint(rules.Get(r, "name"))
+			if l := rules.Get(r, "statement", "rateBasedStatement", "limit"); l != nil {
+				n += fmt.Sprintf(" (%v per 5 min per IP)", l)
+			}
+			names = append(names, n)
+		}
+		out = append(out, fmt.Sprintf("WAF %v: %s", p["name"], strings.Join(names, ", ")))
+	}
+	return out
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, e := range asList(v) {
+		out = append(out, fmt.Sprint(e))
 	}
 	return out
 }

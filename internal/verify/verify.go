@@ -1,7 +1,8 @@
 // Package verify is the smoke test of a deployed stack: from its outputs,
 // each public hostname must answer over HTTPS with a certificate the
 // client trusts, redirect plain HTTP to HTTPS, send the security headers
-// the edge sets, and serve the backend's readiness endpoint. CI runs it
+// the edge sets, and serve the backend's readiness endpoint; behind the
+// CDN, the origin asked directly must not serve the app. CI runs it
 // after every `pulumi up` (go run ./cmd/verify --stack <name>).
 package verify
 
@@ -29,6 +30,9 @@ type Outputs struct {
 	SecurityHeaders map[string]string `json:"securityHeaders"`
 	// ReadinessPath is the backend's readiness endpoint.
 	ReadinessPath string `json:"readinessPath"`
+	// OriginHostname is the CDN's origin, the Gateway's load balancer
+	// ("" without a CDN): asked directly, it must not serve the app.
+	OriginHostname string `json:"cdnOriginHostname"`
 }
 
 // ParseOutputs reads `pulumi stack output --json`.
@@ -79,6 +83,34 @@ func (c Checker) client() *http.Client {
 		// The redirect is itself checked: never follow one.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// bypass asks the origin for the app's URL as a client that skips the CDN
+// would: connected to the origin's address, with the app's hostname for
+// TLS and Host, without the CDN's origin header. NGINX must answer 404 (no
+// route matches without the header).
+func (c Checker) bypass(origin, appURL string) error {
+	client := c.client()
+	dial := c.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return dial(ctx, network, net.JoinHostPort(origin, port))
+	}
+	resp, err := client.Get(appURL)
+	if err != nil {
+		return fmt.Errorf("asking %s at %s: %w", appURL, origin, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		return fmt.Errorf("GET %s at the origin %s, without the CDN's header, answered %d, want 404: the origin serves clients that bypass the WAF", appURL, origin, resp.StatusCode)
+	}
+	return nil
 }
 
 // Run checks every hostname and returns every result, passed or not.
@@ -137,6 +169,9 @@ func (c Checker) Run(o Outputs) []Result {
 		}()})
 
 		ready := "https://" + host + o.ReadinessPath
+		if o.OriginHostname != "" {
+			out = append(out, Result{host, "the origin refuses what bypasses the CDN", c.bypass(o.OriginHostname, ready)})
+		}
 		out = append(out, Result{host, "backend ready", func() error {
 			r, err := get(ready)
 			if err != nil {

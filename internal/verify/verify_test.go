@@ -17,7 +17,7 @@ var headers = map[string]string{"Strict-Transport-Security": "max-age=31536000; 
 // edge is a local stand-in for the Gateway: an HTTPS server and a plain
 // HTTP one, each broken in one way when asked.
 type edge struct {
-	https, http *httptest.Server
+	https, http, origin *httptest.Server
 }
 
 func newEdge(t *testing.T, breakWhat string) *edge {
@@ -46,7 +46,14 @@ func newEdge(t *testing.T, breakWhat string) *edge {
 		}
 		http.Redirect(w, r, "https://"+strings.Split(r.Host, ":")[0]+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
-	t.Cleanup(func() { e.https.Close(); e.http.Close() })
+	// The CDN's origin asked directly: NGINX matches no route without the
+	// CDN's header, unless the lockdown is broken.
+	e.origin = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if breakWhat != "open-origin" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(func() { e.https.Close(); e.http.Close(); e.origin.Close() })
 	return e
 }
 
@@ -55,7 +62,10 @@ func newEdge(t *testing.T, breakWhat string) *edge {
 func (e *edge) checker(trusted bool) Checker {
 	c := Checker{Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		target := e.https.Listener.Addr().String()
-		if strings.HasSuffix(addr, ":80") {
+		switch {
+		case strings.HasPrefix(addr, "origin."):
+			target = e.origin.Listener.Addr().String()
+		case strings.HasSuffix(addr, ":80"):
 			target = e.http.Listener.Addr().String()
 		}
 		return (&net.Dialer{}).DialContext(ctx, network, target)
@@ -78,7 +88,7 @@ func failures(results []Result) map[string]string {
 
 func TestChecks(t *testing.T) {
 	// httptest's certificate names example.com.
-	outputs := Outputs{Hostnames: []string{"example.com"}, SecurityHeaders: headers, ReadinessPath: "/api/health/ready"}
+	outputs := Outputs{Hostnames: []string{"example.com"}, SecurityHeaders: headers, ReadinessPath: "/api/health/ready", OriginHostname: "origin.example.com"}
 	for _, tc := range []struct {
 		name, breakWhat string
 		trusted         bool
@@ -91,6 +101,7 @@ func TestChecks(t *testing.T) {
 		{"a missing header", "headers", true, "security headers", `X-Frame-Options = "", want "DENY"`},
 		{"no redirect", "redirect", true, "HTTP redirects to HTTPS", "answered 200"},
 		{"backend not ready", "ready", true, "backend ready", "answered 503, want 200"},
+		{"an origin that serves without the CDN", "open-origin", true, "the origin refuses what bypasses the CDN", "answered 200, want 404"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEdge(t, tc.breakWhat)

@@ -22,7 +22,12 @@ const (
 	typePublicBlock    = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 	typeBucketACL      = "aws:s3/bucketAclV2:BucketAclV2"
 	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+	typeDistribution   = "aws:cloudfront/distribution:Distribution"
 )
+
+// acmeChallengePattern is the one cache behaviour allowed to serve plain
+// HTTP: ACME's HTTP-01 challenges, which the CA asks for over HTTP.
+const acmeChallengePattern = "/.well-known/acme-challenge/*"
 
 // productionLike is the knob that turns on the guards only production
 // needs; the pack config of each production stack sets it.
@@ -206,6 +211,43 @@ func awsRules() []ResourceRule {
 				return nil
 			}
 			return []string{fmt.Sprintf("CloudTrail trail %s lacks %s", shortName(r), strings.Join(missing, "; "))}
+		}},
+		{Policy{"cloudfront-distribution-protected", "a CloudFront distribution has a WAF web ACL, its own certificate by SNI at TLS 1.2 or later, and sends viewers to HTTPS on every path but ACME's challenges", Mandatory, nil}, func(r Resource, _ Config) []string {
+			if r.Type != typeDistribution {
+				return nil
+			}
+			var missing []string
+			if Str(r.Props["webAclId"]) == "" && !unknown(r.Props["webAclId"]) {
+				missing = append(missing, "webAclId: a WAF web ACL (CLOUDFRONT scope)")
+			}
+			cert := r.Props["viewerCertificate"]
+			if Get(cert, "cloudfrontDefaultCertificate") == true || (Str(Get(cert, "acmCertificateArn")) == "" && !unknown(Get(cert, "acmCertificateArn")) && Str(Get(cert, "iamCertificateId")) == "") {
+				missing = append(missing, "viewerCertificate: a certificate of its own (acmCertificateArn), not *.cloudfront.net's")
+			}
+			if v := Str(Get(cert, "minimumProtocolVersion")); !strings.HasPrefix(v, "TLSv1.2_") && !strings.HasPrefix(v, "TLSv1.3") {
+				missing = append(missing, fmt.Sprintf("viewerCertificate.minimumProtocolVersion TLSv1.2_2021 or later (got %q)", v))
+			}
+			if m := Str(Get(cert, "sslSupportMethod")); m != "sni-only" {
+				missing = append(missing, fmt.Sprintf("viewerCertificate.sslSupportMethod sni-only (got %q; vip bills a dedicated IP)", m))
+			}
+			behaviours := []any{r.Props["defaultCacheBehavior"]}
+			behaviours = append(behaviours, List(r.Props["orderedCacheBehaviors"])...)
+			for _, b := range behaviours {
+				path := Str(Get(b, "pathPattern"))
+				if path == acmeChallengePattern {
+					continue
+				}
+				if p := Str(Get(b, "viewerProtocolPolicy")); p != "redirect-to-https" && p != "https-only" {
+					if path == "" {
+						path = "the default behaviour"
+					}
+					missing = append(missing, fmt.Sprintf("viewerProtocolPolicy redirect-to-https on %s (got %q)", path, p))
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			return []string{fmt.Sprintf("CloudFront distribution %s lacks %s", shortName(r), strings.Join(missing, "; "))}
 		}},
 		{Policy{"eks-public-endpoint-restricted", "the EKS public endpoint is off or limited to listed CIDRs", Mandatory, nil}, func(r Resource, _ Config) []string {
 			if r.Type != typeEKSCluster {

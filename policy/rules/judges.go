@@ -23,6 +23,7 @@ var judges = map[string][]string{
 	"eks-control-plane-logging":          {typeEKSCluster},
 	"eks-public-endpoint-restricted":     {typeEKSCluster},
 	"cloudtrail-trail-hardened":          {typeTrail},
+	"cloudfront-distribution-protected":  {typeDistribution},
 	"security-group-no-open-ingress":     {typeSecurityGroup, typeSGRule, typeSGIngressRule},
 	"iam-no-admin-wildcard":              slices.Sorted(maps.Keys(iamPolicyTypes)),
 	"aws-required-tags":                  {"aws:"},

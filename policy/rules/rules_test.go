@@ -153,6 +153,29 @@ var resourceCases = map[string][]struct {
 		}}), nil, ""},
 		{"hardened, default selectors", res(typeTrail, m{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:aws:kms:x"}), nil, ""},
 	},
+	"cloudfront-distribution-protected": {
+		{"no WAF, default certificate, plain HTTP", res(typeDistribution, m{
+			"viewerCertificate":    m{"cloudfrontDefaultCertificate": true},
+			"defaultCacheBehavior": m{"viewerProtocolPolicy": "allow-all"},
+		}), nil, "webAclId: a WAF web ACL (CLOUDFRONT scope); viewerCertificate: a certificate of its own"},
+		{"old TLS by dedicated IP", res(typeDistribution, m{
+			"webAclId":             "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
+			"viewerCertificate":    m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1_2016", "sslSupportMethod": "vip"},
+			"defaultCacheBehavior": m{"viewerProtocolPolicy": "redirect-to-https"},
+		}), nil, `minimumProtocolVersion TLSv1.2_2021 or later (got "TLSv1_2016"); viewerCertificate.sslSupportMethod sni-only (got "vip"`},
+		{"a path other than ACME's over HTTP", res(typeDistribution, m{
+			"webAclId":              "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
+			"viewerCertificate":     m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https"},
+			"orderedCacheBehaviors": l{m{"pathPattern": "/.well-known/*", "viewerProtocolPolicy": "allow-all"}},
+		}), nil, `viewerProtocolPolicy redirect-to-https on /.well-known/* (got "allow-all")`},
+		{"protected, ACME's challenges over HTTP", res(typeDistribution, m{
+			"webAclId":              "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
+			"viewerCertificate":     m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https"},
+			"orderedCacheBehaviors": l{m{"pathPattern": "/.well-known/acme-challenge/*", "viewerProtocolPolicy": "allow-all"}, m{"pathPattern": "/api*", "viewerProtocolPolicy": "https-only"}},
+		}), nil, ""},
+	},
 	"eks-public-endpoint-restricted": {
 		{"open to the world", res(typeEKSCluster, m{"vpcConfig": m{"endpointPublicAccess": true, "publicAccessCidrs": l{"0.0.0.0/0"}}}), nil, "open to the internet"},
 		{"default public, no CIDRs", res(typeEKSCluster, m{"vpcConfig": m{}}), nil, "open to the internet"},

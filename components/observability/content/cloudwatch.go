@@ -1,6 +1,7 @@
 package content
 
 import (
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -60,7 +61,14 @@ type CloudWatchTargets struct {
 	// CacheClusterId: the replication group's member clusters; each has
 	// one node, 0001.
 	CacheClusterId []string
+	// WebACL is the CDN's web ACL ("" without one): its BlockedRequests,
+	// all rules together (Rule "ALL"). A CloudFront web ACL's metrics
+	// are in us-east-1 and carry no Region dimension.
+	WebACL string
 }
+
+// WAFBlockedRequests is the web ACL's metric the exporter reads.
+var WAFBlockedRequests = CloudWatchMetric{"AWS/WAFV2", "BlockedRequests", []string{"WebACL", "Rule"}, []string{"Sum"}}
 
 // cloudWatchPeriodSeconds: RDS and ElastiCache publish every minute;
 // CloudWatch settles a minute's value within a few minutes, hence the delay.
@@ -76,9 +84,15 @@ func CloudWatchConfig(region string, t CloudWatchTargets) (string, error) {
 		"DBInstanceIdentifier": t.DBInstanceIdentifier,
 		"CacheClusterId":       t.CacheClusterId,
 		"CacheNodeId":          {"0001"},
+		"WebACL":               {t.WebACL},
+		"Rule":                 {"ALL"},
 	}
 	var metrics []map[string]any
-	for _, m := range CloudWatchMetrics {
+	all := CloudWatchMetrics
+	if t.WebACL != "" {
+		all = append(slices.Clone(all), WAFBlockedRequests)
+	}
+	for _, m := range all {
 		sel := map[string]any{}
 		for _, d := range m.Dimensions {
 			sel[d] = values[d]

@@ -22,6 +22,9 @@ const repoRoot = "../../.."
 
 // TestThresholds are the thresholds testdata/rules_test.yaml is written
 // for: the defaults, with a 2 GiB free-storage line (a 20 GiB database).
+// TestWAF is the web ACL and limit testdata/rules_test.yaml is written for.
+var TestWAF = &WAFAlert{WebACL: "su-edge", BlockedPerFiveMinutes: 500}
+
 var TestThresholds = func() config.ThresholdsConfig {
 	t := config.Defaults("scrolluniversity", "staging").Observability.Thresholds
 	t.DatabaseFreeStorageGiB = 2
@@ -52,7 +55,7 @@ func run(t *testing.T, bin string, args ...string) (string, error) {
 
 func renderRules(t *testing.T) map[string][]byte {
 	t.Helper()
-	files, err := RuleFiles(RuleParams{Thresholds: TestThresholds, SLO: TestSLO, AppNamespace: "scrolluniversity", DrillRtoMinutes: TestDrillRtoMinutes})
+	files, err := RuleFiles(RuleParams{Thresholds: TestThresholds, SLO: TestSLO, AppNamespace: "scrolluniversity", DrillRtoMinutes: TestDrillRtoMinutes, WAF: TestWAF})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,15 @@ type ruleData struct {
 	ProbeJob                    string
 	GatewayDataPlane            string
 	GatewayControlPlane         string
+	WAF                         *WAFAlert
+}
+
+// WAFAlert is what the WafBlockedRequestsSpike alert watches: the CDN's
+// web ACL (its WebACL dimension) and the blocked requests in five minutes
+// above which it fires (cdn.blockedRequestsAlert).
+type WAFAlert struct {
+	WebACL                string
+	BlockedPerFiveMinutes int
 }
 
 // MonitoringNamespace is the Observability component's namespace, where
@@ -105,6 +114,8 @@ type RuleParams struct {
 	SLO             config.SLOConfig
 	AppNamespace    string
 	DrillRtoMinutes int
+	// WAF adds the WAF's alert; nil without a CDN.
+	WAF *WAFAlert
 }
 
 // RuleFiles renders the alert rule files with the stack's thresholds, by
@@ -135,6 +146,7 @@ func RuleFiles(p RuleParams) (map[string][]byte, error) {
 		ProbeJob:                    ProbeJob,
 		GatewayDataPlane:            GatewayDataPlane,
 		GatewayControlPlane:         GatewayControlPlane,
+		WAF:                         p.WAF,
 	}
 	funcs := template.FuncMap{
 		"runbook": func(alert string) string { return RunbookURL + "#" + RunbookAnchor(alert) },
