@@ -211,7 +211,10 @@ func build(ctx *pulumi.Context, real bool) (*Platform, error) {
 		if err != nil {
 			return nil, fmt.Errorf("building the CDN: %w", err)
 		}
-		origin = &apptier.Origin{Header: cdn.OriginHeader, Secret: edgeCDN.OriginSecret, Hostname: cfg.CDN.OriginHostname}
+		origin = &apptier.Origin{
+			Header: cdn.OriginHeader, Secret: edgeCDN.OriginSecret, Hostname: cfg.CDN.OriginHostname,
+			DomainName: edgeCDN.DomainName, HostedZoneId: edgeCDN.HostedZoneId,
+		}
 		waf = &content.WAFAlert{WebACL: edgeCDN.WebACL, BlockedPerFiveMinutes: cfg.CDN.BlockedRequestsAlert}
 	}
 	app, err := apptier.New(ctx, "app", apptier.Args{

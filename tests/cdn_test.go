@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -110,6 +111,11 @@ func TestWebACLRules(t *testing.T) {
 		aclName := cfg.Cluster.Name + "-edge"
 		acl := one(t, res, typeWebACL, aclName)
 		p := acl.Plain()
+		// What WAF's API takes as a description (EntityDescription):
+		// CreateWebACL refuses anything else.
+		if desc := fmt.Sprint(p["description"]); !regexp.MustCompile(`^[\w+=:#@/\-,\.][\w+=:#@/\-,\.\s]+[\w+=:#@/\-,\.]$`).MatchString(desc) {
+			t.Errorf("web ACL description %q: WAF refuses it", desc)
+		}
 		if p["scope"] != "CLOUDFRONT" || path(p, "defaultAction", "allow") == nil {
 			t.Errorf("web ACL: want CLOUDFRONT scope allowing what no rule blocks, got scope %v, default %v", p["scope"], p["defaultAction"])
 		}
@@ -174,11 +180,13 @@ func TestOriginLockdown(t *testing.T) {
 	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
 		d := one(t, res, typeDistribution, cfg.Cluster.Name+"-cdn")
 		secret := one(t, res, "random:index/randomPassword:RandomPassword", cfg.Cluster.Name+"-cdn-origin").State["result"].StringValue()
-		for _, id := range []string{cdn.OriginHTTPS, cdn.OriginHTTP} {
-			h := path(originOf(d.Plain(), id), "customHeaders").([]any)
-			if len(h) != 1 || path(h[0], "name") != cdn.OriginHeader || path(h[0], "value") != secret {
-				t.Errorf("origin %s: want header %s with the origin secret, got %v", id, cdn.OriginHeader, h)
-			}
+		h := rules.List(path(originOf(d.Plain(), cdn.OriginHTTPS), "customHeaders"))
+		if len(h) != 1 || path(h[0], "name") != cdn.OriginHeader || path(h[0], "value") != secret {
+			t.Errorf("origin %s: want header %s with the origin secret, got %v", cdn.OriginHTTPS, cdn.OriginHeader, h)
+		}
+		// Plain HTTP (ACME's challenges) never carries the secret.
+		if h := path(originOf(d.Plain(), cdn.OriginHTTP), "customHeaders"); h != nil {
+			t.Errorf("origin %s (plain HTTP) sends headers %v", cdn.OriginHTTP, h)
 		}
 		if !d.IsSecretInput("origins") {
 			t.Errorf("the distribution's origins carry the origin secret: they must be a secret input")
@@ -222,6 +230,22 @@ func TestCDNNames(t *testing.T) {
 			v := one(t, res, typeRecord, fmt.Sprintf("%s-cdn-validation-%s", cfg.Cluster.Name, strings.ReplaceAll(h, ".", "-"))).Plain()
 			if v["type"] != "CNAME" || !strings.HasSuffix(fmt.Sprint(v["name"]), "."+h+".") || v["zoneId"] != cfg.App.Route53ZoneId {
 				t.Errorf("%s: want ACM's validation CNAME in the zone, got %v", h, v)
+			}
+		}
+		// The hostnames move to the CDN only once external-dns runs with
+		// its label filter, and the app's route requires the origin header
+		// only once they have moved.
+		dns := one(t, res, typeRelease, "external-dns").URN
+		route := one(t, res, typeHTTPRoute, "httproute-app")
+		for _, r := range res.ByType(typeRecord) {
+			if path(r.Plain(), "aliases") == nil {
+				continue
+			}
+			if !slices.Contains(r.Dependencies, dns) {
+				t.Errorf("alias record %s does not wait for external-dns's release", r.Name)
+			}
+			if !slices.Contains(route.Dependencies, r.URN) {
+				t.Errorf("the app route does not wait for alias record %s", r.Name)
 			}
 		}
 		cert := one(t, res, "aws:acm/certificate:Certificate", cfg.Cluster.Name+"-cdn").Plain()

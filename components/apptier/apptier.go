@@ -117,14 +117,18 @@ type Args struct {
 	AWSProvider pulumi.ProviderResource
 }
 
-// Origin is how the Gateway serves as a CDN's origin: the app's routes
-// require Header with Secret (which only the CDN sends), external-dns
-// points Hostname at the Gateway, and NGINX takes the client's address
-// from the X-Forwarded-For the CDN appends it to.
+// Origin is how the Gateway serves as a CDN's origin: the hostnames are
+// alias records to the CDN, the app's routes require Header with Secret
+// (which only the CDN sends), external-dns points Hostname at the Gateway,
+// and NGINX takes the client's address from the X-Forwarded-For the CDN
+// appends it to.
 type Origin struct {
 	Header   string
 	Secret   pulumi.StringInput
 	Hostname string
+	// DomainName and HostedZoneId are the CDN's, for the hostnames' alias
+	// records.
+	DomainName, HostedZoneId pulumi.StringInput
 }
 
 // AppTier is the web app.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -268,7 +269,7 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	if _, err := release(ctx, args.ChartRepository, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
+	externalDNS, err := release(ctx, args.ChartRepository, "external-dns", "external-dns", "https://kubernetes-sigs.github.io/external-dns/", app.Charts.ExternalDNS, controllersNS, onAddonsPool(args.AddonsPool, pulumi.Map{
 		"provider":      pulumi.Map{"name": pulumi.String("aws")},
 		"sources":       pulumi.ToStringArray([]string{"gateway-httproute"}),
 		"domainFilters": pulumi.ToStringArray(app.Hostnames),
@@ -289,7 +290,8 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 			"create": pulumi.Bool(true), "name": pulumi.String(externalDNSSA),
 			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": dnsRole.Role.Arn},
 		},
-	}, nil), parent, afterCRDs, pulumi.DependsOn(dnsRole.Attachments)); err != nil {
+	}, nil), parent, afterCRDs, pulumi.DependsOn(dnsRole.Attachments))
+	if err != nil {
 		return err
 	}
 
@@ -317,7 +319,16 @@ func edge(ctx *pulumi.Context, t *AppTier, args Args) error {
 	if err != nil {
 		return err
 	}
-	return routes(ctx, args, parent, pulumi.DependsOn([]pulumi.Resource{gateway}))
+	var dnsReady []pulumi.Resource
+	if args.CDN != nil {
+		// The hostnames move to the CDN once external-dns runs with its
+		// label filter: an external-dns pod of before, still rolling out,
+		// would write them back to the load balancer.
+		if dnsReady, err = cdnRecords(ctx, args, parent, pulumi.DependsOn([]pulumi.Resource{externalDNS})); err != nil {
+			return err
+		}
+	}
+	return routes(ctx, args, dnsReady, parent, pulumi.DependsOn([]pulumi.Resource{gateway}))
 }
 
 // GatewaySpec is the public Gateway: HTTP for redirects and ACME, one HTTPS
@@ -453,7 +464,35 @@ func OriginRouteSpec(originHost, appHost string) obj {
 	}
 }
 
-func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error {
+// cdnRecords point the app's hostnames at the CDN, IPv4 and IPv6: alias
+// records Pulumi owns. Overwriting takes over the records external-dns
+// made before the CDN (docs/DEPLOYMENT.md, "Putting CloudFront in front").
+func cdnRecords(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	opts = append(opts, pulumi.Provider(args.AWSProvider))
+	var out []pulumi.Resource
+	for _, h := range args.App.Hostnames {
+		for _, typ := range []string{"A", "AAAA"} {
+			r, err := route53.NewRecord(ctx, args.Namer.Name("cdn", h, typ), &route53.RecordArgs{
+				ZoneId: pulumi.String(args.App.Route53ZoneId), Name: pulumi.String(h), Type: pulumi.String(typ),
+				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
+					Name: args.CDN.DomainName, ZoneId: args.CDN.HostedZoneId, EvaluateTargetHealth: pulumi.Bool(false),
+				}},
+				AllowOverwrite: pulumi.Bool(true),
+			}, opts...)
+			if err != nil {
+				return nil, fmt.Errorf("creating the %s record of %s: %w", typ, h, err)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// routes makes the HTTPRoutes. Behind a CDN the app's route requires the
+// origin header only once the hostnames point at the CDN (dnsReady), which
+// waits for the distribution's deployment: until then viewers still come
+// straight to the load balancer.
+func routes(ctx *pulumi.Context, args Args, dnsReady []pulumi.Resource, opts ...pulumi.ResourceOption) error {
 	app := args.App
 	route := func(name, namespace string, spec any, dns bool) (*apiextensions.CustomResource, error) {
 		cr := kit.CustomResource{
@@ -487,6 +526,7 @@ func routes(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) error
 			return AppRouteSpec(app.Hostnames, app.WebSocketPath, &HeaderMatch{Name: args.CDN.Header, Value: secret})
 		}))
 	}
+	opts = append(opts, pulumi.DependsOn(dnsReady))
 	appRoute, err := route("app", app.Namespace, appSpec, !behindCDN)
 	if err != nil {
 		return fmt.Errorf("creating the app route: %w", err)

@@ -21,9 +21,10 @@
 // the hostname's listener and CloudFront checks the origin's certificate
 // against that hostname, the name cert-manager's certificate is for.
 //
-// DNS: the app's hostnames are alias records to the distribution, made
-// here; external-dns makes only origin.<host> (the origin HTTPRoute of
-// components/apptier), from the Gateway's address.
+// DNS: the app's hostnames are alias records to the distribution
+// (components/apptier makes them, after external-dns runs with its label
+// filter); external-dns makes only origin.<host> (the origin HTTPRoute),
+// from the Gateway's address.
 package cdn
 
 import (
@@ -121,6 +122,8 @@ type CDN struct {
 	// DistributionId and DomainName are the distribution's.
 	DistributionId pulumi.StringOutput
 	DomainName     pulumi.StringOutput
+	// HostedZoneId is CloudFront's zone, for alias records to DomainName.
+	HostedZoneId pulumi.StringOutput
 	// WebACL is the web ACL's name, the WebACL dimension of its metrics.
 	WebACL string
 	// WebACLArn is the web ACL's ARN.
@@ -154,6 +157,9 @@ func Rules() []Rule {
 
 // WebACLName is the web ACL's name: its WebACL metric dimension.
 func WebACLName(n kit.Namer) string { return n.Name("edge") }
+
+// webACLDescription is the web ACL's description.
+func webACLDescription(n kit.Namer) string { return "CloudFront WAF for " + n.Prefix }
 
 // LogGroupName is the WAF log group, which must start "aws-waf-logs-".
 func LogGroupName(n kit.Namer) string { return "aws-waf-logs-" + n.Prefix }
@@ -189,7 +195,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 
 	hostOnly, err := cloudfront.NewOriginRequestPolicy(ctx, n.Name("cdn-host"), &cloudfront.OriginRequestPolicyArgs{
 		Name:    pulumi.String(n.Name("cdn-host")),
-		Comment: pulumi.String("The viewer's Host only: NGINX picks the hostname's listener, CloudFront checks its certificate"),
+		Comment: pulumi.String("The viewer Host only: NGINX picks the listener by it, CloudFront checks the certificate against it"),
 		HeadersConfig: &cloudfront.OriginRequestPolicyHeadersConfigArgs{
 			HeaderBehavior: pulumi.String("whitelist"),
 			Headers:        &cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs{Items: pulumi.ToStringArray([]string{"Host"})},
@@ -202,7 +208,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	origin := func(id, protocol string) cloudfront.DistributionOriginArgs {
-		return cloudfront.DistributionOriginArgs{
+		o := cloudfront.DistributionOriginArgs{
 			OriginId:   pulumi.String(id),
 			DomainName: pulumi.String(d.OriginHostname),
 			CustomOriginConfig: &cloudfront.DistributionOriginCustomOriginConfigArgs{
@@ -212,10 +218,15 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 				OriginReadTimeout:      pulumi.Int(originReadTimeoutSeconds),
 				OriginKeepaliveTimeout: pulumi.Int(originKeepaliveTimeoutSeconds),
 			},
-			CustomHeaders: cloudfront.DistributionOriginCustomHeaderArray{
-				cloudfront.DistributionOriginCustomHeaderArgs{Name: pulumi.String(OriginHeader), Value: c.OriginSecret},
-			},
 		}
+		// The secret travels only over TLS: ACME's challenges (the HTTP
+		// origin) need no header, their routes are cert-manager's.
+		if protocol == "https-only" {
+			o.CustomHeaders = cloudfront.DistributionOriginCustomHeaderArray{
+				cloudfront.DistributionOriginCustomHeaderArgs{Name: pulumi.String(OriginHeader), Value: c.OriginSecret},
+			}
+		}
+		return o
 	}
 	var ordered cloudfront.DistributionOrderedCacheBehaviorArray
 	for _, b := range Behaviors(d.StaticPaths, args.WebSocketPath) {
@@ -237,7 +248,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		ordered = append(ordered, ob)
 	}
 	dist, err := cloudfront.NewDistribution(ctx, n.Name("cdn"), &cloudfront.DistributionArgs{
-		Comment:       pulumi.String("ScrollUniversity " + n.Prefix + ": the app's hostnames, in front of the Gateway"),
+		Comment:       pulumi.String("ScrollUniversity " + n.Prefix + ": the app hostnames, in front of the Gateway"),
 		Enabled:       pulumi.Bool(true),
 		Aliases:       pulumi.ToStringArray(args.Hostnames),
 		HttpVersion:   pulumi.String("http2and3"),
@@ -266,23 +277,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("creating the CloudFront distribution: %w", err)
 	}
-	// The hostnames point at the distribution, IPv4 and IPv6. Overwriting
-	// takes over the records external-dns made before the CDN (docs/
-	// DEPLOYMENT.md, "Putting CloudFront in front").
-	for _, h := range args.Hostnames {
-		for _, typ := range []string{"A", "AAAA"} {
-			if _, err := route53.NewRecord(ctx, n.Name("cdn", h, typ), &route53.RecordArgs{
-				ZoneId: pulumi.String(args.ZoneId), Name: pulumi.String(h), Type: pulumi.String(typ),
-				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
-					Name: dist.DomainName, ZoneId: dist.HostedZoneId, EvaluateTargetHealth: pulumi.Bool(false),
-				}},
-				AllowOverwrite: pulumi.Bool(true),
-			}, parent, withUS); err != nil {
-				return nil, fmt.Errorf("creating the %s record of %s: %w", typ, h, err)
-			}
-		}
-	}
-	c.DistributionId, c.DomainName = dist.ID().ToStringOutput(), dist.DomainName
+	c.DistributionId, c.DomainName, c.HostedZoneId = dist.ID().ToStringOutput(), dist.DomainName, dist.HostedZoneId
 	c.WebACL, c.WebACLArn = WebACLName(n), acl.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"distributionId": c.DistributionId, "domainName": c.DomainName, "webAclArn": c.WebACLArn,
@@ -410,8 +405,10 @@ func webACL(ctx *pulumi.Context, args Args, opts ...pulumi.ResourceOption) (*waf
 		rules = append(rules, rule)
 	}
 	acl, err := wafv2.NewWebAcl(ctx, name, &wafv2.WebAclArgs{
-		Name:          pulumi.String(name),
-		Description:   pulumi.String("CloudFront's WAF for " + n.Prefix),
+		Name: pulumi.String(name),
+		// WAF's descriptions take letters, digits, spaces and +=:#@/-,.
+		// only (EntityDescription in its API).
+		Description:   pulumi.String(webACLDescription(n)),
 		Scope:         pulumi.String("CLOUDFRONT"),
 		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
 		Rules:         rules,

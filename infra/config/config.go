@@ -149,7 +149,9 @@ type CDNConfig struct {
 	// RateLimitPerFiveMinutes is the WAF's per-IP limit: a viewer IP past
 	// this many requests in five minutes is blocked at the edge until it
 	// falls below. It complements the Gateway's per-second limit
-	// (app.rateLimit), which catches bursts. 10 to 2000000000. Default 2000.
+	// (app.rateLimit), which catches bursts. Every request counts, the
+	// edge's cached assets too: a campus behind one NAT address needs more.
+	// 10 to 2000000000. Default 2000.
 	RateLimitPerFiveMinutes int `json:"rateLimitPerFiveMinutes"`
 	// BlockedRequestsAlert is the number of requests the WAF blocks in
 	// five minutes above which the WafBlockedRequestsSpike alert fires.
