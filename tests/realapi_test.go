@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -436,6 +437,55 @@ func TestSecretManifestsKeepTheirKeys(t *testing.T) {
 			t.Errorf("%s: the keys are gone: %v", m.File, data)
 		}
 	}
+}
+
+// Outside Secrets, redaction replaces only the secret string values and
+// keeps every other value as it is: a manifest redacted whole (a spec made
+// one secret) would reach the API server with ports as strings and list
+// entries all named "[secret]", which it refuses. The app route's only
+// secret is the CDN's origin header value, once per rule.
+func TestManifestsRedactOnlyTheSecretValues(t *testing.T) {
+	forEachStack(t, func(t *testing.T, name string, res *synth.Result, cfg *config.Config) {
+		var redacted func(v any, at string, out *[]string)
+		redacted = func(v any, at string, out *[]string) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					redacted(e, at+"."+k, out)
+				}
+			case []any:
+				for i, e := range x {
+					redacted(e, fmt.Sprintf("%s[%d]", at, i), out)
+				}
+			case string:
+				if x == synth.Redacted {
+					*out = append(*out, at)
+				}
+			}
+		}
+		for _, m := range synth.Manifests(res) {
+			if m.Object["kind"] == "Secret" {
+				continue
+			}
+			var at []string
+			redacted(m.Object, "", &at)
+			if m.File != "httproute_"+cfg.App.Namespace+"_app.yaml" {
+				if len(at) > 0 {
+					t.Errorf("%s: redacted at %v", m.File, at)
+				}
+				continue
+			}
+			rules := len(path(m.Object, "spec", "rules").([]any))
+			for _, a := range at {
+				if !regexp.MustCompile(`^\.spec\.rules\[\d+\]\.matches\[0\]\.headers\[0\]\.value$`).MatchString(a) {
+					t.Errorf("%s: redacted at %s, not an origin header value", m.File, a)
+				}
+			}
+			if cfg.CDN.Enabled && len(at) != rules {
+				t.Errorf("%s: %d redacted values, want the origin header of each of its %d rules", m.File, len(at), rules)
+			}
+		}
+	})
 }
 
 func apicheckReleases() []string {
