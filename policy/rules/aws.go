@@ -212,7 +212,7 @@ func awsRules() []ResourceRule {
 			}
 			return []string{fmt.Sprintf("CloudTrail trail %s lacks %s", shortName(r), strings.Join(missing, "; "))}
 		}},
-		{Policy{"cloudfront-distribution-protected", "a CloudFront distribution has a WAF web ACL, its own certificate by SNI at TLS 1.2 or later, and sends viewers to HTTPS on every path but ACME's challenges", Mandatory, nil}, func(r Resource, _ Config) []string {
+		{Policy{"cloudfront-distribution-protected", "a CloudFront distribution has a WAF web ACL, its own certificate by SNI at TLS 1.2 or later, and uses HTTPS toward viewers and custom origins (TLS 1.2 only) on every path but ACME's challenges", Mandatory, nil}, func(r Resource, _ Config) []string {
 			if r.Type != typeDistribution {
 				return nil
 			}
@@ -232,10 +232,36 @@ func awsRules() []ResourceRule {
 			}
 			behaviours := []any{r.Props["defaultCacheBehavior"]}
 			behaviours = append(behaviours, List(r.Props["orderedCacheBehaviors"])...)
+			// Origins reached over plain HTTP (FSBP CloudFront.9) may serve
+			// ACME's challenges and nothing else; none may offer SSLv3,
+			// TLS 1.0 or 1.1 (CloudFront.10).
+			plainOrigins := map[string]bool{}
+			for _, o := range List(r.Props["origins"]) {
+				c := Get(o, "customOriginConfig")
+				if c == nil {
+					continue
+				}
+				id := Str(Get(o, "originId"))
+				if p := Str(Get(c, "originProtocolPolicy")); p == "http-only" || p == "match-viewer" {
+					plainOrigins[id] = true
+				}
+				for _, v := range strList(Get(c, "originSslProtocols")) {
+					if v != "TLSv1.2" {
+						missing = append(missing, fmt.Sprintf("origin %s: originSslProtocols TLSv1.2 only (offers %s)", id, v))
+					}
+				}
+			}
 			for _, b := range behaviours {
 				path := Str(Get(b, "pathPattern"))
 				if path == acmeChallengePattern {
 					continue
+				}
+				if o := Str(Get(b, "targetOriginId")); plainOrigins[o] {
+					shown := path
+					if shown == "" {
+						shown = "the default behaviour"
+					}
+					missing = append(missing, fmt.Sprintf("HTTPS to origin %s on %s (its originProtocolPolicy is not https-only)", o, shown))
 				}
 				if p := Str(Get(b, "viewerProtocolPolicy")); p != "redirect-to-https" && p != "https-only" {
 					if path == "" {

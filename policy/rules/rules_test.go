@@ -169,11 +169,28 @@ var resourceCases = map[string][]struct {
 			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https"},
 			"orderedCacheBehaviors": l{m{"pathPattern": "/.well-known/*", "viewerProtocolPolicy": "allow-all"}},
 		}), nil, `viewerProtocolPolicy redirect-to-https on /.well-known/* (got "allow-all")`},
+		{"an API over plain HTTP to its origin, an origin offering TLS 1.0", res(typeDistribution, m{
+			"webAclId":          "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
+			"viewerCertificate": m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+			"origins": l{
+				m{"originId": "tls", "customOriginConfig": m{"originProtocolPolicy": "https-only", "originSslProtocols": l{"TLSv1", "TLSv1.2"}}},
+				m{"originId": "plain", "customOriginConfig": m{"originProtocolPolicy": "http-only", "originSslProtocols": l{"TLSv1.2"}}},
+			},
+			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https", "targetOriginId": "tls"},
+			"orderedCacheBehaviors": l{m{"pathPattern": "/api*", "viewerProtocolPolicy": "https-only", "targetOriginId": "plain"}},
+		}), nil, "origin tls: originSslProtocols TLSv1.2 only (offers TLSv1); HTTPS to origin plain on /api*"},
 		{"protected, ACME's challenges over HTTP", res(typeDistribution, m{
 			"webAclId":              "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
 			"viewerCertificate":     m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
 			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https"},
-			"orderedCacheBehaviors": l{m{"pathPattern": "/.well-known/acme-challenge/*", "viewerProtocolPolicy": "allow-all"}, m{"pathPattern": "/api*", "viewerProtocolPolicy": "https-only"}},
+			"origins": l{
+				m{"originId": "gateway", "customOriginConfig": m{"originProtocolPolicy": "https-only", "originSslProtocols": l{"TLSv1.2"}}},
+				m{"originId": "gateway-http", "customOriginConfig": m{"originProtocolPolicy": "http-only", "originSslProtocols": l{"TLSv1.2"}}},
+			},
+			"orderedCacheBehaviors": l{
+				m{"pathPattern": "/.well-known/acme-challenge/*", "viewerProtocolPolicy": "allow-all", "targetOriginId": "gateway-http"},
+				m{"pathPattern": "/api*", "viewerProtocolPolicy": "https-only", "targetOriginId": "gateway"},
+			},
 		}), nil, ""},
 	},
 	"eks-public-endpoint-restricted": {
