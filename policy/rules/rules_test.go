@@ -180,9 +180,9 @@ var resourceCases = map[string][]struct {
 			"orderedCacheBehaviors": l{m{"pathPattern": "/api*", "viewerProtocolPolicy": "https-only", "targetOriginId": "plain"}},
 		}), nil, "origin tls: originSslProtocols TLSv1.2 only (offers TLSv1); HTTPS to origin plain on /api*"},
 		{"protected, ACME's challenges over HTTP", res(typeDistribution, m{
-			"webAclId":              "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
-			"viewerCertificate":     m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
-			"defaultCacheBehavior":  m{"viewerProtocolPolicy": "redirect-to-https"},
+			"webAclId":             "arn:aws:wafv2:us-east-1:1:global/webacl/a/b",
+			"viewerCertificate":    m{"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/c", "minimumProtocolVersion": "TLSv1.2_2021", "sslSupportMethod": "sni-only"},
+			"defaultCacheBehavior": m{"viewerProtocolPolicy": "redirect-to-https"},
 			"origins": l{
 				m{"originId": "gateway", "customOriginConfig": m{"originProtocolPolicy": "https-only", "originSslProtocols": l{"TLSv1.2"}}},
 				m{"originId": "gateway-http", "customOriginConfig": m{"originProtocolPolicy": "http-only", "originSslProtocols": l{"TLSv1.2"}}},
