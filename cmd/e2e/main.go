@@ -55,6 +55,7 @@ import (
 	"github.com/scrolluniversity/platform/internal/stackfiles"
 	"github.com/scrolluniversity/platform/internal/synth"
 	"github.com/scrolluniversity/platform/internal/toolcache"
+	"github.com/scrolluniversity/platform/internal/updateorder"
 )
 
 type stackList []string
@@ -429,11 +430,31 @@ func runStack(work, out, stack, repo string, t tools) (r stackReport, err error)
 	}
 	record("preview (empty stack)", start, opCounts(p.ChangeSummary))
 	start = time.Now()
-	up, err := s.Up(ctx, upOpts()...)
+	upEvents := make(chan events.EngineEvent)
+	var steps []updateorder.Step
+	upDone := make(chan struct{})
+	go func() {
+		for e := range upEvents {
+			switch {
+			case e.ResourcePreEvent != nil:
+				steps = append(steps, updateorder.Step{Started: true, URN: e.ResourcePreEvent.Metadata.URN})
+			case e.ResOutputsEvent != nil:
+				steps = append(steps, updateorder.Step{URN: e.ResOutputsEvent.Metadata.URN})
+			}
+		}
+		close(upDone)
+	}()
+	up, err := s.Up(ctx, append(upOpts(), optup.EventStreams(upEvents))...)
+	<-upDone
 	if err != nil {
 		return fail("up", start, err)
 	}
-	record("up", start, upCounts(up.Summary))
+	// The order the engine ran the CDN's switch in (with a CDN).
+	order, problems := updateorder.CDN(steps)
+	recordDetail("up", start, upCounts(up.Summary), order, problems...)
+	if len(problems) > 0 {
+		return r, fmt.Errorf("up: %v", problems)
+	}
 
 	// 2. Nothing to change.
 	start = time.Now()
