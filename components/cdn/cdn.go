@@ -98,7 +98,8 @@ type Args struct {
 	// Config is the cdn section of the stack config.
 	Config config.CDNConfig
 	// Hostnames are the app's public hostnames (app.hostnames): the
-	// distribution's aliases, its certificate's names, their DNS records.
+	// distribution's aliases, its certificate's names (validated by DNS records
+	// in ZoneId; their alias records are components/apptier's).
 	Hostnames []string
 	// ZoneId is the Route 53 zone of the hostnames (app.route53ZoneId).
 	ZoneId string
